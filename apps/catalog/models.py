@@ -1,0 +1,87 @@
+"""Domains, business goals and the data products that serve them."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+
+class Domain(models.Model):
+    """A line of business."""
+
+    name = models.CharField(max_length=120, unique=True)
+    slug = models.SlugField(max_length=120, unique=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_domains", null=True, blank=True
+    )
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class GoalStatus(models.TextChoices):
+    PLANNED = "planned", "Planned"
+    ACTIVE = "active", "Active"
+    ACHIEVED = "achieved", "Achieved"
+    ABANDONED = "abandoned", "Abandoned"
+
+
+class BusinessGoal(models.Model):
+    """An objective a domain pursues over a time span, sponsored by someone accountable."""
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=200, unique=True)
+    description = models.TextField(blank=True)
+    domain = models.ForeignKey(Domain, on_delete=models.PROTECT, related_name="goals")
+    sponsor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="sponsored_goals")
+    starts_on = models.DateField()
+    ends_on = models.DateField()
+    status = models.CharField(max_length=16, choices=GoalStatus.choices, default=GoalStatus.ACTIVE)
+
+    class Meta:
+        ordering = ["domain__name", "name"]
+        constraints = [
+            models.CheckConstraint(condition=Q(ends_on__gte=F("starts_on")), name="goal_ends_after_start"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Lifecycle(models.TextChoices):
+    PROPOSED = "proposed", "Proposed"
+    ACTIVE = "active", "Active"
+    DEPRECATED = "deprecated", "Deprecated"
+    RETIRED = "retired", "Retired"
+
+
+class DataProduct(models.Model):
+    """A data product: a bet that serving some data well moves one or more business goals."""
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=200, unique=True)
+    domain = models.ForeignKey(Domain, on_delete=models.PROTECT, related_name="data_products")
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_data_products")
+    description = models.TextField(blank=True)
+    lifecycle = models.CharField(max_length=16, choices=Lifecycle.choices, default=Lifecycle.PROPOSED)
+    launched_on = models.DateField(null=True, blank=True)
+    sunset_on = models.DateField(null=True, blank=True)
+    goals = models.ManyToManyField(BusinessGoal, related_name="data_products", blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        indexes = [models.Index(fields=["lifecycle", "domain"], name="product_lifecycle_domain")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(sunset_on__isnull=True) | Q(launched_on__isnull=True) | Q(sunset_on__gte=F("launched_on")),
+                name="product_sunset_after_launch",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,0 +1,124 @@
+"""Evaluation policies, evaluation runs and the evaluations they produce."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+
+class EvaluationPolicy(models.Model):
+    """The thresholds of the valuation rules: one default, optionally one per domain."""
+
+    domain = models.OneToOneField(
+        "catalog.Domain", on_delete=models.CASCADE, null=True, blank=True, related_name="evaluation_policy"
+    )
+    is_default = models.BooleanField(default=False)
+    window_days = models.PositiveIntegerField(default=365)
+    recent_days = models.PositiveIntegerField(default=90)
+    grace_days = models.PositiveIntegerField(default=90)
+    retire_below = models.DecimalField(max_digits=8, decimal_places=4, default=Decimal("1.0"))
+    invest_above = models.DecimalField(max_digits=8, decimal_places=4, default=Decimal("3.0"))
+    stale_periods = models.PositiveIntegerField(default=2)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "evaluation policies"
+        ordering = ["-is_default", "domain__name"]
+        constraints = [
+            models.UniqueConstraint(fields=["is_default"], condition=Q(is_default=True), name="policy_one_default"),
+            models.CheckConstraint(
+                condition=(Q(is_default=True) & Q(domain__isnull=True)) | (Q(is_default=False) & Q(domain__isnull=False)),
+                name="policy_default_xor_domain",
+            ),
+            models.CheckConstraint(condition=Q(window_days__gte=1), name="policy_window_positive"),
+            models.CheckConstraint(condition=Q(recent_days__gte=1), name="policy_recent_positive"),
+            models.CheckConstraint(condition=Q(stale_periods__gte=1), name="policy_stale_periods_positive"),
+            models.CheckConstraint(condition=Q(retire_below__gte=0), name="policy_retire_below_non_negative"),
+            models.CheckConstraint(condition=Q(invest_above__gte=F("retire_below")), name="policy_invest_above_retire"),
+        ]
+
+    def __str__(self) -> str:
+        return "Default policy" if self.is_default else f"Policy for {self.domain}"
+
+
+class RunStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+
+
+class EvaluationRun(models.Model):
+    """One request to evaluate the portfolio as of a date (from the API, the command or beat)."""
+
+    as_of = models.DateField()
+    status = models.CharField(max_length=10, choices=RunStatus.choices, default=RunStatus.QUEUED)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    trigger = models.CharField(max_length=16, default="api")
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    products_evaluated = models.PositiveIntegerField(default=0)
+    alerts_opened = models.PositiveIntegerField(default=0)
+    alerts_resolved = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Run {self.pk} as of {self.as_of} ({self.status})"
+
+
+class Recommendation(models.TextChoices):
+    INCUBATING = "incubating", "Incubating"
+    REVIEW = "review", "Review"
+    HOLD = "hold", "Hold"
+    RETIRE = "retire", "Retire"
+    INVEST = "invest", "Invest"
+
+
+MONEY = {"max_digits": 20, "decimal_places": 2}
+RATIO = {"max_digits": 20, "decimal_places": 4}
+
+
+class Evaluation(models.Model):
+    """One product's figures and recommendation as of a date, with the policy values used."""
+
+    data_product = models.ForeignKey(
+        "catalog.DataProduct", on_delete=models.CASCADE, related_name="evaluations", db_index=False
+    )
+    as_of = models.DateField()
+    run = models.ForeignKey(EvaluationRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    value = models.DecimalField(**MONEY)
+    cost = models.DecimalField(**MONEY)
+    ratio = models.DecimalField(**RATIO, null=True, blank=True)
+    net = models.DecimalField(**MONEY)
+    recent_value = models.DecimalField(**MONEY)
+    recent_cost = models.DecimalField(**MONEY)
+    recent_ratio = models.DecimalField(**RATIO, null=True, blank=True)
+    recommendation = models.CharField(max_length=12, choices=Recommendation.choices)
+    reasons = models.JSONField(default=list, blank=True)
+    signals = models.JSONField(default=list, blank=True, help_text="stale_kpi, orphaned, bet_due signals raised.")
+    # The policy values this evaluation used, so a later policy change does not rewrite history.
+    window_days = models.PositiveIntegerField()
+    recent_days = models.PositiveIntegerField()
+    grace_days = models.PositiveIntegerField()
+    retire_below = models.DecimalField(max_digits=8, decimal_places=4)
+    invest_above = models.DecimalField(max_digits=8, decimal_places=4)
+    stale_periods = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-as_of", "data_product_id"]
+        get_latest_by = "as_of"
+        indexes = [models.Index(fields=["as_of", "recommendation"], name="evaluation_asof_recommendation")]
+        constraints = [
+            models.UniqueConstraint(fields=["data_product", "as_of"], name="evaluation_unique_product_date"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.data_product} as of {self.as_of}: {self.recommendation}"

@@ -1,0 +1,40 @@
+"""Test settings: real PostgreSQL and Redis wherever they are reachable.
+
+`DATABASE_URL` and `REDIS_URL` point the suite at the services (`.ci/run` sets both).
+Without `DATABASE_URL`, a PostgreSQL on 127.0.0.1:5432 is used when one answers;
+otherwise the suite falls back to SQLite and the tests that need PostgreSQL are skipped
+(tests/conftest.py makes that a failure when `CI=true`).
+"""
+
+import os
+import socket
+
+os.environ.setdefault("DEBUG", "false")
+os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
+os.environ.setdefault("EMAIL_URL", "memorymail://")
+
+
+def _reachable(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=0.3):
+            return True
+    except OSError:
+        return False
+
+
+if "DATABASE_URL" not in os.environ and _reachable("127.0.0.1", 5432):
+    os.environ["DATABASE_URL"] = "postgres://postgres@127.0.0.1:5432/meshvalue"
+
+from .base import *  # noqa: E402,F403
+from .base import STORAGES  # noqa: E402
+
+ALLOWED_HOSTS = ["*"]
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# whitenoise's manifest storage needs collectstatic; plain storage keeps tests independent of it.
+STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
+# Throttling stays on but generous so the suite does not trip it by accident.
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {"token": "1000/minute"}  # noqa: F405
+# Tests run tasks by calling them or through a real worker; never eager for the whole suite.
+CELERY_TASK_ALWAYS_EAGER = False
