@@ -17,7 +17,9 @@ class UsageRecord(models.Model):
     class Meta:
         ordering = ["-day", "data_product_id", "consumer"]
         constraints = [
-            models.UniqueConstraint(fields=["data_product", "day", "consumer"], name="usage_unique_product_day_consumer"),
+            models.UniqueConstraint(
+                fields=["data_product", "day", "consumer"], name="usage_unique_product_day_consumer"
+            ),
             models.CheckConstraint(condition=Q(count__gte=0), name="usage_count_non_negative"),
         ]
 

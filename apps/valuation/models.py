@@ -28,7 +28,8 @@ class EvaluationPolicy(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["is_default"], condition=Q(is_default=True), name="policy_one_default"),
             models.CheckConstraint(
-                condition=(Q(is_default=True) & Q(domain__isnull=True)) | (Q(is_default=False) & Q(domain__isnull=False)),
+                condition=(Q(is_default=True) & Q(domain__isnull=True))
+                | (Q(is_default=False) & Q(domain__isnull=False)),
                 name="policy_default_xor_domain",
             ),
             models.CheckConstraint(condition=Q(window_days__gte=1), name="policy_window_positive"),

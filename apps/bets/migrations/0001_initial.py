@@ -6,37 +6,75 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('catalog', '0001_initial'),
+        ("catalog", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ValueBet',
+            name="ValueBet",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('hypothesis', models.TextField()),
-                ('expected_value', models.DecimalField(decimal_places=2, max_digits=16)),
-                ('expected_cost', models.DecimalField(decimal_places=2, max_digits=16)),
-                ('opens_on', models.DateField()),
-                ('review_on', models.DateField()),
-                ('status', models.CharField(choices=[('open', 'Open'), ('won', 'Won'), ('lost', 'Lost'), ('void', 'Void')], default='open', max_length=8)),
-                ('realised_value', models.DecimalField(blank=True, decimal_places=2, max_digits=16, null=True)),
-                ('realised_cost', models.DecimalField(blank=True, decimal_places=2, max_digits=16, null=True)),
-                ('settled_on', models.DateField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('data_product', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='bets', to='catalog.dataproduct')),
-                ('goal', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='bets', to='catalog.businessgoal')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("hypothesis", models.TextField()),
+                ("expected_value", models.DecimalField(decimal_places=2, max_digits=16)),
+                ("expected_cost", models.DecimalField(decimal_places=2, max_digits=16)),
+                ("opens_on", models.DateField()),
+                ("review_on", models.DateField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("open", "Open"), ("won", "Won"), ("lost", "Lost"), ("void", "Void")],
+                        default="open",
+                        max_length=8,
+                    ),
+                ),
+                ("realised_value", models.DecimalField(blank=True, decimal_places=2, max_digits=16, null=True)),
+                ("realised_cost", models.DecimalField(blank=True, decimal_places=2, max_digits=16, null=True)),
+                ("settled_on", models.DateField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "data_product",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="bets", to="catalog.dataproduct"
+                    ),
+                ),
+                (
+                    "goal",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="bets", to="catalog.businessgoal"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['review_on', 'id'],
-                'indexes': [models.Index(fields=['status', 'review_on'], name='bet_status_review')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('review_on__gte', models.F('opens_on'))), name='bet_review_after_open'), models.CheckConstraint(condition=models.Q(('expected_cost__gte', 0)), name='bet_expected_cost_non_negative'), models.CheckConstraint(condition=models.Q(('status', 'open'), ('status', 'void'), ('realised_value__isnull', False), _connector='OR'), name='bet_settled_has_realised_value')],
+                "ordering": ["review_on", "id"],
+                "indexes": [models.Index(fields=["status", "review_on"], name="bet_status_review")],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("review_on__gte", models.F("opens_on"))), name="bet_review_after_open"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("expected_cost__gte", 0)), name="bet_expected_cost_non_negative"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("status", "open"), ("status", "void"), ("realised_value__isnull", False), _connector="OR"
+                        ),
+                        name="bet_settled_has_realised_value",
+                    ),
+                ],
             },
         ),
     ]

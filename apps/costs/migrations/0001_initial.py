@@ -7,34 +7,64 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('catalog', '0001_initial'),
+        ("catalog", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='CostEntry',
+            name="CostEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('period_start', models.DateField()),
-                ('amount', models.DecimalField(decimal_places=2, max_digits=14)),
-                ('currency', models.CharField(max_length=3)),
-                ('category', models.CharField(choices=[('infrastructure', 'Infrastructure'), ('people', 'People'), ('licenses', 'Licenses'), ('other', 'Other')], default='other', max_length=16)),
-                ('note', models.TextField(blank=True)),
-                ('external_id', models.CharField(blank=True, max_length=200, null=True, unique=True)),
-                ('recorded_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('data_product', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='cost_entries', to='catalog.dataproduct')),
-                ('recorded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("period_start", models.DateField()),
+                ("amount", models.DecimalField(decimal_places=2, max_digits=14)),
+                ("currency", models.CharField(max_length=3)),
+                (
+                    "category",
+                    models.CharField(
+                        choices=[
+                            ("infrastructure", "Infrastructure"),
+                            ("people", "People"),
+                            ("licenses", "Licenses"),
+                            ("other", "Other"),
+                        ],
+                        default="other",
+                        max_length=16,
+                    ),
+                ),
+                ("note", models.TextField(blank=True)),
+                ("external_id", models.CharField(blank=True, max_length=200, null=True, unique=True)),
+                ("recorded_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "data_product",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="cost_entries",
+                        to="catalog.dataproduct",
+                    ),
+                ),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'cost entries',
-                'ordering': ['-period_start', 'data_product_id', 'id'],
-                'indexes': [models.Index(fields=['data_product', 'period_start'], name='cost_product_period')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('amount__gte', 0)), name='cost_amount_non_negative')],
+                "verbose_name_plural": "cost entries",
+                "ordering": ["-period_start", "data_product_id", "id"],
+                "indexes": [models.Index(fields=["data_product", "period_start"], name="cost_product_period")],
+                "constraints": [
+                    models.CheckConstraint(condition=models.Q(("amount__gte", 0)), name="cost_amount_non_negative")
+                ],
             },
         ),
     ]

@@ -6,81 +6,199 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('catalog', '0001_initial'),
-        ('valuation', '0001_initial'),
+        ("catalog", "0001_initial"),
+        ("valuation", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Alert',
+            name="Alert",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('retire', 'Retire'), ('invest', 'Invest'), ('review', 'Review'), ('stale_kpi', 'Stale KPI'), ('orphaned', 'Orphaned'), ('bet_due', 'Bet due')], max_length=12)),
-                ('status', models.CharField(choices=[('open', 'Open'), ('acknowledged', 'Acknowledged'), ('snoozed', 'Snoozed'), ('resolved', 'Resolved')], default='open', max_length=14)),
-                ('message', models.TextField()),
-                ('opened_on', models.DateField(help_text='The evaluation date that raised the alert.')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('acknowledged_at', models.DateTimeField(blank=True, null=True)),
-                ('snoozed_until', models.DateField(blank=True, null=True)),
-                ('resolved_at', models.DateTimeField(blank=True, null=True)),
-                ('resolution', models.TextField(blank=True, help_text='Why the alert was resolved.')),
-                ('acknowledged_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('data_product', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='alerts', to='catalog.dataproduct')),
-                ('evaluation', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='alerts', to='valuation.evaluation')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("retire", "Retire"),
+                            ("invest", "Invest"),
+                            ("review", "Review"),
+                            ("stale_kpi", "Stale KPI"),
+                            ("orphaned", "Orphaned"),
+                            ("bet_due", "Bet due"),
+                        ],
+                        max_length=12,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("open", "Open"),
+                            ("acknowledged", "Acknowledged"),
+                            ("snoozed", "Snoozed"),
+                            ("resolved", "Resolved"),
+                        ],
+                        default="open",
+                        max_length=14,
+                    ),
+                ),
+                ("message", models.TextField()),
+                ("opened_on", models.DateField(help_text="The evaluation date that raised the alert.")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("acknowledged_at", models.DateTimeField(blank=True, null=True)),
+                ("snoozed_until", models.DateField(blank=True, null=True)),
+                ("resolved_at", models.DateTimeField(blank=True, null=True)),
+                ("resolution", models.TextField(blank=True, help_text="Why the alert was resolved.")),
+                (
+                    "acknowledged_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "data_product",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="alerts", to="catalog.dataproduct"
+                    ),
+                ),
+                (
+                    "evaluation",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="alerts",
+                        to="valuation.evaluation",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Decision',
+            name="Decision",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('action', models.CharField(choices=[('retire', 'Retire'), ('invest', 'Invest'), ('keep', 'Keep'), ('reassign_owner', 'Reassign owner')], max_length=16)),
-                ('rationale', models.TextField()),
-                ('sunset_on', models.DateField(blank=True, null=True)),
-                ('decided_at', models.DateTimeField(auto_now_add=True)),
-                ('alert', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='decisions', to='governance.alert')),
-                ('data_product', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='decisions', to='catalog.dataproduct')),
-                ('decided_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='decisions', to=settings.AUTH_USER_MODEL)),
-                ('new_owner', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('previous_owner', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[
+                            ("retire", "Retire"),
+                            ("invest", "Invest"),
+                            ("keep", "Keep"),
+                            ("reassign_owner", "Reassign owner"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("rationale", models.TextField()),
+                ("sunset_on", models.DateField(blank=True, null=True)),
+                ("decided_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "alert",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="decisions",
+                        to="governance.alert",
+                    ),
+                ),
+                (
+                    "data_product",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="decisions", to="catalog.dataproduct"
+                    ),
+                ),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="decisions",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "new_owner",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "previous_owner",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-decided_at', '-id'],
+                "ordering": ["-decided_at", "-id"],
             },
         ),
         migrations.AddIndex(
-            model_name='alert',
-            index=models.Index(fields=['status', 'kind'], name='alert_status_kind'),
+            model_name="alert",
+            index=models.Index(fields=["status", "kind"], name="alert_status_kind"),
         ),
         migrations.AddIndex(
-            model_name='alert',
-            index=models.Index(fields=['data_product', 'status'], name='alert_product_status'),
+            model_name="alert",
+            index=models.Index(fields=["data_product", "status"], name="alert_product_status"),
         ),
         migrations.AddConstraint(
-            model_name='alert',
-            constraint=models.UniqueConstraint(condition=models.Q(('status', 'resolved'), _negated=True), fields=('data_product', 'kind'), name='alert_one_unresolved_per_product_kind'),
+            model_name="alert",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status", "resolved"), _negated=True),
+                fields=("data_product", "kind"),
+                name="alert_one_unresolved_per_product_kind",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='alert',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status', 'snoozed'), _negated=True), ('snoozed_until__isnull', False), _connector='OR'), name='alert_snoozed_has_until'),
+            model_name="alert",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("status", "snoozed"), _negated=True), ("snoozed_until__isnull", False), _connector="OR"
+                ),
+                name="alert_snoozed_has_until",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='decision',
-            constraint=models.CheckConstraint(condition=models.Q(('rationale', ''), _negated=True), name='decision_rationale_required'),
+            model_name="decision",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("rationale", ""), _negated=True), name="decision_rationale_required"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='decision',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('action', 'retire'), _negated=True), ('sunset_on__isnull', False), _connector='OR'), name='decision_retire_has_sunset'),
+            model_name="decision",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("action", "retire"), _negated=True), ("sunset_on__isnull", False), _connector="OR"
+                ),
+                name="decision_retire_has_sunset",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='decision',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('action', 'reassign_owner'), _negated=True), ('new_owner__isnull', False), _connector='OR'), name='decision_reassign_has_owner'),
+            model_name="decision",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("action", "reassign_owner"), _negated=True), ("new_owner__isnull", False), _connector="OR"
+                ),
+                name="decision_reassign_has_owner",
+            ),
         ),
     ]

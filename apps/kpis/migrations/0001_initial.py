@@ -7,98 +7,171 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('catalog', '0001_initial'),
+        ("catalog", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Attribution',
+            name="Attribution",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('weight', models.DecimalField(decimal_places=4, max_digits=5)),
-                ('data_product', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='attributions', to='catalog.dataproduct')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("weight", models.DecimalField(decimal_places=4, max_digits=5)),
+                (
+                    "data_product",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="attributions",
+                        to="catalog.dataproduct",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['kpi_id', 'data_product_id'],
+                "ordering": ["kpi_id", "data_product_id"],
             },
         ),
         migrations.CreateModel(
-            name='KPI',
+            name="KPI",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200)),
-                ('description', models.TextField(blank=True)),
-                ('unit', models.CharField(max_length=40)),
-                ('direction', models.CharField(choices=[('increase', 'Increase is better'), ('decrease', 'Decrease is better')], default='increase', max_length=8)),
-                ('cadence', models.CharField(choices=[('weekly', 'Weekly'), ('monthly', 'Monthly'), ('quarterly', 'Quarterly')], default='monthly', max_length=10)),
-                ('baseline', models.DecimalField(decimal_places=4, max_digits=20)),
-                ('target', models.DecimalField(decimal_places=4, max_digits=20)),
-                ('target_date', models.DateField(blank=True, null=True)),
-                ('value_per_unit', models.DecimalField(decimal_places=4, help_text='Money one unit of improvement over the baseline is worth in one period of the cadence.', max_digits=18)),
-                ('data_products', models.ManyToManyField(blank=True, related_name='kpis', through='kpis.Attribution', to='catalog.dataproduct')),
-                ('goal', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='kpis', to='catalog.businessgoal')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=200)),
+                ("description", models.TextField(blank=True)),
+                ("unit", models.CharField(max_length=40)),
+                (
+                    "direction",
+                    models.CharField(
+                        choices=[("increase", "Increase is better"), ("decrease", "Decrease is better")],
+                        default="increase",
+                        max_length=8,
+                    ),
+                ),
+                (
+                    "cadence",
+                    models.CharField(
+                        choices=[("weekly", "Weekly"), ("monthly", "Monthly"), ("quarterly", "Quarterly")],
+                        default="monthly",
+                        max_length=10,
+                    ),
+                ),
+                ("baseline", models.DecimalField(decimal_places=4, max_digits=20)),
+                ("target", models.DecimalField(decimal_places=4, max_digits=20)),
+                ("target_date", models.DateField(blank=True, null=True)),
+                (
+                    "value_per_unit",
+                    models.DecimalField(
+                        decimal_places=4,
+                        help_text="Money one unit of improvement over the baseline is worth in one period of the cadence.",
+                        max_digits=18,
+                    ),
+                ),
+                (
+                    "data_products",
+                    models.ManyToManyField(
+                        blank=True, related_name="kpis", through="kpis.Attribution", to="catalog.dataproduct"
+                    ),
+                ),
+                (
+                    "goal",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="kpis", to="catalog.businessgoal"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'KPI',
-                'verbose_name_plural': 'KPIs',
-                'ordering': ['goal__name', 'name'],
+                "verbose_name": "KPI",
+                "verbose_name_plural": "KPIs",
+                "ordering": ["goal__name", "name"],
             },
         ),
         migrations.AddField(
-            model_name='attribution',
-            name='kpi',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='attributions', to='kpis.kpi'),
+            model_name="attribution",
+            name="kpi",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="attributions", to="kpis.kpi"
+            ),
         ),
         migrations.CreateModel(
-            name='Measurement',
+            name="Measurement",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('period_start', models.DateField()),
-                ('value', models.DecimalField(decimal_places=4, max_digits=20)),
-                ('note', models.TextField(blank=True)),
-                ('source', models.CharField(choices=[('form', 'Form'), ('csv', 'CSV upload'), ('api', 'API')], default='form', max_length=8)),
-                ('revision', models.PositiveIntegerField(default=1)),
-                ('is_current', models.BooleanField(default=True)),
-                ('recorded_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('kpi', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='measurements', to='kpis.kpi')),
-                ('recorded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("period_start", models.DateField()),
+                ("value", models.DecimalField(decimal_places=4, max_digits=20)),
+                ("note", models.TextField(blank=True)),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[("form", "Form"), ("csv", "CSV upload"), ("api", "API")], default="form", max_length=8
+                    ),
+                ),
+                ("revision", models.PositiveIntegerField(default=1)),
+                ("is_current", models.BooleanField(default=True)),
+                ("recorded_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "kpi",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="measurements",
+                        to="kpis.kpi",
+                    ),
+                ),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['kpi_id', '-period_start', '-revision'],
-                'get_latest_by': 'recorded_at',
+                "ordering": ["kpi_id", "-period_start", "-revision"],
+                "get_latest_by": "recorded_at",
             },
         ),
         migrations.AddConstraint(
-            model_name='kpi',
-            constraint=models.UniqueConstraint(fields=('goal', 'name'), name='kpi_unique_name_per_goal'),
+            model_name="kpi",
+            constraint=models.UniqueConstraint(fields=("goal", "name"), name="kpi_unique_name_per_goal"),
         ),
         migrations.AddConstraint(
-            model_name='kpi',
-            constraint=models.CheckConstraint(condition=models.Q(('value_per_unit__gte', 0)), name='kpi_value_per_unit_non_negative'),
+            model_name="kpi",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("value_per_unit__gte", 0)), name="kpi_value_per_unit_non_negative"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='attribution',
-            constraint=models.UniqueConstraint(fields=('kpi', 'data_product'), name='attribution_unique_kpi_product'),
+            model_name="attribution",
+            constraint=models.UniqueConstraint(fields=("kpi", "data_product"), name="attribution_unique_kpi_product"),
         ),
         migrations.AddConstraint(
-            model_name='attribution',
-            constraint=models.CheckConstraint(condition=models.Q(('weight__gt', 0), ('weight__lte', 1)), name='attribution_weight_in_0_1'),
+            model_name="attribution",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("weight__gt", 0), ("weight__lte", 1)), name="attribution_weight_in_0_1"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='measurement',
-            constraint=models.UniqueConstraint(fields=('kpi', 'period_start', 'revision'), name='measurement_unique_revision_per_period'),
+            model_name="measurement",
+            constraint=models.UniqueConstraint(
+                fields=("kpi", "period_start", "revision"), name="measurement_unique_revision_per_period"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='measurement',
-            constraint=models.UniqueConstraint(condition=models.Q(('is_current', True)), fields=('kpi', 'period_start'), name='measurement_one_current_per_period'),
+            model_name="measurement",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("is_current", True)),
+                fields=("kpi", "period_start"),
+                name="measurement_one_current_per_period",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='measurement',
-            constraint=models.CheckConstraint(condition=models.Q(('revision__gte', 1)), name='measurement_revision_positive'),
+            model_name="measurement",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("revision__gte", 1)), name="measurement_revision_positive"
+            ),
         ),
     ]

@@ -5,26 +5,38 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('catalog', '0001_initial'),
+        ("catalog", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='UsageRecord',
+            name="UsageRecord",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('consumer', models.CharField(max_length=150)),
-                ('day', models.DateField()),
-                ('count', models.PositiveIntegerField()),
-                ('data_product', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='usage_records', to='catalog.dataproduct')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("consumer", models.CharField(max_length=150)),
+                ("day", models.DateField()),
+                ("count", models.PositiveIntegerField()),
+                (
+                    "data_product",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="usage_records",
+                        to="catalog.dataproduct",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-day', 'data_product_id', 'consumer'],
-                'constraints': [models.UniqueConstraint(fields=('data_product', 'day', 'consumer'), name='usage_unique_product_day_consumer'), models.CheckConstraint(condition=models.Q(('count__gte', 0)), name='usage_count_non_negative')],
+                "ordering": ["-day", "data_product_id", "consumer"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("data_product", "day", "consumer"), name="usage_unique_product_day_consumer"
+                    ),
+                    models.CheckConstraint(condition=models.Q(("count__gte", 0)), name="usage_count_non_negative"),
+                ],
             },
         ),
     ]

@@ -7,85 +7,174 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('catalog', '0001_initial'),
+        ("catalog", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='EvaluationRun',
+            name="EvaluationRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('as_of', models.DateField()),
-                ('status', models.CharField(choices=[('queued', 'Queued'), ('running', 'Running'), ('succeeded', 'Succeeded'), ('failed', 'Failed')], default='queued', max_length=10)),
-                ('trigger', models.CharField(default='api', max_length=16)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('products_evaluated', models.PositiveIntegerField(default=0)),
-                ('alerts_opened', models.PositiveIntegerField(default=0)),
-                ('alerts_resolved', models.PositiveIntegerField(default=0)),
-                ('error', models.TextField(blank=True)),
-                ('requested_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("as_of", models.DateField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Queued"),
+                            ("running", "Running"),
+                            ("succeeded", "Succeeded"),
+                            ("failed", "Failed"),
+                        ],
+                        default="queued",
+                        max_length=10,
+                    ),
+                ),
+                ("trigger", models.CharField(default="api", max_length=16)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                ("products_evaluated", models.PositiveIntegerField(default=0)),
+                ("alerts_opened", models.PositiveIntegerField(default=0)),
+                ("alerts_resolved", models.PositiveIntegerField(default=0)),
+                ("error", models.TextField(blank=True)),
+                (
+                    "requested_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='EvaluationPolicy',
+            name="EvaluationPolicy",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('is_default', models.BooleanField(default=False)),
-                ('window_days', models.PositiveIntegerField(default=365)),
-                ('recent_days', models.PositiveIntegerField(default=90)),
-                ('grace_days', models.PositiveIntegerField(default=90)),
-                ('retire_below', models.DecimalField(decimal_places=4, default=Decimal('1.0'), max_digits=8)),
-                ('invest_above', models.DecimalField(decimal_places=4, default=Decimal('3.0'), max_digits=8)),
-                ('stale_periods', models.PositiveIntegerField(default=2)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('domain', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='evaluation_policy', to='catalog.domain')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("is_default", models.BooleanField(default=False)),
+                ("window_days", models.PositiveIntegerField(default=365)),
+                ("recent_days", models.PositiveIntegerField(default=90)),
+                ("grace_days", models.PositiveIntegerField(default=90)),
+                ("retire_below", models.DecimalField(decimal_places=4, default=Decimal("1.0"), max_digits=8)),
+                ("invest_above", models.DecimalField(decimal_places=4, default=Decimal("3.0"), max_digits=8)),
+                ("stale_periods", models.PositiveIntegerField(default=2)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "domain",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="evaluation_policy",
+                        to="catalog.domain",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'evaluation policies',
-                'ordering': ['-is_default', 'domain__name'],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('is_default', True)), fields=('is_default',), name='policy_one_default'), models.CheckConstraint(condition=models.Q(models.Q(('is_default', True), ('domain__isnull', True)), models.Q(('is_default', False), ('domain__isnull', False)), _connector='OR'), name='policy_default_xor_domain'), models.CheckConstraint(condition=models.Q(('window_days__gte', 1)), name='policy_window_positive'), models.CheckConstraint(condition=models.Q(('recent_days__gte', 1)), name='policy_recent_positive'), models.CheckConstraint(condition=models.Q(('stale_periods__gte', 1)), name='policy_stale_periods_positive'), models.CheckConstraint(condition=models.Q(('retire_below__gte', 0)), name='policy_retire_below_non_negative'), models.CheckConstraint(condition=models.Q(('invest_above__gte', models.F('retire_below'))), name='policy_invest_above_retire')],
+                "verbose_name_plural": "evaluation policies",
+                "ordering": ["-is_default", "domain__name"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("is_default", True)), fields=("is_default",), name="policy_one_default"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(("is_default", True), ("domain__isnull", True)),
+                            models.Q(("is_default", False), ("domain__isnull", False)),
+                            _connector="OR",
+                        ),
+                        name="policy_default_xor_domain",
+                    ),
+                    models.CheckConstraint(condition=models.Q(("window_days__gte", 1)), name="policy_window_positive"),
+                    models.CheckConstraint(condition=models.Q(("recent_days__gte", 1)), name="policy_recent_positive"),
+                    models.CheckConstraint(
+                        condition=models.Q(("stale_periods__gte", 1)), name="policy_stale_periods_positive"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("retire_below__gte", 0)), name="policy_retire_below_non_negative"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("invest_above__gte", models.F("retire_below"))),
+                        name="policy_invest_above_retire",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Evaluation',
+            name="Evaluation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('as_of', models.DateField()),
-                ('value', models.DecimalField(decimal_places=2, max_digits=20)),
-                ('cost', models.DecimalField(decimal_places=2, max_digits=20)),
-                ('ratio', models.DecimalField(blank=True, decimal_places=4, max_digits=20, null=True)),
-                ('net', models.DecimalField(decimal_places=2, max_digits=20)),
-                ('recent_value', models.DecimalField(decimal_places=2, max_digits=20)),
-                ('recent_cost', models.DecimalField(decimal_places=2, max_digits=20)),
-                ('recent_ratio', models.DecimalField(blank=True, decimal_places=4, max_digits=20, null=True)),
-                ('recommendation', models.CharField(choices=[('incubating', 'Incubating'), ('review', 'Review'), ('hold', 'Hold'), ('retire', 'Retire'), ('invest', 'Invest')], max_length=12)),
-                ('reasons', models.JSONField(blank=True, default=list)),
-                ('signals', models.JSONField(blank=True, default=list, help_text='stale_kpi, orphaned, bet_due signals raised.')),
-                ('window_days', models.PositiveIntegerField()),
-                ('recent_days', models.PositiveIntegerField()),
-                ('grace_days', models.PositiveIntegerField()),
-                ('retire_below', models.DecimalField(decimal_places=4, max_digits=8)),
-                ('invest_above', models.DecimalField(decimal_places=4, max_digits=8)),
-                ('stale_periods', models.PositiveIntegerField()),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('data_product', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='evaluations', to='catalog.dataproduct')),
-                ('run', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='valuation.evaluationrun')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("as_of", models.DateField()),
+                ("value", models.DecimalField(decimal_places=2, max_digits=20)),
+                ("cost", models.DecimalField(decimal_places=2, max_digits=20)),
+                ("ratio", models.DecimalField(blank=True, decimal_places=4, max_digits=20, null=True)),
+                ("net", models.DecimalField(decimal_places=2, max_digits=20)),
+                ("recent_value", models.DecimalField(decimal_places=2, max_digits=20)),
+                ("recent_cost", models.DecimalField(decimal_places=2, max_digits=20)),
+                ("recent_ratio", models.DecimalField(blank=True, decimal_places=4, max_digits=20, null=True)),
+                (
+                    "recommendation",
+                    models.CharField(
+                        choices=[
+                            ("incubating", "Incubating"),
+                            ("review", "Review"),
+                            ("hold", "Hold"),
+                            ("retire", "Retire"),
+                            ("invest", "Invest"),
+                        ],
+                        max_length=12,
+                    ),
+                ),
+                ("reasons", models.JSONField(blank=True, default=list)),
+                (
+                    "signals",
+                    models.JSONField(
+                        blank=True, default=list, help_text="stale_kpi, orphaned, bet_due signals raised."
+                    ),
+                ),
+                ("window_days", models.PositiveIntegerField()),
+                ("recent_days", models.PositiveIntegerField()),
+                ("grace_days", models.PositiveIntegerField()),
+                ("retire_below", models.DecimalField(decimal_places=4, max_digits=8)),
+                ("invest_above", models.DecimalField(decimal_places=4, max_digits=8)),
+                ("stale_periods", models.PositiveIntegerField()),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "data_product",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="evaluations",
+                        to="catalog.dataproduct",
+                    ),
+                ),
+                (
+                    "run",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="valuation.evaluationrun",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-as_of', 'data_product_id'],
-                'get_latest_by': 'as_of',
-                'indexes': [models.Index(fields=['as_of', 'recommendation'], name='evaluation_asof_recommendation')],
-                'constraints': [models.UniqueConstraint(fields=('data_product', 'as_of'), name='evaluation_unique_product_date')],
+                "ordering": ["-as_of", "data_product_id"],
+                "get_latest_by": "as_of",
+                "indexes": [models.Index(fields=["as_of", "recommendation"], name="evaluation_asof_recommendation")],
+                "constraints": [
+                    models.UniqueConstraint(fields=("data_product", "as_of"), name="evaluation_unique_product_date")
+                ],
             },
         ),
     ]
