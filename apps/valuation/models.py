@@ -65,6 +65,10 @@ class EvaluationRun(models.Model):
     products_evaluated = models.PositiveIntegerField(default=0)
     alerts_opened = models.PositiveIntegerField(default=0)
     alerts_resolved = models.PositiveIntegerField(default=0)
+    # A large portfolio is evaluated in chunks (one Celery task each); the run succeeds when every
+    # chunk is done. The done list makes a redelivered chunk count once.
+    chunks_total = models.PositiveIntegerField(default=0)
+    chunks_done = models.JSONField(default=list, blank=True)
     error = models.TextField(blank=True)
 
     class Meta:

@@ -78,7 +78,7 @@ WSGI_APPLICATION = "config.wsgi.application"
 ASGI_APPLICATION = "config.asgi.application"
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "home"
+LOGIN_REDIRECT_URL = "landing"
 LOGOUT_REDIRECT_URL = "login"
 
 TEMPLATES = [
@@ -119,6 +119,12 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Plotly's JavaScript comes from the plotly pip package (apps.web.staticfiles), never from a CDN.
+STATICFILES_FINDERS = [
+    "django.contrib.staticfiles.finders.FileSystemFinder",
+    "django.contrib.staticfiles.finders.AppDirectoriesFinder",
+    "apps.web.staticfiles.PlotlyFinder",
+]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
@@ -205,6 +211,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "evaluate-portfolio-daily": {
         "task": "apps.valuation.tasks.portfolio_evaluate_scheduled",
         "schedule": _crontab_from_env("SCHEDULE_EVALUATE", "15 2 * * *"),
+        "options": {"expires": 20 * 60 * 60},
+    },
+    # Before the evaluation, so that the bet_due alerts it raises show the measured outcome.
+    "settle-due-bets-daily": {
+        "task": "apps.bets.tasks.bets_settle_due_scheduled",
+        "schedule": _crontab_from_env("SCHEDULE_SETTLE_BETS", "0 2 * * *"),
         "options": {"expires": 20 * 60 * 60},
     },
 }

@@ -1,0 +1,143 @@
+"""Settling value bets: measure what a bet realised, then let a governance lead confirm the outcome.
+
+Settlement is two steps (see README, "Valuation"):
+
+1. `bets_settle_due` (daily, Celery beat) computes, for every open bet whose review date has
+   come, the realised value and cost over the bet's span with the valuation rules (the window
+   `opens_on <= period_start < review_on`) and stores them on the bet, which stays `open`.
+   The evaluation raises a `bet_due` alert that shows the proposed outcome: `won` when the
+   realised value reaches the expected value, otherwise `lost`.
+2. A governance lead confirms by deciding that alert (`bets_confirm_for_alert`, called from
+   the alert decision) or the bet itself (`bet_settle_confirm`): the bet becomes `won` or
+   `lost` (or `void`) with its settlement date, and the next evaluation finds no due bet.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Count, F, Sum
+from django.utils import timezone
+
+from apps.accounts.models import User
+from apps.bets.models import BetStatus, ValueBet
+from apps.costs.models import CostEntry
+from apps.governance.models import Alert, AlertKind
+from apps.kpis.models import Measurement
+from meshvalue.valuation import ZERO, Direction, KpiTerms, MeasurementTotals, money, settle_bet, totals_value
+
+_BET = "kpi__attributions__data_product__bets"
+
+
+def _realised_figures(bet_ids: list[int]) -> dict[int, tuple[Decimal, Decimal]]:
+    """Realised (value, cost) of each bet over its own span, in two grouped queries."""
+    if not bet_ids:
+        return {}
+    value: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    measurement_rows = (
+        Measurement.objects.filter(
+            is_current=True,
+            **{
+                f"{_BET}__id__in": bet_ids,
+                "period_start__gte": F(f"{_BET}__opens_on"),
+                "period_start__lt": F(f"{_BET}__review_on"),
+            },
+        )
+        .order_by()
+        .values(
+            f"{_BET}__id",
+            "kpi_id",
+            "kpi__attributions__weight",
+            "kpi__direction",
+            "kpi__baseline",
+            "kpi__value_per_unit",
+        )
+        .annotate(count=Count("id"), value_sum=Sum("value"))
+    )
+    for row in measurement_rows:
+        kpi = KpiTerms(
+            row["kpi_id"], "", Direction(row["kpi__direction"]), row["kpi__baseline"], row["kpi__value_per_unit"]
+        )
+        totals = MeasurementTotals(row["count"], row["value_sum"])
+        value[row[f"{_BET}__id"]] += row["kpi__attributions__weight"] * totals_value(kpi, totals)
+    cost = dict(
+        CostEntry.objects.filter(
+            data_product__bets__id__in=bet_ids,
+            period_start__gte=F("data_product__bets__opens_on"),
+            period_start__lt=F("data_product__bets__review_on"),
+        )
+        .order_by()
+        .values("data_product__bets__id")
+        .annotate(total=Sum("amount"))
+        .values_list("data_product__bets__id", "total")
+    )
+    return {bet_id: (money(value[bet_id]), money(cost.get(bet_id) or ZERO)) for bet_id in bet_ids}
+
+
+@transaction.atomic
+def bets_settle_due(*, as_of: date | None = None) -> list[int]:
+    """Measure every open bet due for review by `as_of` (default today); returns their ids.
+
+    Figures are recomputed on every run until a governance lead confirms, so a late correction
+    of a measurement still counts. Idempotent.
+    """
+    as_of = as_of or timezone.localdate()
+    bets = list(ValueBet.objects.select_for_update().filter(status=BetStatus.OPEN, review_on__lte=as_of))
+    figures = _realised_figures([bet.pk for bet in bets])
+    changed = []
+    for bet in bets:
+        realised_value, realised_cost = figures[bet.pk]
+        if (bet.realised_value, bet.realised_cost) != (realised_value, realised_cost):
+            bet.realised_value, bet.realised_cost = realised_value, realised_cost
+            changed.append(bet)
+    if changed:
+        ValueBet.objects.bulk_update(changed, ["realised_value", "realised_cost"])
+    return [bet.pk for bet in bets]
+
+
+def bet_proposed_outcome(bet: ValueBet) -> str | None:
+    """`won` or `lost` once the bet's realised value is known, else None."""
+    if bet.realised_value is None:
+        return None
+    return settle_bet(realised_value=bet.realised_value, expected_value=bet.expected_value)
+
+
+@transaction.atomic
+def bet_settle_confirm(*, bet: ValueBet, user: User, outcome: str | None = None) -> ValueBet:
+    """Confirm the outcome of a due bet: `won`/`lost` as measured (the default) or `void`.
+
+    A governance lead may only confirm the measured outcome or void the bet: the figures decide
+    whether a bet was won, people decide whether it still counts.
+    """
+    bet = ValueBet.objects.select_for_update().get(pk=bet.pk)
+    if bet.status != BetStatus.OPEN:
+        raise ValidationError({"status": f"This bet is already settled ({bet.status})."})
+    today = timezone.localdate()
+    if bet.review_on > today:
+        raise ValidationError({"review_on": f"This bet is not due for review before {bet.review_on.isoformat()}."})
+    realised_value, realised_cost = _realised_figures([bet.pk])[bet.pk]
+    measured = settle_bet(realised_value=realised_value, expected_value=bet.expected_value)
+    if outcome not in (None, measured, BetStatus.VOID):
+        raise ValidationError(
+            {"outcome": f"The measured outcome is {measured}: confirm it or void the bet, not {outcome}."}
+        )
+    bet.realised_value, bet.realised_cost = realised_value, realised_cost
+    bet.status = outcome or measured
+    bet.settled_on = today
+    bet.save(update_fields=["realised_value", "realised_cost", "status", "settled_on"])
+    return bet
+
+
+@transaction.atomic
+def bets_confirm_for_alert(*, alert: Alert, user: User) -> list[ValueBet]:
+    """Confirm every due open bet of a `bet_due` alert's product (call when the alert is decided)."""
+    if alert.kind != AlertKind.BET_DUE:
+        return []
+    due = ValueBet.objects.filter(
+        data_product_id=alert.data_product_id, status=BetStatus.OPEN, review_on__lte=timezone.localdate()
+    ).order_by("review_on", "id")
+    return [bet_settle_confirm(bet=bet, user=user) for bet in due]

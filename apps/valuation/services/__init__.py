@@ -1,0 +1,24 @@
+"""Valuation writes: evaluating the portfolio, its alerts, and evaluation runs.
+
+- `portfolio_evaluate`: evaluate every active product as of a date, synchronously (the command).
+- `portfolio_chunk_evaluate`: one set-based pass over one chunk of products (one Celery task).
+- `evaluation_run_start`: record a run and queue it on Celery after commit (the API, beat).
+"""
+
+from .evaluate import (
+    EvaluationSummary,
+    evaluation_run_begin,
+    evaluation_run_fail,
+    portfolio_chunk_evaluate,
+    portfolio_evaluate,
+)
+from .runs import evaluation_run_start
+
+__all__ = [
+    "EvaluationSummary",
+    "evaluation_run_begin",
+    "evaluation_run_fail",
+    "evaluation_run_start",
+    "portfolio_chunk_evaluate",
+    "portfolio_evaluate",
+]

@@ -1,0 +1,197 @@
+"""Evaluate the portfolio as of a date: gather set-based, apply the pure rules, write in bulk."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from apps.valuation.models import Evaluation, EvaluationRun, RunStatus
+from meshvalue.valuation import Policy, Valuation, evaluate_product
+
+from .alerts import alerts_reconcile
+from .gather import Scope, portfolio_facts_gather, product_buckets
+from .locks import alerts_lock, evaluation_lock, evaluation_session_tune
+
+# Rewritten when a date is evaluated again; `run` and `created_at` keep pointing at the first run.
+_UPDATED_FIELDS = [
+    "value",
+    "cost",
+    "ratio",
+    "net",
+    "recent_value",
+    "recent_cost",
+    "recent_ratio",
+    "recommendation",
+    "reasons",
+    "signals",
+    "window_days",
+    "recent_days",
+    "grace_days",
+    "retire_below",
+    "invest_above",
+    "stale_periods",
+]
+
+
+@dataclass
+class EvaluationSummary:
+    """What an evaluation pass did."""
+
+    as_of: date
+    products_evaluated: int = 0
+    alerts_opened: int = 0
+    alerts_resolved: int = 0
+    recommendations: dict[str, int] = field(default_factory=dict)
+
+    def add(self, other: EvaluationSummary) -> None:
+        self.products_evaluated += other.products_evaluated
+        self.alerts_opened += other.alerts_opened
+        self.alerts_resolved += other.alerts_resolved
+        for recommendation, count in other.recommendations.items():
+            self.recommendations[recommendation] = self.recommendations.get(recommendation, 0) + count
+
+
+def _evaluation_row(valuation: Valuation, policy: Policy, run_id: int | None) -> Evaluation:
+    return Evaluation(
+        data_product_id=valuation.product_id,
+        as_of=valuation.as_of,
+        run_id=run_id,
+        value=valuation.value,
+        cost=valuation.cost,
+        ratio=valuation.ratio,
+        net=valuation.net,
+        recent_value=valuation.recent_value,
+        recent_cost=valuation.recent_cost,
+        recent_ratio=valuation.recent_ratio,
+        recommendation=valuation.recommendation.value,
+        reasons=list(valuation.reasons),
+        signals=[{"kind": signal.kind.value, "message": signal.message} for signal in valuation.signals],
+        window_days=policy.window_days,
+        recent_days=policy.recent_days,
+        grace_days=policy.grace_days,
+        retire_below=policy.retire_below,
+        invest_above=policy.invest_above,
+        stale_periods=policy.stale_periods,
+    )
+
+
+@transaction.atomic
+def portfolio_chunk_evaluate(
+    *, as_of: date, chunk: int = 0, chunk_size: int | None = None, run_id: int | None = None
+) -> EvaluationSummary:
+    """Evaluate the active products with ids in chunk `chunk` (all of them when `chunk_size` is None).
+
+    A fixed number of queries whatever the number of products: a lock, the set-based reads,
+    one upsert of evaluations (unique per product and date, so a re-run rewrites the same rows)
+    and one alert pass. Idempotent: running it twice for a date changes nothing the second time.
+    """
+    scope = Scope(as_of, chunk * chunk_size, (chunk + 1) * chunk_size) if chunk_size else Scope(as_of)
+    evaluation_session_tune()
+    evaluation_lock(as_of=as_of, chunk=chunk)
+    gathered = portfolio_facts_gather(scope)
+    valuations = [evaluate_product(facts, gathered.policies[facts.product_id], as_of) for facts in gathered.facts]
+    rows = [_evaluation_row(v, gathered.policies[v.product_id], run_id) for v in valuations]
+    if rows:
+        Evaluation.objects.bulk_create(
+            rows, update_conflicts=True, unique_fields=["data_product", "as_of"], update_fields=_UPDATED_FIELDS
+        )
+    evaluation_ids = {row.data_product_id: row.pk for row in rows}
+    alerts_lock(chunk=chunk)
+    alert_pass = alerts_reconcile(
+        scope=scope, valuations=valuations, evaluation_ids=evaluation_ids, skip=gathered.later_evaluated
+    )
+    recommendations: dict[str, int] = {}
+    for valuation in valuations:
+        recommendations[valuation.recommendation.value] = recommendations.get(valuation.recommendation.value, 0) + 1
+    summary = EvaluationSummary(
+        as_of=as_of,
+        products_evaluated=len(valuations),
+        alerts_opened=len(alert_pass.opened) + len(alert_pass.reopened),
+        alerts_resolved=len(alert_pass.resolved),
+        recommendations=recommendations,
+    )
+    if run_id is not None:
+        _run_chunk_record(run_id=run_id, chunk=chunk, summary=summary)
+    return summary
+
+
+def _run_chunk_record(*, run_id: int, chunk: int, summary: EvaluationSummary) -> None:
+    """Count a finished chunk in its run once, even when a redelivered task runs it again."""
+    run = EvaluationRun.objects.select_for_update().filter(pk=run_id).first()
+    if run is None or chunk in run.chunks_done:
+        return
+    run.chunks_done = [*run.chunks_done, chunk]
+    run.products_evaluated += summary.products_evaluated
+    run.alerts_opened += summary.alerts_opened
+    run.alerts_resolved += summary.alerts_resolved
+    if len(run.chunks_done) >= run.chunks_total and run.status != RunStatus.FAILED:
+        run.status = RunStatus.SUCCEEDED
+        run.finished_at = timezone.now()
+    run.save(
+        update_fields=[
+            "chunks_done",
+            "products_evaluated",
+            "alerts_opened",
+            "alerts_resolved",
+            "status",
+            "finished_at",
+        ]
+    )
+
+
+def chunk_size_setting() -> int:
+    return max(1, int(settings.MESHVALUE_EVALUATION_CHUNK_SIZE))
+
+
+@transaction.atomic
+def evaluation_run_begin(*, run_id: int, chunk_size: int) -> tuple[EvaluationRun | None, list[int]]:
+    """Mark a run as running and return it with the chunks still to evaluate (none if it is finished or gone)."""
+    run = EvaluationRun.objects.select_for_update().filter(pk=run_id).first()
+    if run is None or run.status in (RunStatus.SUCCEEDED, RunStatus.FAILED):
+        return run, []
+    buckets = product_buckets(chunk_size=chunk_size)
+    if run.status == RunStatus.QUEUED:
+        run.status = RunStatus.RUNNING
+        run.started_at = timezone.now()
+        run.chunks_total = len(buckets)
+        run.chunks_done = []
+        if not buckets:
+            run.status = RunStatus.SUCCEEDED
+            run.finished_at = run.started_at
+        run.save(update_fields=["status", "started_at", "chunks_total", "chunks_done", "finished_at"])
+    return run, [bucket for bucket in buckets if bucket not in run.chunks_done]
+
+
+def evaluation_run_fail(*, run_id: int, error: str) -> None:
+    """Record that a run failed for good (after its retries)."""
+    EvaluationRun.objects.filter(pk=run_id).exclude(status=RunStatus.SUCCEEDED).update(
+        status=RunStatus.FAILED, error=error[:4000], finished_at=timezone.now()
+    )
+
+
+def portfolio_evaluate(
+    *, as_of: date, run: EvaluationRun | None = None, chunk_size: int | None = None
+) -> EvaluationSummary:
+    """Evaluate every active product as of `as_of` here and now, chunk after chunk (no broker needed).
+
+    Each chunk commits on its own, exactly as the Celery tasks do.
+    """
+    chunk_size = chunk_size or chunk_size_setting()
+    summary = EvaluationSummary(as_of=as_of)
+    if run is not None:
+        _, chunks = evaluation_run_begin(run_id=run.pk, chunk_size=chunk_size)
+    else:
+        chunks = product_buckets(chunk_size=chunk_size)
+    for chunk in chunks:
+        summary.add(
+            portfolio_chunk_evaluate(
+                as_of=as_of, chunk=chunk, chunk_size=chunk_size, run_id=run.pk if run is not None else None
+            )
+        )
+    if run is not None:
+        run.refresh_from_db()
+    return summary

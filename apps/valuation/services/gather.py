@@ -1,0 +1,239 @@
+"""The set-based reads of an evaluation: a fixed number of queries whatever the portfolio's size.
+
+Every query covers the whole scope (the active products whose ids fall in one chunk's range)
+at once and groups in the database; nothing here runs a query per product or per KPI.
+Measurements are summed per KPI *before* they meet the attributions (in Python, on a few
+thousand rows), which is the fast order on PostgreSQL (see STACK.md).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.db.models import Count, F, Max, Q, Sum
+
+from apps.bets.models import BetStatus, ValueBet
+from apps.catalog.models import DataProduct, Lifecycle
+from apps.costs.models import CostEntry
+from apps.kpis.models import Attribution, Measurement
+from apps.usage.models import UsageRecord
+from apps.valuation.models import Evaluation, EvaluationPolicy
+from meshvalue.periods import Cadence, cadence_days
+from meshvalue.valuation import (
+    USAGE_DAYS,
+    ZERO,
+    AttributedKpi,
+    Direction,
+    DueBet,
+    KpiTerms,
+    MeasurementTotals,
+    Policy,
+    ProductFacts,
+    UsageFacts,
+)
+
+ALL_PRODUCTS = (0, 2**62)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The products one evaluation pass covers: active products with `first_id <= id < last_id`."""
+
+    as_of: date
+    first_id: int = ALL_PRODUCTS[0]
+    last_id: int = ALL_PRODUCTS[1]
+
+    def products(self, prefix: str = "") -> Q:
+        return Q(**{f"{prefix}id__gte": self.first_id, f"{prefix}id__lt": self.last_id})
+
+
+@dataclass(frozen=True)
+class PortfolioFacts:
+    """What one pass read: the policy and the facts of every product in scope."""
+
+    policies: dict[int, Policy]  # by product id
+    facts: list[ProductFacts]
+    later_evaluated: frozenset[int]  # products with an evaluation after as_of: alerts are theirs
+
+
+def _policy(row: EvaluationPolicy) -> Policy:
+    return Policy(
+        window_days=row.window_days,
+        recent_days=row.recent_days,
+        grace_days=row.grace_days,
+        retire_below=row.retire_below,
+        invest_above=row.invest_above,
+        stale_periods=row.stale_periods,
+    )
+
+
+def policies_by_domain() -> tuple[Policy, dict[int, Policy]]:
+    """The default policy and the overrides by domain id (one query)."""
+    default = Policy()
+    by_domain: dict[int, Policy] = {}
+    for row in EvaluationPolicy.objects.all():
+        if row.is_default:
+            default = _policy(row)
+        elif row.domain_id is not None:
+            by_domain[row.domain_id] = _policy(row)
+    return default, by_domain
+
+
+def _window_lengths(policies: list[Policy]) -> list[int]:
+    return sorted({p.window_days for p in policies} | {p.recent_days for p in policies})
+
+
+def _horizon_days(policies: list[Policy]) -> int:
+    """How far back any rule looks: the longest window or staleness horizon."""
+    longest_stale = max(p.stale_periods for p in policies) * max(cadence_days(c) for c in Cadence)
+    return max([*_window_lengths(policies), longest_stale])
+
+
+def portfolio_facts_gather(scope: Scope) -> PortfolioFacts:
+    """Read everything the rules need about the products in `scope` in eight queries."""
+    as_of = scope.as_of
+    default, by_domain = policies_by_domain()
+    all_policies = [default, *by_domain.values()]
+    lengths = _window_lengths(all_policies)
+    horizon = as_of - timedelta(days=_horizon_days(all_policies))
+    in_scope = scope.products("data_product__") & Q(data_product__lifecycle=Lifecycle.ACTIVE)
+
+    products = list(
+        DataProduct.objects.filter(scope.products(), lifecycle=Lifecycle.ACTIVE)
+        .order_by("id")
+        .values_list("id", "domain_id", "launched_on", "owner__username")
+    )
+
+    attributions: dict[int, list[tuple]] = defaultdict(list)
+    for row in (
+        Attribution.objects.filter(in_scope)
+        .order_by("data_product_id", "kpi_id")
+        .values_list(
+            "data_product_id",
+            "kpi_id",
+            "weight",
+            "kpi__name",
+            "kpi__direction",
+            "kpi__baseline",
+            "kpi__value_per_unit",
+            "kpi__cadence",
+        )
+    ):
+        attributions[row[0]].append(row[1:])
+
+    # Sum per KPI first, over every window length any policy uses, in one grouped query.
+    measurement_aggregates = {}
+    for length in lengths:
+        since = Q(period_start__gte=as_of - timedelta(days=length))
+        measurement_aggregates[f"count_{length}"] = Count("id", filter=since)
+        measurement_aggregates[f"sum_{length}"] = Sum("value", filter=since)
+    kpi_totals = {
+        row["kpi_id"]: row
+        for row in Measurement.objects.filter(
+            is_current=True,
+            period_start__gte=horizon,
+            period_start__lt=as_of,
+            kpi_id__in=Attribution.objects.filter(in_scope).values("kpi_id"),
+        )
+        .order_by()
+        .values("kpi_id")
+        .annotate(latest=Max("period_start"), **measurement_aggregates)
+    }
+
+    cost_aggregates = {
+        f"cost_{length}": Sum("amount", filter=Q(period_start__gte=as_of - timedelta(days=length)))
+        for length in lengths
+    }
+    costs = {
+        row["data_product_id"]: row
+        for row in CostEntry.objects.filter(
+            in_scope, period_start__gte=as_of - timedelta(days=max(lengths)), period_start__lt=as_of
+        )
+        .order_by()
+        .values("data_product_id")
+        .annotate(**cost_aggregates)
+    }
+
+    by_owner = Q(consumer=F("data_product__owner__username")) | (
+        Q(consumer=F("data_product__owner__team")) & ~Q(data_product__owner__team="")
+    )
+    usage = {
+        row["data_product_id"]: UsageFacts(
+            total_uses=row["total_uses"] or 0, owner_uses=row["owner_uses"] or 0, consumers=row["consumers"]
+        )
+        for row in UsageRecord.objects.filter(
+            in_scope, day__gte=as_of - timedelta(days=USAGE_DAYS), day__lt=as_of, count__gt=0
+        )
+        .order_by()
+        .values("data_product_id")
+        .annotate(
+            total_uses=Sum("count"),
+            owner_uses=Sum("count", filter=by_owner),
+            consumers=Count("consumer", distinct=True),
+        )
+    }
+
+    due_bets: dict[int, list[DueBet]] = defaultdict(list)
+    for product_id, bet_id, review_on, expected_value, realised_value in (
+        ValueBet.objects.filter(in_scope, status=BetStatus.OPEN, review_on__lte=as_of)
+        .order_by("review_on", "id")
+        .values_list("data_product_id", "id", "review_on", "expected_value", "realised_value")
+    ):
+        due_bets[product_id].append(DueBet(bet_id, review_on, expected_value, realised_value))
+
+    later_evaluated = frozenset(
+        Evaluation.objects.filter(in_scope, as_of__gt=as_of).order_by().values_list("data_product_id", flat=True)
+    )
+
+    policies: dict[int, Policy] = {}
+    facts: list[ProductFacts] = []
+    for product_id, domain_id, launched_on, owner in products:
+        policy = by_domain.get(domain_id, default)
+        policies[product_id] = policy
+        window, recent = policy.window_days, policy.recent_days
+        attributed = []
+        for kpi_id, weight, name, direction, baseline, value_per_unit, cadence in attributions.get(product_id, ()):
+            totals = kpi_totals.get(kpi_id)
+            kpi = KpiTerms(kpi_id, name, Direction(direction), baseline, value_per_unit, Cadence(cadence))
+            attributed.append(
+                AttributedKpi(
+                    kpi=kpi,
+                    weight=weight,
+                    window=_totals(totals, window),
+                    recent=_totals(totals, recent),
+                    latest_period_start=totals["latest"] if totals else None,
+                )
+            )
+        cost_row = costs.get(product_id) or {}
+        facts.append(
+            ProductFacts(
+                product_id=product_id,
+                launched_on=launched_on,
+                owner=owner,
+                attributions=tuple(attributed),
+                cost=cost_row.get(f"cost_{window}") or ZERO,
+                recent_cost=cost_row.get(f"cost_{recent}") or ZERO,
+                usage=usage.get(product_id, UsageFacts()),
+                due_bets=tuple(due_bets.get(product_id, ())),
+            )
+        )
+    return PortfolioFacts(policies=policies, facts=facts, later_evaluated=later_evaluated)
+
+
+def _totals(row: dict | None, length: int) -> MeasurementTotals:
+    if row is None or not row[f"count_{length}"]:
+        return MeasurementTotals()
+    return MeasurementTotals(count=row[f"count_{length}"], value_sum=Decimal(row[f"sum_{length}"]))
+
+
+def product_buckets(*, chunk_size: int) -> list[int]:
+    """The chunk numbers (`id // chunk_size`) that hold at least one active product (one query).
+
+    Chunks are ranges of ids, not positions, so the same chunk of two runs covers the same
+    products even if products were added in between: the per-chunk lock then keeps them apart.
+    """
+    ids = DataProduct.objects.filter(lifecycle=Lifecycle.ACTIVE).order_by("id").values_list("id", flat=True)
+    return sorted({product_id // chunk_size for product_id in ids})

@@ -1,0 +1,70 @@
+"""Database locks that keep two evaluations of the same products from overlapping.
+
+On PostgreSQL these are transaction-level advisory locks: they are released at commit or
+rollback, and when a worker is killed its connection drops and PostgreSQL releases them, so
+a redelivered task never waits for a dead one. SQLite has a single writer: taking the write
+lock at the start of the transaction (a no-op write) serialises evaluations there.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.conf import settings
+from django.db import connection
+
+# High bits name the lock family, so these keys never collide with other advisory locks.
+_EVALUATION_NAMESPACE = 0x4D56 << 47
+_ALERTS_NAMESPACE = 0x4D57 << 47
+_BETS_KEY = 0x4D58 << 47
+
+
+def _is_postgresql() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def _lock(key: int) -> None:
+    if _is_postgresql():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+    else:
+        with connection.cursor() as cursor:
+            # Any write statement takes SQLite's database write lock until the transaction ends.
+            cursor.execute("UPDATE valuation_evaluationrun SET id = id WHERE id = -1")
+
+
+def evaluation_lock(*, as_of: date, chunk: int) -> None:
+    """Wait until no other transaction evaluates the same chunk of products for the same date.
+
+    Must be called inside a transaction; the lock is released when it ends.
+    """
+    _lock(_EVALUATION_NAMESPACE | (as_of.toordinal() << 24) | (chunk & 0xFFFFFF))
+
+
+def alerts_lock(*, chunk: int) -> None:
+    """Serialise the alert pass of one chunk of products across evaluation dates."""
+    _lock(_ALERTS_NAMESPACE | (chunk & 0xFFFFFF))
+
+
+def bets_lock() -> None:
+    """Serialise bet settlement."""
+    _lock(_BETS_KEY)
+
+
+def evaluation_session_tune() -> None:
+    """Tune the current transaction for big aggregates (PostgreSQL only; see STACK.md).
+
+    JIT compilation costs more than it saves on these queries, and the default 4 MB of
+    work_mem makes the grouped sums spill to disk. A lock timeout turns a stuck lock into an
+    OperationalError that the task retries with backoff instead of a hung worker.
+    """
+    if not _is_postgresql():
+        return
+    work_mem = getattr(settings, "MESHVALUE_EVALUATION_WORK_MEM", "256MB")
+    lock_timeout = getattr(settings, "MESHVALUE_EVALUATION_LOCK_TIMEOUT", "120s")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT set_config('jit', 'off', true), set_config('work_mem', %s, true), "
+            "set_config('lock_timeout', %s, true)",
+            [work_mem, lock_timeout],
+        )

@@ -1,0 +1,117 @@
+"""Celery tasks of the valuation: thin wrappers that take ids and ISO dates and call services.
+
+Reliability (see README, "Celery and reliability"): messages are JSON; tasks are acknowledged
+late and rejected back to the queue when their worker dies, which is safe because every task
+is idempotent (unique evaluations per product and date, at most one unresolved alert per
+product and kind, runs that count each chunk once). They retry with exponential backoff on
+database and broker errors only; anything else fails the run with its error.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+
+from celery import shared_task
+from django.conf import settings
+from django.db import InterfaceError, OperationalError
+from django.utils import timezone
+from kombu.exceptions import OperationalError as BrokerOperationalError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from apps.valuation.services import (
+    evaluation_run_begin,
+    evaluation_run_fail,
+    evaluation_run_start,
+    portfolio_chunk_evaluate,
+)
+from apps.valuation.services.evaluate import chunk_size_setting
+
+logger = logging.getLogger(__name__)
+
+# Transient: the database or the broker went away for a moment. Everything else is a bug or bad data.
+RETRYABLE_ERRORS = (OperationalError, InterfaceError, BrokerOperationalError, RedisConnectionError, RedisTimeoutError)
+MAX_RETRIES = 5
+_TASK_OPTIONS = {
+    "acks_late": True,
+    "reject_on_worker_lost": True,
+    "max_retries": MAX_RETRIES,
+    "soft_time_limit": settings.CELERY_TASK_SOFT_TIME_LIMIT,
+    "time_limit": settings.CELERY_TASK_TIME_LIMIT,
+}
+
+
+def _backoff(retries: int) -> int:
+    """Seconds before retry number `retries + 1`: 2, 4, 8, ... capped at five minutes."""
+    return min(2 ** (retries + 1), 300)
+
+
+def _fail_run(run_id: int, error: BaseException) -> None:
+    try:
+        evaluation_run_fail(run_id=run_id, error=f"{type(error).__name__}: {error}")
+    except RETRYABLE_ERRORS:  # the database is gone too: the log is all we can do
+        logger.exception("could not record the failure of evaluation run %s", run_id)
+
+
+@shared_task(bind=True, **_TASK_OPTIONS)
+def evaluation_run_execute(self, run_id: int) -> dict:
+    """Start run `run_id`: split the active products into chunks and queue one task per chunk."""
+    chunk_size = chunk_size_setting()
+    try:
+        run, chunks = evaluation_run_begin(run_id=run_id, chunk_size=chunk_size)
+    except RETRYABLE_ERRORS as error:
+        if self.request.retries < MAX_RETRIES:
+            raise self.retry(exc=error, countdown=_backoff(self.request.retries)) from error
+        _fail_run(run_id, error)
+        raise
+    except Exception as error:
+        _fail_run(run_id, error)
+        raise
+    if run is None:
+        logger.warning("evaluation run %s is gone; nothing to do", run_id)
+        return {"run_id": run_id, "chunks": 0}
+    for chunk in chunks:
+        evaluation_chunk_evaluate.delay_on_commit(run_id, run.as_of.isoformat(), chunk, chunk_size)
+    return {"run_id": run_id, "chunks": len(chunks)}
+
+
+@shared_task(bind=True, **_TASK_OPTIONS)
+def evaluation_chunk_evaluate(self, run_id: int | None, as_of: str, chunk: int, chunk_size: int) -> dict:
+    """Evaluate one chunk of products (ids in `[chunk * chunk_size, (chunk + 1) * chunk_size)`) as of `as_of`."""
+    try:
+        summary = portfolio_chunk_evaluate(
+            as_of=date.fromisoformat(as_of), chunk=chunk, chunk_size=chunk_size, run_id=run_id
+        )
+    except RETRYABLE_ERRORS as error:
+        if self.request.retries < MAX_RETRIES:
+            raise self.retry(exc=error, countdown=_backoff(self.request.retries)) from error
+        if run_id is not None:
+            _fail_run(run_id, error)
+        raise
+    except Exception as error:
+        if run_id is not None:
+            _fail_run(run_id, error)
+        raise
+    return {
+        "run_id": run_id,
+        "chunk": chunk,
+        "products_evaluated": summary.products_evaluated,
+        "alerts_opened": summary.alerts_opened,
+        "alerts_resolved": summary.alerts_resolved,
+    }
+
+
+@shared_task(
+    bind=True,
+    autoretry_for=RETRYABLE_ERRORS,
+    retry_backoff=True,
+    retry_backoff_max=300,
+    max_retries=MAX_RETRIES,
+    acks_late=True,
+    reject_on_worker_lost=True,
+)
+def portfolio_evaluate_scheduled(self) -> dict:
+    """Beat's daily entry: evaluate the portfolio as of today (a run like any other, trigger `beat`)."""
+    run = evaluation_run_start(as_of=timezone.localdate(), requested_by=None, trigger="beat")
+    return {"run_id": run.pk, "as_of": run.as_of.isoformat()}
