@@ -1,0 +1,49 @@
+from datetime import date
+
+import pytest
+from django.core.management import call_command
+
+from apps.bets.models import ValueBet
+from apps.catalog.models import BusinessGoal, DataProduct, Domain, Lifecycle
+from apps.costs.models import CostEntry
+from apps.kpis.models import KPI, Attribution, Measurement
+from apps.usage.models import UsageRecord
+
+MODELS = [Domain, BusinessGoal, DataProduct, KPI, Attribution, Measurement, CostEntry, ValueBet, UsageRecord]
+
+
+def _counts() -> dict[str, int]:
+    return {model.__name__: model.objects.count() for model in MODELS}
+
+
+@pytest.mark.django_db
+def test_seed_demo_twice_gives_the_same_row_counts(postgres):
+    call_command("seed_demo", today="2026-11-21")
+    first = _counts()
+    call_command("seed_demo", today="2026-11-21")
+    assert _counts() == first
+
+
+@pytest.mark.django_db
+def test_demo_portfolio_reads_like_a_real_company():
+    call_command("seed_demo", today="2026-11-21")
+    assert Domain.objects.count() >= 4
+    assert BusinessGoal.objects.count() >= 8
+    assert DataProduct.objects.count() >= 30
+    assert set(DataProduct.objects.values_list("lifecycle", flat=True)) == set(Lifecycle.values)
+    assert set(KPI.objects.values_list("cadence", flat=True)) >= {"weekly", "monthly"}
+    history = Measurement.objects.filter(kpi__cadence="weekly").dates("period_start", "day")
+    assert (history.last() - history.first()).days >= 700
+    assert Measurement.objects.filter(revision=2).exists(), "some outcomes were corrected"
+    assert set(CostEntry.objects.values_list("category", flat=True)) >= {"infrastructure", "people", "licenses"}
+    assert set(ValueBet.objects.values_list("status", flat=True)) == {"open", "won", "lost"}
+    orphaned = DataProduct.objects.get(slug="shipment-tracking")
+    recent = UsageRecord.objects.filter(data_product=orphaned, day__gte=date(2026, 8, 23))
+    assert recent.exists() and not recent.filter(consumer=orphaned.owner.username).exists()
+
+
+def test_seed_demo_refuses_a_bad_date():
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="--today must be a date"):
+        call_command("seed_demo", today="21/11/2026")

@@ -1,0 +1,102 @@
+"""Measurements: cadence alignment, append-only revisions and the database constraints behind them."""
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from apps.core.errors import BulkValidationError
+from apps.kpis.models import Measurement
+from apps.kpis.services import MeasurementInput, measurement_record, measurements_record_bulk
+from tests.factories import KPIFactory, MeasurementFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_correction_is_a_new_current_revision_and_keeps_the_old_value():
+    kpi = KPIFactory(cadence="monthly")
+    recorder = UserFactory()
+    first = measurement_record(kpi=kpi, period_start=date(2026, 3, 1), value=Decimal("120"), recorded_by=recorder)
+    second = measurement_record(kpi=kpi, period_start=date(2026, 3, 1), value=Decimal("125.5"), note="restated")
+
+    history = list(Measurement.objects.filter(kpi=kpi, period_start=date(2026, 3, 1)).order_by("revision"))
+    assert [(m.revision, m.value, m.is_current) for m in history] == [
+        (1, Decimal("120.0000"), False),
+        (2, Decimal("125.5000"), True),
+    ]
+    assert history[0].pk == first.pk and history[1].pk == second.pk
+    assert history[0].recorded_by == recorder
+
+
+def test_misaligned_period_is_refused_with_a_clear_message_and_nothing_stored():
+    kpi = KPIFactory(cadence="weekly")
+    with pytest.raises(ValidationError) as raised:
+        measurement_record(kpi=kpi, period_start=date(2026, 11, 18), value=Decimal("1"))
+    message = raised.value.message_dict["period_start"][0]
+    assert "must be a Monday" in message and "2026-11-16" in message
+    assert not Measurement.objects.exists()
+
+
+@pytest.mark.parametrize("bad_value", [Decimal("NaN"), Decimal("Infinity"), Decimal("1e30")])
+def test_non_finite_or_huge_values_are_refused(bad_value):
+    kpi = KPIFactory()
+    with pytest.raises(ValidationError) as raised:
+        measurement_record(kpi=kpi, period_start=date(2026, 3, 1), value=bad_value)
+    assert "value" in raised.value.message_dict
+
+
+def test_bulk_is_all_or_nothing_and_reports_every_bad_row():
+    kpi = KPIFactory(cadence="monthly")
+    entries = [
+        MeasurementInput(kpi=kpi, period_start=date(2026, 1, 1), value=Decimal("1")),
+        MeasurementInput(kpi=kpi, period_start=date(2026, 1, 2), value=Decimal("2")),
+        MeasurementInput(kpi=kpi, period_start=date(2026, 3, 1), value=Decimal("NaN")),
+    ]
+    with pytest.raises(BulkValidationError) as raised:
+        measurements_record_bulk(entries=entries, source="api")
+    assert [(e.row, e.field) for e in raised.value.errors] == [(2, "period_start"), (3, "value")]
+    assert raised.value.as_dict()["rows"][0]["row"] == 2
+    assert not Measurement.objects.exists()
+
+
+def test_bulk_with_two_values_for_one_period_keeps_the_later_one_current(django_assert_max_num_queries):
+    kpi = KPIFactory(cadence="monthly")
+    MeasurementFactory(kpi=kpi, period_start=date(2026, 1, 1), value=Decimal("5"))
+    entries = [
+        MeasurementInput(kpi=kpi, period_start=date(2026, 1, 1), value=Decimal("6")),
+        MeasurementInput(kpi=kpi, period_start=date(2026, 1, 1), value=Decimal("7")),
+        *[MeasurementInput(kpi=kpi, period_start=date(2025, m, 1), value=Decimal(m)) for m in range(1, 13)],
+    ]
+    with django_assert_max_num_queries(8):
+        measurements_record_bulk(entries=entries, source="csv")
+    rows = list(Measurement.objects.filter(kpi=kpi, period_start=date(2026, 1, 1)).order_by("revision"))
+    assert [(m.revision, m.value, m.is_current) for m in rows] == [
+        (1, Decimal("5.0000"), False),
+        (2, Decimal("6.0000"), False),
+        (3, Decimal("7.0000"), True),
+    ]
+    assert Measurement.objects.filter(kpi=kpi, is_current=True).count() == 13
+
+
+def test_database_refuses_two_current_measurements_for_one_period():
+    kpi = KPIFactory()
+    MeasurementFactory(kpi=kpi, period_start=date(2026, 1, 1), revision=1, is_current=True)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        MeasurementFactory(kpi=kpi, period_start=date(2026, 1, 1), revision=2, is_current=True)
+
+
+def test_database_refuses_a_repeated_revision_number():
+    kpi = KPIFactory()
+    MeasurementFactory(kpi=kpi, period_start=date(2026, 1, 1), revision=1, is_current=False)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        MeasurementFactory(kpi=kpi, period_start=date(2026, 1, 1), revision=1, is_current=True)
+
+
+def test_old_revisions_of_one_period_may_coexist():
+    kpi = KPIFactory()
+    MeasurementFactory(kpi=kpi, period_start=date(2026, 1, 1), revision=1, is_current=False)
+    MeasurementFactory(kpi=kpi, period_start=date(2026, 1, 1), revision=2, is_current=False)
+    MeasurementFactory(kpi=kpi, period_start=date(2026, 1, 1), revision=3, is_current=True)
+    assert Measurement.objects.filter(kpi=kpi).count() == 3
