@@ -140,6 +140,29 @@ EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="meshvalue <meshvalue@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# An SMTP server that hangs must not hold a worker past the send lease below.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+
+# --- Notifications (apps.notifications) -------------------------------------------------
+# Webhooks may not target loopback, link-local or private addresses unless this is set.
+WEBHOOK_ALLOW_PRIVATE_TARGETS = env.bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", default=False)
+WEBHOOK_CONNECT_TIMEOUT = env.float("WEBHOOK_CONNECT_TIMEOUT", default=5.0)
+WEBHOOK_READ_TIMEOUT = env.float("WEBHOOK_READ_TIMEOUT", default=10.0)
+# A delivery is marked failed after this many attempts; retries back off exponentially with jitter.
+NOTIFICATION_MAX_ATTEMPTS = env.int("NOTIFICATION_MAX_ATTEMPTS", default=8)
+NOTIFICATION_RETRY_BASE_SECONDS = env.float("NOTIFICATION_RETRY_BASE_SECONDS", default=30.0)
+# Kept under the broker's visibility timeout: a longer countdown would be delivered twice.
+NOTIFICATION_RETRY_MAX_SECONDS = env.float("NOTIFICATION_RETRY_MAX_SECONDS", default=15 * 60.0)
+# How long one send may hold a delivery; longer than the send task's hard time limit.
+NOTIFICATION_SEND_LEASE_SECONDS = env.int("NOTIFICATION_SEND_LEASE_SECONDS", default=120)
+# The sweep re-sends a pending delivery whose Celery message is this late (lost, e.g. Redis was down).
+NOTIFICATION_SWEEP_GRACE_SECONDS = env.int("NOTIFICATION_SWEEP_GRACE_SECONDS", default=300)
+# Governance digest: alerts unresolved longer than this are "awaiting a decision".
+NOTIFICATION_DECISION_OVERDUE_DAYS = env.int("NOTIFICATION_DECISION_OVERDUE_DAYS", default=14)
+# Governance digest: sunsets within this many days are "upcoming".
+NOTIFICATION_SUNSET_HORIZON_DAYS = env.int("NOTIFICATION_SUNSET_HORIZON_DAYS", default=30)
+# Consumers of a product being retired get a reminder this many days before its sunset.
+NOTIFICATION_SUNSET_REMINDER_DAYS = env.int("NOTIFICATION_SUNSET_REMINDER_DAYS", default=7)
 
 # --- REST API -----------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -217,6 +240,27 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "settle-due-bets-daily": {
         "task": "apps.bets.tasks.bets_settle_due_scheduled",
         "schedule": _crontab_from_env("SCHEDULE_SETTLE_BETS", "0 2 * * *"),
+        "options": {"expires": 20 * 60 * 60},
+    },
+    # Notifications: the outbox sweep re-sends lost messages and due retries.
+    "notifications-sweep": {
+        "task": "apps.notifications.tasks.deliveries_sweep",
+        "schedule": _crontab_from_env("SCHEDULE_NOTIFICATION_SWEEP", "* * * * *"),
+        "options": {"expires": 50},
+    },
+    "notifications-weekly-digests": {
+        "task": "apps.notifications.tasks.weekly_digests_send",
+        "schedule": _crontab_from_env("SCHEDULE_WEEKLY_DIGEST", "0 7 * * 1"),
+        "options": {"expires": 12 * 60 * 60},
+    },
+    "notifications-sunset-reminders": {
+        "task": "apps.notifications.tasks.sunset_reminders_send",
+        "schedule": _crontab_from_env("SCHEDULE_SUNSET_REMINDERS", "0 8 * * *"),
+        "options": {"expires": 20 * 60 * 60},
+    },
+    "retire-due-products-daily": {
+        "task": "apps.notifications.tasks.data_products_retire_due_run",
+        "schedule": _crontab_from_env("SCHEDULE_RETIRE_DUE", "5 0 * * *"),
         "options": {"expires": 20 * 60 * 60},
     },
 }

@@ -38,3 +38,5 @@ WHITENOISE_AUTOREFRESH = True
 REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {"token": "1000/minute"}  # noqa: F405
 # Tests run tasks by calling them or through a real worker; never eager for the whole suite.
 CELERY_TASK_ALWAYS_EAGER = False
+# Tests deliver webhooks to receivers on loopback; production refuses such targets.
+WEBHOOK_ALLOW_PRIVATE_TARGETS = True
