@@ -18,6 +18,7 @@ from django.db.models import Count, F, Max, Q, Sum
 from apps.bets.models import BetStatus, ValueBet
 from apps.catalog.models import DataProduct, Lifecycle
 from apps.costs.models import CostEntry
+from apps.governance.models import UNRESOLVED_STATUSES
 from apps.kpis.models import Attribution, Measurement
 from apps.usage.models import UsageRecord
 from apps.valuation.models import Evaluation, EvaluationPolicy
@@ -230,10 +231,15 @@ def _totals(row: dict | None, length: int) -> MeasurementTotals:
 
 
 def product_buckets(*, chunk_size: int) -> list[int]:
-    """The chunk numbers (`id // chunk_size`) that hold at least one active product (one query).
+    """The chunk numbers (`id // chunk_size`) with an active product or an unresolved alert (one query).
 
     Chunks are ranges of ids, not positions, so the same chunk of two runs covers the same
     products even if products were added in between: the per-chunk lock then keeps them apart.
     """
-    ids = DataProduct.objects.filter(lifecycle=Lifecycle.ACTIVE).order_by("id").values_list("id", flat=True)
+    ids = (
+        DataProduct.objects.filter(Q(lifecycle=Lifecycle.ACTIVE) | Q(alerts__status__in=UNRESOLVED_STATUSES))
+        .order_by()
+        .values_list("id", flat=True)
+        .distinct()
+    )
     return sorted({product_id // chunk_size for product_id in ids})
