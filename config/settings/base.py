@@ -201,8 +201,11 @@ CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=25 
 CELERY_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", default=CELERY_TASK_TIME_LIMIT + 5 * 60)
 _REDIS_TRANSPORT_OPTIONS = {
     "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
-    # kombu 5.7: how often a live worker re-queues messages of workers that died.
+    # kombu 5.7: how often a live worker sweeps for messages unacknowledged for longer than the
+    # visibility timeout (those of a worker that died) and puts them back on the queue. The throttle
+    # makes only every Nth sweep scan Redis (default 10): 1 makes the interval the only control.
     "unacked_restore_interval": env.float("CELERY_UNACKED_RESTORE_INTERVAL", default=5.0),
+    "unacked_restore_throttle": env.int("CELERY_UNACKED_RESTORE_THROTTLE", default=1),
 }
 CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = REDIS_URL

@@ -1,0 +1,111 @@
+"""Celery tasks, called directly (no broker) and through a real worker on the Redis broker."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from apps.bets.tasks import bets_settle_due_scheduled  # noqa: F401  (registers the task)
+from apps.governance.models import Alert, AlertStatus
+from apps.valuation.models import Evaluation, EvaluationRun, RunStatus
+from apps.valuation.tasks import (
+    _backoff,
+    evaluation_chunk_evaluate,
+    evaluation_run_execute,
+)
+
+from .scenario import AS_OF, build_scenario
+
+
+@pytest.mark.django_db
+def test_chunk_task_called_directly_counts_each_chunk_once():
+    build_scenario()
+    run = EvaluationRun.objects.create(as_of=AS_OF, status=RunStatus.RUNNING, chunks_total=1)
+    first = evaluation_chunk_evaluate.run(run.pk, AS_OF.isoformat(), 0, 1_000_000)
+    again = evaluation_chunk_evaluate.run(run.pk, AS_OF.isoformat(), 0, 1_000_000)  # a redelivery
+    assert first["products_evaluated"] == again["products_evaluated"] == 6
+    run.refresh_from_db()
+    assert (run.status, run.chunks_done, run.products_evaluated, run.alerts_opened) == (
+        RunStatus.SUCCEEDED,
+        [0],
+        6,
+        8,
+    )
+
+
+@pytest.mark.django_db
+def test_a_run_for_a_missing_row_does_nothing():
+    assert evaluation_run_execute.run(987654) == {"run_id": 987654, "chunks": 0}
+
+
+@pytest.mark.django_db
+def test_a_chunk_that_fails_for_good_fails_its_run(monkeypatch):
+    run = EvaluationRun.objects.create(as_of=AS_OF, status=RunStatus.RUNNING, chunks_total=1)
+
+    def broken(**kwargs):
+        raise ValueError("bad data")
+
+    monkeypatch.setattr("apps.valuation.tasks.portfolio_chunk_evaluate", broken)
+    with pytest.raises(ValueError):
+        evaluation_chunk_evaluate.run(run.pk, AS_OF.isoformat(), 0, 10)
+    run.refresh_from_db()
+    assert (run.status, run.error) == (RunStatus.FAILED, "ValueError: bad data")
+
+
+def test_backoff_grows_and_is_capped():
+    assert [_backoff(n) for n in range(10)] == [2, 4, 8, 16, 32, 64, 128, 256, 300, 300]
+
+
+def test_tasks_are_json_only_late_acknowledged_and_time_limited(settings):
+    from config.celery_app import app
+
+    assert app.conf.task_serializer == "json" and app.conf.accept_content == ["json"]
+    assert evaluation_chunk_evaluate.acks_late and evaluation_chunk_evaluate.reject_on_worker_lost
+    assert evaluation_chunk_evaluate.soft_time_limit < evaluation_chunk_evaluate.time_limit
+    assert evaluation_chunk_evaluate.time_limit < settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]
+    assert (
+        settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]
+        == settings.CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS["visibility_timeout"]
+    )
+    beat = settings.CELERY_BEAT_SCHEDULE
+    assert beat["evaluate-portfolio-daily"]["task"] == "apps.valuation.tasks.portfolio_evaluate_scheduled"
+    assert beat["settle-due-bets-daily"]["task"] == "apps.bets.tasks.bets_settle_due_scheduled"
+    for name in ("evaluate-portfolio-daily", "settle-due-bets-daily"):
+        assert beat[name]["options"]["expires"] < 24 * 60 * 60
+        assert beat[name]["task"] in app.tasks
+
+
+def wait_for(predicate, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+@pytest.mark.celery_worker
+@pytest.mark.django_db(transaction=True)
+def test_a_run_through_a_real_worker_on_the_redis_broker(redis_url, postgres, settings):
+    from celery.contrib.testing.worker import start_worker
+
+    from apps.valuation.services import evaluation_run_start
+    from config.celery_app import app
+
+    build_scenario()
+    settings.MESHVALUE_EVALUATION_CHUNK_SIZE = 3  # several chunks, one task each
+    app.control.purge()
+    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+        run = evaluation_run_start(as_of=AS_OF, trigger="test")
+
+        def finished() -> bool:
+            run.refresh_from_db()
+            return run.status in (RunStatus.SUCCEEDED, RunStatus.FAILED)
+
+        wait_for(finished, 60, "the run to finish")
+    assert run.status == RunStatus.SUCCEEDED, run.error
+    assert run.chunks_total > 1 and sorted(run.chunks_done) == sorted(set(run.chunks_done))
+    assert (run.products_evaluated, run.alerts_opened, run.alerts_resolved) == (6, 8, 1)
+    assert Evaluation.objects.filter(as_of=AS_OF).count() == 6
+    assert Alert.objects.exclude(status=AlertStatus.RESOLVED).count() == 8
