@@ -14,5 +14,6 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("accounts/", include("apps.accounts.urls")),
+    path("profile/notifications/", include("apps.notifications.urls")),
     path("", include("apps.web.urls")),
 ]

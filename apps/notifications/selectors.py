@@ -78,8 +78,8 @@ def webhook_subscriptions_active() -> list[WebhookSubscription]:
     return subscriptions
 
 
-def webhook_subscriptions_for_user() -> list[WebhookSubscription]:
-    """Every subscription, for the API list (governance leads and admins manage them all)."""
+def webhook_subscription_list() -> list[WebhookSubscription]:
+    """Every subscription, for the API (governance leads and admins manage them all)."""
     return WebhookSubscription.objects.prefetch_related("domains").select_related("created_by").order_by("id")
 
 
