@@ -117,6 +117,7 @@ class DeliveryAdmin(admin.ModelAdmin):
         "status",
         "attempts",
         "last_status_code",
+        "error",
         "next_attempt_at",
         "sent_at",
     )
@@ -133,6 +134,10 @@ class DeliveryAdmin(admin.ModelAdmin):
     def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
         # Rows are read-only here: only the retry action changes them, through the service.
         return False
+
+    @admin.display(description="last error")
+    def error(self, obj: Delivery) -> str:
+        return obj.last_error[:120]
 
     def has_retry_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("notifications.change_delivery")
