@@ -7,12 +7,12 @@ or users it is asked about.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, F, Min, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, F, Max, Min, OuterRef, Q, Subquery, Sum
 
 from apps.accounts.models import User
 from apps.accounts.roles import Role
@@ -91,17 +91,29 @@ class ConsumerRecipients:
     unreachable: list[str]
 
 
-def consumers_by_product(*, product_ids: Iterable[int], as_of: date) -> dict[int, list[str]]:
-    """Consumer names (usernames or team names) per product, from usage in the 90 days up to `as_of`."""
-    since = as_of - timedelta(days=CONSUMER_WINDOW_DAYS)
+def consumers_by_product(
+    *, product_ids: Iterable[int], as_of: date, since: Mapping[int, date] | None = None
+) -> dict[int, list[str]]:
+    """Consumer names (usernames or team names) per product, from usage up to `as_of`.
+
+    The window starts 90 days before `as_of`, or on the day given per product in `since`
+    (a reminder also reaches those who used the product before its retirement was decided).
+    One query.
+    """
+    ids = list(product_ids)
+    default_start = as_of - timedelta(days=CONSUMER_WINDOW_DAYS)
+    starts = {pk: (since or {}).get(pk, default_start) for pk in ids}
+    if not starts:
+        return {}
     rows = (
-        UsageRecord.objects.filter(data_product_id__in=list(product_ids), day__gte=since, day__lte=as_of, count__gt=0)
+        UsageRecord.objects.filter(data_product_id__in=ids, day__gte=min(starts.values()), day__lte=as_of, count__gt=0)
         .values_list("data_product_id", "consumer")
-        .distinct()
+        .annotate(last_used=Max("day"))
     )
     consumers: dict[int, set[str]] = defaultdict(set)
-    for product_id, consumer in rows:
-        consumers[product_id].add(consumer)
+    for product_id, consumer, last_used in rows:
+        if last_used >= starts[product_id]:
+            consumers[product_id].add(consumer)
     return {product_id: sorted(names) for product_id, names in consumers.items()}
 
 

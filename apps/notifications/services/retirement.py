@@ -14,7 +14,12 @@ from apps.catalog.models import DataProduct, Lifecycle
 from apps.catalog.services import data_products_retire_due
 from apps.governance.models import Decision, DecisionAction
 from apps.notifications.models import Channel, Event
-from apps.notifications.selectors import ConsumerRecipients, consumer_recipients, consumers_by_product
+from apps.notifications.selectors import (
+    CONSUMER_WINDOW_DAYS,
+    ConsumerRecipients,
+    consumer_recipients,
+    consumers_by_product,
+)
 from apps.notifications.services.outbox import NewDelivery, _job_lock, deliveries_create
 
 
@@ -96,10 +101,11 @@ def retirement_decided_notify(*, decision_id: int) -> list[int]:
 def sunset_reminders_queue(*, as_of: date) -> list[int]:
     """Queue the reminders of sunsets coming within `NOTIFICATION_SUNSET_REMINDER_DAYS` of `as_of`.
 
-    One reminder per product and sunset date (a moved sunset gets its own), to its consumers
-    of the last 90 days and its owner. A product whose retirement was decided inside the
-    reminder window skips it: its notice went out days ago. Run daily; a missed day is caught
-    up by the next run, and a second run the same day queues nothing new.
+    One reminder per product and sunset date (a moved sunset gets its own), to its owner and
+    its consumers: those of the 90 days before the decision and anyone who used it since. A
+    product whose retirement was decided inside the reminder window skips it: its notice went
+    out days ago. Run daily; a missed day is caught up by the next run, and a second run the
+    same day queues nothing new.
     """
     days = settings.NOTIFICATION_SUNSET_REMINDER_DAYS
     with transaction.atomic():
@@ -119,7 +125,13 @@ def sunset_reminders_queue(*, as_of: date) -> list[int]:
             if product.decided_at is None
             or timezone.localdate(product.decided_at) < product.sunset_on - timedelta(days=days)
         ]
-        consumers = consumers_by_product(product_ids=[product.pk for product in due], as_of=as_of)
+        # Those told at the decision are reminded too, even if they stopped using it since.
+        since = {
+            product.pk: min(as_of, timezone.localdate(product.decided_at)) - timedelta(days=CONSUMER_WINDOW_DAYS)
+            for product in due
+            if product.decided_at is not None
+        }
+        consumers = consumers_by_product(product_ids=[product.pk for product in due], as_of=as_of, since=since)
         resolved = consumer_recipients({name for names in consumers.values() for name in names})
         rows: list[NewDelivery] = []
         for product in due:
