@@ -1,7 +1,22 @@
 from django.urls import path
 
-from apps.web import views
+from apps.web.views import catalog, inbox, portfolio, workspace
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", portfolio.home, name="home"),
+    path("start/", portfolio.landing, name="landing"),
+    path("products/<slug:slug>/", catalog.product_detail, name="product_detail"),
+    path("goals/<slug:slug>/", catalog.goal_detail, name="goal_detail"),
+    path("workspace/", workspace.workspace, name="workspace"),
+    path("workspace/outcome/", workspace.outcome_log, name="workspace_outcome"),
+    path("workspace/outcome/periods/", workspace.outcome_periods, name="workspace_outcome_periods"),
+    path("workspace/cost/", workspace.cost_record_view, name="workspace_cost"),
+    path("workspace/upload/", workspace.csv_upload, name="workspace_upload"),
+    path("workspace/upload/confirm/", workspace.csv_confirm, name="workspace_upload_confirm"),
+    path("inbox/", inbox.inbox, name="inbox"),
+    path("inbox/alerts/<int:pk>/", inbox.alert_detail, name="alert_detail"),
+    path("inbox/alerts/<int:pk>/acknowledge/", inbox.alert_acknowledge_view, name="alert_acknowledge"),
+    path("inbox/alerts/<int:pk>/snooze/", inbox.alert_snooze_view, name="alert_snooze"),
+    path("inbox/alerts/<int:pk>/decide/", inbox.alert_decide_view, name="alert_decide"),
+    path("inbox/decisions/", inbox.decision_log, name="decision_log"),
 ]

@@ -1,0 +1,174 @@
+"""The CSV upload of the workspace: check, preview, confirm, store; nothing stored until the file is clean.
+
+Parsing is the API's (`apps.kpis.ingest`), so a file gets the same row errors in the browser as
+through `POST /api/v1/measurements/import/`. On top of that, the browser checks that every row
+is for a KPI of the uploader's own products. The file waits in the session between the preview
+and the confirmation, and is checked again when confirmed.
+"""
+
+from __future__ import annotations
+
+import base64
+import secrets
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from django.conf import settings
+from django.http import HttpRequest
+
+from apps.accounts.models import User
+from apps.core.errors import BulkValidationError, RowError
+from apps.kpis.models import Measurement, MeasurementSource
+from apps.kpis.services import MeasurementInput, measurements_record_bulk
+from apps.web.selectors.workspace import loggable_kpis, period_label
+
+SESSION_KEY = "web_csv_uploads"
+# At most this many previews wait in a session; older ones are dropped.
+MAX_STASHED = 3
+
+COLUMNS_HELP = [
+    ("kpi", "the KPI's id (shown in the outcome form) or its exact name"),
+    ("period_start", "the first day of the period, YYYY-MM-DD (a Monday, the 1st of a month or of a quarter)"),
+    ("value", "the measured value, a plain number with a dot for decimals"),
+    ("note", "optional"),
+]
+
+
+def currency() -> str:
+    return settings.MESHVALUE_CURRENCY
+
+
+@dataclass(frozen=True)
+class PreviewRow:
+    row: int
+    kpi_name: str
+    unit: str
+    period: str
+    value: Decimal
+    note: str
+    # The value this row replaces (a correction), or None for a first value.
+    replaces: Decimal | None
+
+
+@dataclass
+class CsvResult:
+    """The outcome of checking (or storing) a file: its rows, or every bad row with its reasons."""
+
+    rows: list[PreviewRow] = field(default_factory=list)
+    errors: list[tuple[int, list[tuple[str, str]]]] = field(default_factory=list)
+
+    @property
+    def corrections(self) -> int:
+        return sum(1 for row in self.rows if row.replaces is not None)
+
+    @property
+    def bad_rows(self) -> int:
+        return len(self.errors)
+
+
+def _grouped(errors: list[RowError]) -> list[tuple[int, list[tuple[str, str]]]]:
+    by_row: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    for error in errors:
+        by_row[error.row].append((error.field, error.message))
+    return sorted(by_row.items())
+
+
+def _parse(content: bytes) -> list[MeasurementInput]:
+    """Parse the file with the API's parser; raises BulkValidationError listing every bad row."""
+    from apps.kpis.ingest import measurements_from_csv
+
+    return measurements_from_csv(content)
+
+
+def _checked_entries(*, content: bytes, user: User) -> list[MeasurementInput]:
+    """The file's rows, checked by the API's parser and the services' rules, and limited to the user's KPIs."""
+    entries = _parse(content)
+    allowed = set(loggable_kpis(user).values_list("pk", flat=True))
+    foreign = [
+        RowError(
+            row=index,
+            field="kpi",
+            message=f"{entry.kpi.name} is not a KPI of one of your products; you can only log outcomes for those.",
+        )
+        for index, entry in enumerate(entries, start=1)
+        if entry.kpi.pk not in allowed
+    ]
+    if foreign:
+        raise BulkValidationError(foreign)
+    return entries
+
+
+def _preview(entries: list[MeasurementInput]) -> list[PreviewRow]:
+    current: dict[tuple[int, date], Decimal] = {}
+    if entries:
+        kpi_ids = {e.kpi.pk for e in entries}
+        starts = {e.period_start for e in entries}
+        for kpi_id, start, value in Measurement.objects.filter(
+            kpi_id__in=kpi_ids, period_start__in=starts, is_current=True
+        ).values_list("kpi_id", "period_start", "value"):
+            current[(kpi_id, start)] = value
+    rows = []
+    for index, entry in enumerate(entries, start=1):
+        key = (entry.kpi.pk, entry.period_start)
+        rows.append(
+            PreviewRow(
+                row=index,
+                kpi_name=entry.kpi.name,
+                unit=entry.kpi.unit,
+                period=period_label(entry.kpi.cadence, entry.period_start),
+                value=entry.value,
+                note=entry.note,
+                replaces=current.get(key),
+            )
+        )
+        # A second row for the same period in one file corrects the first.
+        current[key] = entry.value
+    return rows
+
+
+def check(*, content: bytes, user: User) -> CsvResult:
+    """Check a file without storing anything: the preview rows, or every bad row with its reasons."""
+    try:
+        entries = _checked_entries(content=content, user=user)
+    except BulkValidationError as error:
+        return CsvResult(errors=_grouped(error.errors))
+    if not entries:
+        return CsvResult(errors=[(1, [("file", "The file has no data rows.")])])
+    return CsvResult(rows=_preview(entries))
+
+
+def store(*, content: bytes, user: User) -> CsvResult:
+    """Check the file again and store every row, or none (the service is all or nothing)."""
+    result = check(content=content, user=user)
+    if result.errors:
+        return result
+    try:
+        measurements_record_bulk(
+            entries=_checked_entries(content=content, user=user), source=MeasurementSource.CSV, recorded_by=user
+        )
+    except BulkValidationError as error:
+        return CsvResult(errors=_grouped(error.errors))
+    return result
+
+
+def stash(request: HttpRequest, *, content: bytes, filename: str) -> str:
+    """Keep a checked file in the session until it is confirmed; returns the token naming it."""
+    token = secrets.token_urlsafe(16)
+    stashed = dict(request.session.get(SESSION_KEY, {}))
+    while len(stashed) >= MAX_STASHED:
+        stashed.pop(next(iter(stashed)))
+    stashed[token] = {"content": base64.b64encode(content).decode("ascii"), "filename": filename[:200]}
+    request.session[SESSION_KEY] = stashed
+    return token
+
+
+def unstash(request: HttpRequest, *, token: str) -> tuple[bytes, str] | None:
+    """Take a stashed file out of the session (once): its content and name, or None if unknown."""
+    stashed = dict(request.session.get(SESSION_KEY, {}))
+    entry = stashed.pop(token, None)
+    if entry is None:
+        return None
+    request.session[SESSION_KEY] = stashed
+    return base64.b64decode(entry["content"]), entry["filename"]

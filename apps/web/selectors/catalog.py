@@ -1,0 +1,198 @@
+"""The data product page and the goal page."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db.models import OuterRef, Q, Subquery, Sum
+
+from apps.bets.models import ValueBet
+from apps.catalog.models import BusinessGoal, DataProduct
+from apps.costs.models import CostCategory, CostEntry
+from apps.governance.models import Alert, Decision
+from apps.kpis.models import KPI, Attribution, Measurement
+from apps.usage.models import UsageRecord
+from apps.valuation.models import Evaluation
+from apps.web.selectors.common import (
+    ZERO,
+    KpiProgress,
+    kpi_history_chart,
+    kpis_with_progress,
+    month_starts,
+    monthly_value_cost,
+)
+
+HISTORY_MONTHS = 24
+USAGE_DAYS = 90
+COST_CATEGORY_MONTHS = 12
+
+
+@dataclass(frozen=True)
+class AttributedKpi:
+    """A KPI credited (with `weight`) to the product, with its progress and chart id."""
+
+    progress: KpiProgress
+    weight: Decimal
+    goal_name: str
+    goal_slug: str
+    chart_id: str
+    chart: dict
+    value_per_unit: Decimal
+
+
+def product_page(*, product: DataProduct, as_of: date) -> dict:
+    """Everything the data product page shows, in a fixed number of queries.
+
+    `product` comes with its domain and owner (select_related). Figures are as of `as_of`.
+    """
+    currency = settings.MESHVALUE_CURRENCY
+    evaluations = list(Evaluation.objects.filter(data_product=product, as_of__lte=as_of).order_by("-as_of")[:12])
+    attributions = list(
+        Attribution.objects.filter(data_product=product)
+        .select_related("kpi__goal")
+        .order_by("kpi__goal__name", "kpi__name")
+    )
+    progress = {
+        p.kpi_id: p
+        for p in kpis_with_progress(kpis=KPI.objects.filter(attributions__data_product=product), as_of=as_of)
+    }
+    charts = kpi_history_chart(kpis=progress.values(), as_of=as_of, months=HISTORY_MONTHS)
+    kpis = [
+        AttributedKpi(
+            progress=progress[a.kpi_id],
+            weight=a.weight,
+            goal_name=a.kpi.goal.name,
+            goal_slug=a.kpi.goal.slug,
+            chart_id=f"chart-kpi-{a.kpi_id}",
+            chart=charts[a.kpi_id],
+            value_per_unit=a.kpi.value_per_unit,
+        )
+        for a in attributions
+        if a.kpi_id in progress
+    ]
+
+    monthly = monthly_value_cost(as_of=as_of, months=HISTORY_MONTHS, products=DataProduct.objects.filter(pk=product.pk))
+    monthly_chart = {
+        "months": [m.isoformat() for m in monthly.months],
+        "value": [float(v) for v in monthly.value_series(product.pk)],
+        "cost": [float(c) for c in monthly.cost_series(product.pk)],
+        "currency": currency,
+    }
+
+    category_totals = dict(
+        CostEntry.objects.filter(
+            data_product=product,
+            period_start__gte=month_starts(as_of=as_of, count=COST_CATEGORY_MONTHS)[0],
+            period_start__lt=as_of,
+        )
+        .values_list("category")
+        .annotate(total=Sum("amount"))
+        .order_by()
+    )
+    categories = [
+        {"key": key, "label": label, "amount": category_totals.get(key, ZERO)} for key, label in CostCategory.choices
+    ]
+    category_chart = {
+        "categories": [c["label"] for c in categories],
+        "amounts": [float(c["amount"]) for c in categories],
+        "currency": currency,
+    }
+
+    usage_since = as_of - timedelta(days=USAGE_DAYS)
+    owner_names = {product.owner.username, product.owner.team} - {""}
+    usage = [
+        {"consumer": consumer, "uses": uses, "is_owner": consumer in owner_names}
+        for consumer, uses in UsageRecord.objects.filter(data_product=product, day__gte=usage_since, day__lt=as_of)
+        .values_list("consumer")
+        .annotate(uses=Sum("count"))
+        .order_by("-uses", "consumer")
+    ]
+    usage_chart = {
+        "consumers": [u["consumer"] for u in usage[:15]],
+        "counts": [u["uses"] for u in usage[:15]],
+        "owner_marks": [u["is_owner"] for u in usage[:15]],
+    }
+
+    recent_outcomes = list(
+        Measurement.objects.filter(kpi__attributions__data_product=product)
+        .select_related("kpi", "recorded_by")
+        .order_by("-recorded_at", "-id")[:10]
+    )
+    return {
+        "currency": currency,
+        "as_of": as_of,
+        "evaluation": evaluations[0] if evaluations else None,
+        # Evaluations store the net of the whole window only; the recent one follows from its figures.
+        "recent_net": evaluations[0].recent_value - evaluations[0].recent_cost if evaluations else None,
+        "evaluations": evaluations,
+        "goals": list(product.goals.order_by("name").values("name", "slug")),
+        "kpis": kpis,
+        "monthly_chart": monthly_chart,
+        "monthly_has_data": any(monthly_chart["value"]) or any(monthly_chart["cost"]),
+        "categories": categories,
+        "category_chart": category_chart,
+        "category_total": sum((c["amount"] for c in categories), ZERO),
+        "alerts": list(Alert.objects.filter(data_product=product).select_related("evaluation")[:20]),
+        "decisions": list(
+            Decision.objects.filter(data_product=product).select_related("decided_by", "new_owner", "alert")[:20]
+        ),
+        "bets": list(ValueBet.objects.filter(data_product=product).select_related("goal").order_by("-review_on")),
+        "usage": usage,
+        "usage_chart": usage_chart,
+        "usage_days": USAGE_DAYS,
+        "usage_total": sum(u["uses"] for u in usage),
+        "owner_uses": sum(u["uses"] for u in usage if u["is_owner"]),
+        "recent_outcomes": recent_outcomes,
+    }
+
+
+def goal_page(*, goal: BusinessGoal, as_of: date) -> dict:
+    """The goal page: its KPIs with progress and history, and the products attributed to them."""
+    kpis = kpis_with_progress(kpis=KPI.objects.filter(goal=goal).order_by("name"), as_of=as_of)
+    charts = kpi_history_chart(kpis=kpis, as_of=as_of, months=HISTORY_MONTHS)
+    newest = Evaluation.objects.filter(data_product=OuterRef("data_product_id"), as_of__lte=as_of).order_by("-as_of")
+    attributed: dict[int, list[dict]] = defaultdict(list)
+    for attribution in (
+        Attribution.objects.filter(kpi__goal=goal)
+        .select_related("data_product")
+        .annotate(recommendation=Subquery(newest.values("recommendation")[:1]))
+        .order_by("-weight", "data_product__name")
+    ):
+        attributed[attribution.kpi_id].append(
+            {
+                "product": attribution.data_product,
+                "weight": attribution.weight,
+                "recommendation": attribution.recommendation,
+            }
+        )
+    newest_for_product = Evaluation.objects.filter(data_product=OuterRef("pk"), as_of__lte=as_of).order_by("-as_of")
+    products = list(
+        DataProduct.objects.filter(Q(goals=goal) | Q(attributions__kpi__goal=goal))
+        .distinct()
+        .select_related("owner", "domain")
+        .annotate(
+            recommendation=Subquery(newest_for_product.values("recommendation")[:1]),
+            value=Subquery(newest_for_product.values("value")[:1]),
+            cost=Subquery(newest_for_product.values("cost")[:1]),
+            ratio=Subquery(newest_for_product.values("ratio")[:1]),
+        )
+        .order_by("name")
+    )
+    return {
+        "as_of": as_of,
+        "kpis": [
+            {
+                "progress": kpi,
+                "chart_id": f"chart-kpi-{kpi.kpi_id}",
+                "chart": charts[kpi.kpi_id],
+                "products": attributed.get(kpi.kpi_id, []),
+            }
+            for kpi in kpis
+        ],
+        "products": products,
+        "bets": list(ValueBet.objects.filter(goal=goal).select_related("data_product").order_by("-review_on")),
+    }

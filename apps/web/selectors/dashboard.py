@@ -1,0 +1,304 @@
+"""The executive dashboard: the active portfolio as of a date, and how it got there."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django.conf import settings
+from django.db.models import Case, Count, DecimalField, F, Q, Sum, Value, When
+from django.db.models.functions import Coalesce
+from django.urls import reverse
+
+from apps.bets.models import BetStatus, ValueBet
+from apps.catalog.models import BusinessGoal, Domain, GoalStatus
+from apps.kpis.models import KPI
+from apps.valuation.models import Recommendation
+from apps.web.selectors.common import (
+    RECOMMENDATION_COLOURS,
+    RECOMMENDATION_ORDER,
+    ZERO,
+    KpiProgress,
+    active_products,
+    change,
+    kpis_with_progress,
+    latest_evaluations,
+    money,
+    monthly_value_cost,
+    months_before,
+    ratio_of,
+)
+
+CHART_MONTHS = 24
+
+
+@dataclass(frozen=True)
+class PortfolioTotals:
+    """Sums over the latest evaluation of each active product."""
+
+    value: Decimal
+    cost: Decimal
+    net: Decimal
+    ratio: Decimal | None
+    products: int
+
+
+@dataclass(frozen=True)
+class ProductPoint:
+    """One product's latest evaluation, as shown on the map and in the product table."""
+
+    product_id: int
+    name: str
+    slug: str
+    domain_id: int
+    domain: str
+    recommendation: str
+    as_of: date
+    value: Decimal
+    cost: Decimal
+    net: Decimal
+    ratio: Decimal | None
+
+
+def _portfolio_points(as_of: date) -> list[ProductPoint]:
+    rows = (
+        latest_evaluations(as_of=as_of, products=active_products())
+        .order_by("data_product__name")
+        .values(
+            "data_product_id",
+            "data_product__name",
+            "data_product__slug",
+            "data_product__domain_id",
+            "data_product__domain__name",
+            "recommendation",
+            "as_of",
+            "value",
+            "cost",
+            "net",
+            "ratio",
+        )
+    )
+    return [
+        ProductPoint(
+            product_id=row["data_product_id"],
+            name=row["data_product__name"],
+            slug=row["data_product__slug"],
+            domain_id=row["data_product__domain_id"],
+            domain=row["data_product__domain__name"],
+            recommendation=row["recommendation"],
+            as_of=row["as_of"],
+            value=row["value"],
+            cost=row["cost"],
+            net=row["net"],
+            ratio=row["ratio"],
+        )
+        for row in rows
+    ]
+
+
+def _totals(points: list[ProductPoint]) -> PortfolioTotals:
+    value = sum((p.value for p in points), ZERO)
+    cost = sum((p.cost for p in points), ZERO)
+    return PortfolioTotals(value=value, cost=cost, net=value - cost, ratio=ratio_of(value, cost), products=len(points))
+
+
+def _map_chart(points: list[ProductPoint], currency: str) -> dict:
+    """Scatter data: one trace per recommendation so the legend explains the colours."""
+    traces = []
+    for recommendation in RECOMMENDATION_ORDER:
+        members = [p for p in points if p.recommendation == recommendation]
+        if not members:
+            continue
+        traces.append(
+            {
+                "name": Recommendation(recommendation).label,
+                "colour": RECOMMENDATION_COLOURS[recommendation],
+                "x": [float(p.cost) for p in members],
+                "y": [float(p.value) for p in members],
+                "text": [p.name for p in members],
+                "hover": [
+                    f"<b>{p.name}</b><br>{p.domain}<br>Value {_fmt(p.value, currency)}<br>Cost {_fmt(p.cost, currency)}"
+                    f"<br>Net {_fmt(p.net, currency)}<br>Value/cost {'—' if p.ratio is None else f'{p.ratio:.2f}'}"
+                    for p in members
+                ],
+                "url": [reverse("product_detail", args=[p.slug]) for p in members],
+            }
+        )
+    return {"traces": traces, "currency": currency}
+
+
+def _fmt(amount: Decimal, currency: str) -> str:
+    # Hover labels are built here because the chart library only displays text it is given.
+    from apps.web.templatetags.meshvalue_format import money_text
+
+    return money_text(amount, currency)
+
+
+def _recommendation_counts(points: list[ProductPoint]) -> list[dict]:
+    counts = Counter(p.recommendation for p in points)
+    return [
+        {
+            "key": recommendation,
+            "label": Recommendation(recommendation).label,
+            "count": counts.get(recommendation, 0),
+            "colour": RECOMMENDATION_COLOURS[recommendation],
+        }
+        for recommendation in RECOMMENDATION_ORDER
+    ]
+
+
+def _domain_rows(points: list[ProductPoint]) -> list[dict]:
+    by_domain: dict[int, list[ProductPoint]] = {}
+    for point in points:
+        by_domain.setdefault(point.domain_id, []).append(point)
+    rows = []
+    for domain_id, name, slug in Domain.objects.order_by("name").values_list("pk", "name", "slug"):
+        members = by_domain.get(domain_id, [])
+        totals = _totals(members)
+        counts = Counter(p.recommendation for p in members)
+        rows.append(
+            {
+                "name": name,
+                "slug": slug,
+                "products": totals.products,
+                "value": totals.value,
+                "cost": totals.cost,
+                "net": totals.net,
+                "ratio": totals.ratio,
+                "invest": counts.get(Recommendation.INVEST, 0),
+                "retire": counts.get(Recommendation.RETIRE, 0),
+                "review": counts.get(Recommendation.REVIEW, 0),
+            }
+        )
+    return rows
+
+
+@dataclass(frozen=True)
+class GoalProgress:
+    goal_id: int
+    name: str
+    slug: str
+    domain: str
+    status: str
+    ends_on: date
+    kpis: list[KpiProgress]
+
+
+def goals_progress(*, as_of: date) -> list[GoalProgress]:
+    """Goals that are not abandoned, each with its KPIs' progress toward target. Two queries."""
+    goals = list(
+        BusinessGoal.objects.exclude(status=GoalStatus.ABANDONED)
+        .order_by("domain__name", "name")
+        .values_list("pk", "name", "slug", "domain__name", "status", "ends_on")
+    )
+    kpis = kpis_with_progress(kpis=KPI.objects.filter(goal_id__in=[g[0] for g in goals]).order_by("name"), as_of=as_of)
+    by_goal: dict[int, list[KpiProgress]] = {}
+    for kpi in kpis:
+        by_goal.setdefault(kpi.goal_id, []).append(kpi)
+    return [
+        GoalProgress(
+            goal_id=pk, name=name, slug=slug, domain=domain, status=status, ends_on=ends_on, kpis=by_goal.get(pk, [])
+        )
+        for pk, name, slug, domain, status, ends_on in goals
+    ]
+
+
+def bets_summary(*, as_of: date) -> dict:
+    """Bets won, lost and open as of a date, with expected against realised value. Two queries.
+
+    A bet settled after `as_of` was still open then; a bet opening after `as_of` is left out.
+    """
+    settled_by_then = Q(settled_on__isnull=False, settled_on__lte=as_of)
+    money_field = DecimalField(max_digits=20, decimal_places=2)
+    bets = ValueBet.objects.filter(opens_on__lte=as_of).annotate(
+        # Not settled on or before `as_of` (still open, or settled later): it was open then.
+        status_then=Case(When(settled_by_then, then=F("status")), default=Value(BetStatus.OPEN))
+    )
+    rows = {
+        row["status_then"]: row
+        for row in bets.values("status_then")
+        .annotate(
+            count=Count("pk"),
+            expected_value=Coalesce(Sum("expected_value"), Value(ZERO), output_field=money_field),
+            realised_value=Coalesce(
+                Sum("realised_value", filter=settled_by_then), Value(ZERO), output_field=money_field
+            ),
+        )
+        .order_by()
+    }
+    statuses = []
+    for status in (BetStatus.WON, BetStatus.LOST, BetStatus.OPEN):
+        row = rows.get(status, {})
+        statuses.append(
+            {
+                "key": status,
+                "label": status.label,
+                "count": row.get("count", 0),
+                "expected_value": row.get("expected_value", ZERO),
+                "realised_value": row.get("realised_value", ZERO) if status != BetStatus.OPEN else None,
+            }
+        )
+    recent = list(
+        bets.filter(status_then__in=[BetStatus.WON, BetStatus.LOST, BetStatus.OPEN])
+        .select_related("data_product", "goal")
+        .order_by(
+            Case(When(status_then=BetStatus.OPEN, then=Value(1)), default=Value(0)),
+            F("settled_on").desc(nulls_last=True),
+            "review_on",
+        )[:8]
+    )
+    chart = {
+        "categories": [s["label"] for s in statuses if s["key"] != BetStatus.OPEN],
+        "expected": [float(s["expected_value"]) for s in statuses if s["key"] != BetStatus.OPEN],
+        "realised": [float(s["realised_value"] or 0) for s in statuses if s["key"] != BetStatus.OPEN],
+    }
+    return {"statuses": statuses, "recent": recent, "chart": chart}
+
+
+def dashboard(*, as_of: date) -> dict:
+    """Everything the executive dashboard shows as of `as_of`, in a fixed number of queries.
+
+    The portfolio is the currently active products; each counts with its latest evaluation on
+    or before the date, and the change is against the same products' latest evaluations a
+    quarter (three months) earlier: like for like.
+    """
+    currency = settings.MESHVALUE_CURRENCY
+    previous_as_of = months_before(as_of, 3)
+    points = _portfolio_points(as_of)
+    previous_points = _portfolio_points(previous_as_of)
+    totals = _totals(points)
+    previous = _totals(previous_points) if previous_points else None
+    changes = {
+        name: change(getattr(totals, name), getattr(previous, name) if previous else None)
+        for name in ("value", "cost", "net", "ratio")
+    }
+    monthly = monthly_value_cost(as_of=as_of, months=CHART_MONTHS, products=active_products())
+    monthly_chart = {
+        "months": [m.isoformat() for m in monthly.months],
+        "value": [float(v) for v in monthly.value_series()],
+        "cost": [float(c) for c in monthly.cost_series()],
+        "currency": currency,
+    }
+    return {
+        "as_of": as_of,
+        "previous_as_of": previous_as_of,
+        "currency": currency,
+        "totals": totals,
+        "previous": previous,
+        "changes": changes,
+        "points": points,
+        "evaluated_on": max((p.as_of for p in points), default=None),
+        "recommendation_counts": _recommendation_counts(points),
+        "domains": _domain_rows(points),
+        "goals": goals_progress(as_of=as_of),
+        "bets": bets_summary(as_of=as_of),
+        "monthly_chart": monthly_chart,
+        "monthly_has_data": any(monthly_chart["value"]) or any(monthly_chart["cost"]),
+        "monthly_totals": {
+            "value": money(sum(monthly.value_series(), ZERO)),
+            "cost": money(sum(monthly.cost_series(), ZERO)),
+        },
+        "map_chart": _map_chart(points, currency),
+    }

@@ -1,0 +1,157 @@
+"""The governance inbox: alerts with their evidence; acknowledge, snooze and decide; the decision log.
+
+Only governance leads (and admins) may open these pages or act: anyone else gets 403.
+Each action answers an htmx request with the alert's card redrawn in place, and a plain
+form post with a redirect back to where it came from (or the alert page with the errors).
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
+
+from apps.accounts.models import User
+from apps.accounts.roles import Role
+from apps.governance.models import Alert
+from apps.governance.services import alert_acknowledge, alert_decide, alert_snooze
+from apps.web.access import role_required
+from apps.web.forms import DecideForm, InboxFilterForm, SnoozeForm
+from apps.web.selectors.inbox import alert_items, decision_log_page, domain_choices, inbox_page, owner_choices
+
+governance_required = role_required(Role.GOVERNANCE_LEAD)
+
+
+def _forms_for(alert: Alert, owners: list[tuple[int, str]], **bound) -> dict:
+    """Fresh action forms for one alert card, with ids unique to the alert (many cards share a page)."""
+    auto_id = f"alert{alert.pk}-%s"
+    return {
+        "snooze_form": bound.get("snooze_form") or SnoozeForm(auto_id=auto_id),
+        "decide_form": bound.get("decide_form") or DecideForm(auto_id=auto_id, owners=owners),
+    }
+
+
+def _back(request: HttpRequest, alert: Alert) -> HttpResponse:
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return redirect(target)
+    return redirect("inbox")
+
+
+def _card(request: HttpRequest, alert: Alert, *, status: int = 200, open_panel: str = "", **bound) -> HttpResponse:
+    """One alert card (for htmx), or the alert page around it (plain posts with errors, direct visits)."""
+    alert = Alert.objects.select_related("data_product__domain", "data_product__owner", "evaluation").get(pk=alert.pk)
+    today = timezone.localdate()
+    owners = owner_choices()
+    item = alert_items(alerts=[alert], today=today)[0]
+    context = {
+        "item": item,
+        "open_panel": open_panel,
+        "next": request.POST.get("next") or request.GET.get("next") or "",
+        **_forms_for(alert, owners, **bound),
+    }
+    if request.htmx:
+        return render(request, "web/partials/alert_card.html", context, status=status)
+    return render(request, "web/alert_detail.html", context, status=status)
+
+
+@governance_required
+@require_GET
+def inbox(request: HttpRequest) -> HttpResponse:
+    today = timezone.localdate()
+    filter_form = InboxFilterForm(request.GET or None, domains=domain_choices())
+    data = inbox_page(filters=filter_form.filters(), today=today, page_number=request.GET.get("page"))
+    owners = owner_choices()
+    cards = [{"item": item, **_forms_for(item.alert, owners)} for item in data["items"]]
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "web/inbox.html",
+        {**data, "cards": cards, "filter_form": filter_form, "query": query.urlencode(), "today": today},
+    )
+
+
+@governance_required
+@require_GET
+def alert_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    alert = get_object_or_404(Alert, pk=pk)
+    return _card(request, alert, open_panel=request.GET.get("panel", ""))
+
+
+@governance_required
+@require_POST
+def alert_acknowledge_view(request: HttpRequest, pk: int) -> HttpResponse:
+    alert = get_object_or_404(Alert, pk=pk)
+    try:
+        alert_acknowledge(alert=alert, user=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return _card(request, alert) if request.htmx else _back(request, alert)
+    if request.htmx:
+        return _card(request, alert)
+    messages.success(request, f"Acknowledged the {alert.get_kind_display().lower()} alert on {alert.data_product}.")
+    return _back(request, alert)
+
+
+@governance_required
+@require_POST
+def alert_snooze_view(request: HttpRequest, pk: int) -> HttpResponse:
+    alert = get_object_or_404(Alert, pk=pk)
+    form = SnoozeForm(request.POST, auto_id=f"alert{alert.pk}-%s")
+    if form.is_valid():
+        try:
+            alert_snooze(alert=alert, user=request.user, until=form.cleaned_data["until"])
+        except ValidationError as error:
+            for field, field_errors in error.message_dict.items():
+                form.add_error(field if field in form.fields else None, field_errors)
+        else:
+            if request.htmx:
+                return _card(request, alert)
+            messages.success(
+                request, f"Snoozed the alert on {alert.data_product} until {form.cleaned_data['until']:%-d %b %Y}."
+            )
+            return _back(request, alert)
+    return _card(request, alert, open_panel="snooze", snooze_form=form)
+
+
+@governance_required
+@require_POST
+def alert_decide_view(request: HttpRequest, pk: int) -> HttpResponse:
+    alert = get_object_or_404(Alert.objects.select_related("data_product"), pk=pk)
+    owners = owner_choices()
+    form = DecideForm(request.POST, auto_id=f"alert{alert.pk}-%s", owners=owners)
+    if form.is_valid():
+        data = form.cleaned_data
+        new_owner = User.objects.filter(pk=data["new_owner"]).first() if data.get("new_owner") else None
+        try:
+            decision = alert_decide(
+                alert=alert,
+                user=request.user,
+                action=data["action"],
+                rationale=data.get("rationale") or "",
+                sunset_on=data.get("sunset_on"),
+                new_owner=new_owner,
+            )
+        except ValidationError as error:
+            for field, field_errors in error.message_dict.items():
+                form.add_error(field if field in form.fields else None, field_errors)
+        else:
+            if request.htmx:
+                return _card(request, alert)
+            messages.success(
+                request,
+                f"Decided {decision.get_action_display().lower()} on {alert.data_product}; the alert is resolved.",
+            )
+            return _back(request, alert)
+    return _card(request, alert, open_panel="decide", decide_form=form)
+
+
+@governance_required
+@require_GET
+def decision_log(request: HttpRequest) -> HttpResponse:
+    return render(request, "web/decision_log.html", decision_log_page(page_number=request.GET.get("page")))

@@ -1,0 +1,215 @@
+/* meshvalue charts: turns the JSON that the selectors put on the page (json_script) into Plotly charts.
+ *
+ * Each chart is an element with data-chart="<kind>" and data-source="<id of a json_script element>".
+ * No figures are computed here: the page data arrives ready; this file only chooses how to draw it.
+ */
+(function () {
+  "use strict";
+
+  var css = getComputedStyle(document.documentElement);
+  function cssVar(name, fallback) {
+    var value = css.getPropertyValue(name).trim();
+    return value || fallback;
+  }
+  var COLOURS = {
+    value: cssVar("--value", "#4f46e5"),
+    cost: cssVar("--cost", "#f59e0b"),
+    good: cssVar("--good", "#0f9d58"),
+    bad: cssVar("--bad", "#d93f3f"),
+    muted: cssVar("--muted", "#667085"),
+    grid: "#eef0f5",
+  };
+  var FONT = { family: cssVar("--font", "system-ui, sans-serif"), size: 12, color: "#344054" };
+  var CONFIG = { responsive: true, displayModeBar: false, displaylogo: false };
+
+  function currencySymbol(code) {
+    return { EUR: "€", USD: "$", GBP: "£" }[code] || "";
+  }
+
+  function layout(extra) {
+    var base = {
+      font: FONT,
+      margin: { l: 56, r: 16, t: 8, b: 40 },
+      paper_bgcolor: "rgba(0,0,0,0)",
+      plot_bgcolor: "rgba(0,0,0,0)",
+      hoverlabel: { bgcolor: "#101828", bordercolor: "#101828", font: { color: "#fff", family: FONT.family, size: 12 } },
+      legend: { orientation: "h", x: 0, y: 1.12, font: { size: 12 } },
+      xaxis: { gridcolor: COLOURS.grid, zeroline: false, linecolor: "#d0d5dd", automargin: true },
+      yaxis: { gridcolor: COLOURS.grid, zerolinecolor: "#d0d5dd", automargin: true },
+    };
+    return Object.assign(base, extra || {});
+  }
+
+  function moneyAxis(currency, title) {
+    return {
+      gridcolor: COLOURS.grid,
+      zerolinecolor: "#d0d5dd",
+      tickprefix: currencySymbol(currency),
+      ticksuffix: currencySymbol(currency) ? "" : " " + currency,
+      tickformat: "~s",
+      automargin: true,
+      title: title ? { text: title, font: { size: 12, color: COLOURS.muted } } : undefined,
+    };
+  }
+
+  var renderers = {
+    /* Monthly value (line) against cost (bars). data: {months, value, cost, currency} */
+    monthly: function (el, data) {
+      var symbol = currencySymbol(data.currency);
+      var hover = "%{x|%b %Y}: " + symbol + "%{y:,.0f}<extra>%{fullData.name}</extra>";
+      Plotly.newPlot(
+        el,
+        [
+          { type: "bar", name: "Cost", x: data.months, y: data.cost, marker: { color: COLOURS.cost, opacity: 0.85 }, hovertemplate: hover },
+          {
+            type: "scatter", mode: "lines+markers", name: "Realised value", x: data.months, y: data.value,
+            line: { color: COLOURS.value, width: 2.5, shape: "spline", smoothing: 0.6 }, marker: { size: 5 }, hovertemplate: hover,
+          },
+        ],
+        layout({ xaxis: { type: "date", tickformat: "%b %y", gridcolor: "rgba(0,0,0,0)", automargin: true }, yaxis: moneyAxis(data.currency), bargap: 0.35, hovermode: "x unified" }),
+        CONFIG
+      );
+    },
+
+    /* The value/cost map: one trace per recommendation. data: {traces: [{name, colour, x, y, text, hover, url}], currency} */
+    map: function (el, data) {
+      var maxima = [1];
+      data.traces.forEach(function (t) { maxima = maxima.concat(t.x, t.y); });
+      var top = Math.max.apply(null, maxima) * 1.08;
+      var traces = data.traces.map(function (t) {
+        return {
+          type: "scatter", mode: "markers", name: t.name, x: t.x, y: t.y, text: t.text, customdata: t.url,
+          hovertext: t.hover, hoverinfo: "text",
+          marker: { color: t.colour, size: 13, opacity: 0.88, line: { color: "#fff", width: 1.5 } },
+        };
+      });
+      // The break-even diagonal: above it a product returns more value than it costs.
+      traces.unshift({
+        type: "scatter", mode: "lines", name: "Break-even", x: [0, top], y: [0, top], hoverinfo: "skip",
+        line: { color: "#98a2b3", width: 1, dash: "dot" }, showlegend: true,
+      });
+      Plotly.newPlot(
+        el,
+        traces,
+        layout({
+          xaxis: Object.assign(moneyAxis(data.currency, "Cost"), { rangemode: "tozero" }),
+          yaxis: Object.assign(moneyAxis(data.currency, "Realised value"), { rangemode: "tozero" }),
+          hovermode: "closest",
+          legend: { orientation: "h", x: 0, y: -0.22, yanchor: "top", font: { size: 12 } },
+          margin: { l: 64, r: 16, t: 8, b: 8 },
+        }),
+        CONFIG
+      );
+      el.on("plotly_click", function (event) {
+        var point = event.points && event.points[0];
+        if (point && point.customdata) { window.location.assign(point.customdata); }
+      });
+    },
+
+    /* A KPI's history against its baseline and target lines. data: {x, y, baseline, target, unit, name} */
+    kpi: function (el, data) {
+      var shapes = [], annotations = [];
+      [["Baseline", data.baseline, COLOURS.muted], ["Target", data.target, COLOURS.good]].forEach(function (line) {
+        shapes.push({ type: "line", xref: "paper", x0: 0, x1: 1, y0: line[1], y1: line[1], line: { color: line[2], width: 1.5, dash: "dash" } });
+        annotations.push({ xref: "paper", x: 1, xanchor: "right", y: line[1], yanchor: "bottom", text: line[0] + " " + line[1].toLocaleString(), showarrow: false, font: { size: 11, color: line[2] } });
+      });
+      Plotly.newPlot(
+        el,
+        [{
+          type: "scatter", mode: "lines+markers", name: data.name, x: data.x, y: data.y,
+          line: { color: COLOURS.value, width: 2 }, marker: { size: 5 },
+          hovertemplate: "%{x|%d %b %Y}: %{y:,.2f} " + (data.unit || "") + "<extra></extra>",
+        }],
+        layout({
+          shapes: shapes, annotations: annotations, showlegend: false, margin: { l: 48, r: 12, t: 12, b: 32 },
+          xaxis: { type: "date", tickformat: "%b %y", gridcolor: "rgba(0,0,0,0)", automargin: true },
+          yaxis: { gridcolor: COLOURS.grid, zeroline: false, automargin: true, tickformat: "~s" },
+        }),
+        CONFIG
+      );
+    },
+
+    /* Expected against realised value of settled bets. data: {categories, expected, realised} */
+    bets: function (el, data) {
+      Plotly.newPlot(
+        el,
+        [
+          { type: "bar", name: "Expected", x: data.categories, y: data.expected, marker: { color: "#c7d2fe" }, hovertemplate: "%{x} bets, expected: €%{y:,.0f}<extra></extra>" },
+          { type: "bar", name: "Realised", x: data.categories, y: data.realised, marker: { color: COLOURS.value }, hovertemplate: "%{x} bets, realised: €%{y:,.0f}<extra></extra>" },
+        ],
+        layout({ barmode: "group", yaxis: moneyAxis("EUR"), margin: { l: 48, r: 8, t: 8, b: 28 } }),
+        CONFIG
+      );
+    },
+
+    /* Cost by category, as horizontal bars. data: {categories, amounts, currency} */
+    categories: function (el, data) {
+      Plotly.newPlot(
+        el,
+        [{
+          type: "bar", orientation: "h", x: data.amounts, y: data.categories,
+          marker: { color: ["#6366f1", "#f59e0b", "#10b981", "#94a3b8"] },
+          hovertemplate: "%{y}: " + currencySymbol(data.currency) + "%{x:,.0f}<extra></extra>",
+        }],
+        layout({ xaxis: moneyAxis(data.currency), yaxis: { automargin: true, gridcolor: "rgba(0,0,0,0)" }, showlegend: false, margin: { l: 8, r: 16, t: 8, b: 32 } }),
+        CONFIG
+      );
+    },
+
+    /* Usage per consumer. data: {consumers, counts, owner_marks} */
+    usage: function (el, data) {
+      Plotly.newPlot(
+        el,
+        [{
+          type: "bar", orientation: "h", x: data.counts, y: data.consumers,
+          marker: { color: data.owner_marks.map(function (own) { return own ? COLOURS.value : "#a5b4fc"; }) },
+          hovertemplate: "%{y}: %{x:,} uses<extra></extra>",
+        }],
+        layout({ yaxis: { automargin: true, autorange: "reversed", gridcolor: "rgba(0,0,0,0)" }, showlegend: false, margin: { l: 8, r: 16, t: 8, b: 32 } }),
+        CONFIG
+      );
+    },
+
+    /* The small evidence chart of an alert: the product's monthly value and cost. */
+    spark: function (el, data) {
+      var symbol = currencySymbol(data.currency);
+      Plotly.newPlot(
+        el,
+        [
+          { type: "bar", name: "Cost", x: data.months, y: data.cost, marker: { color: COLOURS.cost, opacity: 0.8 }, hovertemplate: "%{x|%b %Y} cost " + symbol + "%{y:,.0f}<extra></extra>" },
+          { type: "scatter", mode: "lines", name: "Value", x: data.months, y: data.value, line: { color: COLOURS.value, width: 2 }, hovertemplate: "%{x|%b %Y} value " + symbol + "%{y:,.0f}<extra></extra>" },
+        ],
+        layout({
+          showlegend: true, legend: { orientation: "h", x: 0, y: 1.25, font: { size: 11 } }, margin: { l: 40, r: 4, t: 4, b: 22 },
+          xaxis: { type: "date", tickformat: "%b", gridcolor: "rgba(0,0,0,0)", tickfont: { size: 10 } },
+          yaxis: Object.assign(moneyAxis(data.currency), { tickfont: { size: 10 }, nticks: 4 }), bargap: 0.3,
+        }),
+        CONFIG
+      );
+    },
+  };
+
+  function render(root) {
+    if (typeof Plotly === "undefined") { return; }
+    (root || document).querySelectorAll("[data-chart]").forEach(function (el) {
+      if (el.dataset.rendered) { return; }
+      var source = document.getElementById(el.dataset.source);
+      var renderer = renderers[el.dataset.chart];
+      if (!source || !renderer) { return; }
+      renderer(el, JSON.parse(source.textContent));
+      el.dataset.rendered = "true";
+    });
+  }
+
+  function start() {
+    render(document);
+    // Cards swapped in by htmx may carry charts of their own.
+    document.body.addEventListener("htmx:afterSettle", function () { render(document); });
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
+  }
+})();
