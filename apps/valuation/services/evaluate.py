@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import date
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from apps.valuation.models import Evaluation, EvaluationRun, RunStatus
@@ -79,6 +80,90 @@ def _evaluation_row(valuation: Valuation, policy: Policy, run_id: int | None) ->
     )
 
 
+def evaluations_upsert(
+    *, valuations: list[Valuation], policies: dict[int, Policy], run_id: int | None
+) -> dict[int, int]:
+    """Write one evaluation per valuation in one statement (unique per product and date); ids by product id."""
+    if not valuations:
+        return {}
+    if connection.vendor == "postgresql":
+        return _upsert_postgresql(valuations, policies, run_id)
+    rows = [_evaluation_row(v, policies[v.product_id], run_id) for v in valuations]
+    Evaluation.objects.bulk_create(
+        rows, update_conflicts=True, unique_fields=["data_product", "as_of"], update_fields=_UPDATED_FIELDS
+    )
+    return {row.data_product_id: row.pk for row in rows}
+
+
+def _upsert_postgresql(valuations: list[Valuation], policies: dict[int, Policy], run_id: int | None) -> dict[int, int]:
+    """`INSERT ... SELECT FROM unnest(arrays) ON CONFLICT DO UPDATE`: one statement, one parameter per column.
+
+    Building 10,000 model instances for `bulk_create` cost more than the evaluation's reads; the
+    arrays cost nothing to build and PostgreSQL expands them itself.
+    """
+    columns: dict[str, tuple[str, list]] = {
+        "data_product_id": ("bigint", []),
+        "value": ("numeric", []),
+        "cost": ("numeric", []),
+        "ratio": ("numeric", []),
+        "net": ("numeric", []),
+        "recent_value": ("numeric", []),
+        "recent_cost": ("numeric", []),
+        "recent_ratio": ("numeric", []),
+        "recommendation": ("text", []),
+        "reasons": ("jsonb", []),
+        "signals": ("jsonb", []),
+        "window_days": ("integer", []),
+        "recent_days": ("integer", []),
+        "grace_days": ("integer", []),
+        "retire_below": ("numeric", []),
+        "invest_above": ("numeric", []),
+        "stale_periods": ("integer", []),
+    }
+    for valuation in valuations:
+        policy = policies[valuation.product_id]
+        signals = [{"kind": signal.kind.value, "message": signal.message} for signal in valuation.signals]
+        for name, value in (
+            ("data_product_id", valuation.product_id),
+            ("value", valuation.value),
+            ("cost", valuation.cost),
+            ("ratio", valuation.ratio),
+            ("net", valuation.net),
+            ("recent_value", valuation.recent_value),
+            ("recent_cost", valuation.recent_cost),
+            ("recent_ratio", valuation.recent_ratio),
+            ("recommendation", valuation.recommendation.value),
+            ("reasons", json.dumps(list(valuation.reasons))),
+            ("signals", json.dumps(signals)),
+            ("window_days", policy.window_days),
+            ("recent_days", policy.recent_days),
+            ("grace_days", policy.grace_days),
+            ("retire_below", policy.retire_below),
+            ("invest_above", policy.invest_above),
+            ("stale_periods", policy.stale_periods),
+        ):
+            columns[name][1].append(value)
+    names = list(columns)
+    table = Evaluation._meta.db_table
+    # Only identifiers of our own model and constants go into the text; every value is a parameter.
+    sql = " ".join(
+        [
+            "INSERT INTO",
+            table,
+            "(as_of, run_id, created_at,",
+            ", ".join(names),
+            ") SELECT %s, %s, now(), * FROM unnest(",
+            ", ".join(f"%s::{kind}[]" for kind, _ in columns.values()),
+            ") ON CONFLICT (data_product_id, as_of) DO UPDATE SET",
+            ", ".join(f"{name} = EXCLUDED.{name}" for name in _UPDATED_FIELDS),
+            "RETURNING data_product_id, id",
+        ]
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [valuations[0].as_of, run_id, *(values for _, values in columns.values())])
+        return dict(cursor.fetchall())
+
+
 @transaction.atomic
 def portfolio_chunk_evaluate(
     *, as_of: date, chunk: int = 0, chunk_size: int | None = None, run_id: int | None = None
@@ -94,12 +179,7 @@ def portfolio_chunk_evaluate(
     evaluation_lock(as_of=as_of, chunk=chunk)
     gathered = portfolio_facts_gather(scope)
     valuations = [evaluate_product(facts, gathered.policies[facts.product_id], as_of) for facts in gathered.facts]
-    rows = [_evaluation_row(v, gathered.policies[v.product_id], run_id) for v in valuations]
-    if rows:
-        Evaluation.objects.bulk_create(
-            rows, update_conflicts=True, unique_fields=["data_product", "as_of"], update_fields=_UPDATED_FIELDS
-        )
-    evaluation_ids = {row.data_product_id: row.pk for row in rows}
+    evaluation_ids = evaluations_upsert(valuations=valuations, policies=gathered.policies, run_id=run_id)
     alerts_lock(chunk=chunk)
     alert_pass = alerts_reconcile(
         scope=scope, valuations=valuations, evaluation_ids=evaluation_ids, skip=gathered.later_evaluated

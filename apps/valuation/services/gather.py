@@ -47,7 +47,14 @@ class Scope:
     first_id: int = ALL_PRODUCTS[0]
     last_id: int = ALL_PRODUCTS[1]
 
+    @property
+    def is_whole(self) -> bool:
+        return (self.first_id, self.last_id) == ALL_PRODUCTS
+
     def products(self, prefix: str = "") -> Q:
+        """Products (or rows whose `{prefix}id` names a product) in the scope's id range."""
+        if self.is_whole:
+            return Q()
         return Q(**{f"{prefix}id__gte": self.first_id, f"{prefix}id__lt": self.last_id})
 
 
@@ -94,13 +101,15 @@ def _horizon_days(policies: list[Policy]) -> int:
 
 
 def portfolio_facts_gather(scope: Scope) -> PortfolioFacts:
-    """Read everything the rules need about the products in `scope` in eight queries."""
+    """Read everything the rules need about the products in `scope` in nine queries."""
     as_of = scope.as_of
     default, by_domain = policies_by_domain()
     all_policies = [default, *by_domain.values()]
     lengths = _window_lengths(all_policies)
     horizon = as_of - timedelta(days=_horizon_days(all_policies))
-    in_scope = scope.products("data_product__") & Q(data_product__lifecycle=Lifecycle.ACTIVE)
+    # Rows of products outside the scope (or not active) are simply not looked up below, which
+    # keeps joins to the product table out of the big scans.
+    in_range = scope.products("data_product_")
 
     products = list(
         DataProduct.objects.filter(scope.products(), lifecycle=Lifecycle.ACTIVE)
@@ -108,9 +117,10 @@ def portfolio_facts_gather(scope: Scope) -> PortfolioFacts:
         .values_list("id", "domain_id", "launched_on", "owner__username")
     )
 
-    attributions: dict[int, list[tuple]] = defaultdict(list)
-    for row in (
-        Attribution.objects.filter(in_scope)
+    kpis: dict[int, KpiTerms] = {}
+    attributions: dict[int, list[tuple[int, Decimal]]] = defaultdict(list)
+    for product_id, kpi_id, weight, name, direction, baseline, value_per_unit, cadence in (
+        Attribution.objects.filter(in_range)
         .order_by("data_product_id", "kpi_id")
         .values_list(
             "data_product_id",
@@ -123,50 +133,58 @@ def portfolio_facts_gather(scope: Scope) -> PortfolioFacts:
             "kpi__cadence",
         )
     ):
-        attributions[row[0]].append(row[1:])
+        if kpi_id not in kpis:
+            kpis[kpi_id] = KpiTerms(kpi_id, name, _DIRECTIONS[direction], baseline, value_per_unit, _CADENCES[cadence])
+        attributions[product_id].append((kpi_id, weight))
 
-    # Sum per KPI first, over every window length any policy uses, in one grouped query.
-    measurement_aggregates = {}
+    # Sum per KPI first (STACK.md: before meeting the attributions), over every window length any
+    # policy uses, in one grouped query. A whole-portfolio pass reads every KPI: filtering on the
+    # attributed ones would cost a join per measurement row for nothing.
+    measurements = Measurement.objects.filter(is_current=True, period_start__gte=horizon, period_start__lt=as_of)
+    if not scope.is_whole:
+        measurements = measurements.filter(
+            kpi_id__in=Attribution.objects.filter(scope.products("data_product_")).values("kpi_id")
+        )
+    measurement_aggregates: dict[str, Count | Sum | Max] = {"latest": Max("period_start")}
     for length in lengths:
         since = Q(period_start__gte=as_of - timedelta(days=length))
         measurement_aggregates[f"count_{length}"] = Count("id", filter=since)
         measurement_aggregates[f"sum_{length}"] = Sum("value", filter=since)
-    kpi_totals = {
-        row["kpi_id"]: row
-        for row in Measurement.objects.filter(
-            is_current=True,
-            period_start__gte=horizon,
-            period_start__lt=as_of,
-            kpi_id__in=Attribution.objects.filter(in_scope).values("kpi_id"),
-        )
-        .order_by()
+    kpi_totals: dict[int, tuple[date, dict[int, MeasurementTotals]]] = {}
+    for kpi_id, latest, *sums in (
+        measurements.order_by()
         .values("kpi_id")
-        .annotate(latest=Max("period_start"), **measurement_aggregates)
-    }
+        .annotate(**measurement_aggregates)
+        .values_list("kpi_id", *measurement_aggregates)
+    ):
+        by_length = {}
+        for index, length in enumerate(lengths):
+            count = sums[2 * index]
+            by_length[length] = MeasurementTotals(count, sums[2 * index + 1]) if count else _NO_MEASUREMENTS
+        kpi_totals[kpi_id] = (latest, by_length)
 
     cost_aggregates = {
         f"cost_{length}": Sum("amount", filter=Q(period_start__gte=as_of - timedelta(days=length)))
         for length in lengths
     }
     costs = {
-        row["data_product_id"]: row
-        for row in CostEntry.objects.filter(
-            in_scope, period_start__gte=as_of - timedelta(days=max(lengths)), period_start__lt=as_of
+        product_id: dict(zip(lengths, sums, strict=True))
+        for product_id, *sums in CostEntry.objects.filter(
+            in_range, period_start__gte=as_of - timedelta(days=max(lengths)), period_start__lt=as_of
         )
         .order_by()
         .values("data_product_id")
         .annotate(**cost_aggregates)
+        .values_list("data_product_id", *cost_aggregates)
     }
 
     by_owner = Q(consumer=F("data_product__owner__username")) | (
         Q(consumer=F("data_product__owner__team")) & ~Q(data_product__owner__team="")
     )
     usage = {
-        row["data_product_id"]: UsageFacts(
-            total_uses=row["total_uses"] or 0, owner_uses=row["owner_uses"] or 0, consumers=row["consumers"]
-        )
-        for row in UsageRecord.objects.filter(
-            in_scope, day__gte=as_of - timedelta(days=USAGE_DAYS), day__lt=as_of, count__gt=0
+        product_id: UsageFacts(total_uses=total or 0, owner_uses=owner or 0, consumers=consumers)
+        for product_id, total, owner, consumers in UsageRecord.objects.filter(
+            in_range, day__gte=as_of - timedelta(days=USAGE_DAYS), day__lt=as_of, count__gt=0
         )
         .order_by()
         .values("data_product_id")
@@ -175,59 +193,60 @@ def portfolio_facts_gather(scope: Scope) -> PortfolioFacts:
             owner_uses=Sum("count", filter=by_owner),
             consumers=Count("consumer", distinct=True),
         )
+        .values_list("data_product_id", "total_uses", "owner_uses", "consumers")
     }
 
     due_bets: dict[int, list[DueBet]] = defaultdict(list)
     for product_id, bet_id, review_on, expected_value, realised_value in (
-        ValueBet.objects.filter(in_scope, status=BetStatus.OPEN, review_on__lte=as_of)
+        ValueBet.objects.filter(in_range, status=BetStatus.OPEN, review_on__lte=as_of)
         .order_by("review_on", "id")
         .values_list("data_product_id", "id", "review_on", "expected_value", "realised_value")
     ):
         due_bets[product_id].append(DueBet(bet_id, review_on, expected_value, realised_value))
 
     later_evaluated = frozenset(
-        Evaluation.objects.filter(in_scope, as_of__gt=as_of).order_by().values_list("data_product_id", flat=True)
+        Evaluation.objects.filter(in_range, as_of__gt=as_of).order_by().values_list("data_product_id", flat=True)
     )
 
     policies: dict[int, Policy] = {}
     facts: list[ProductFacts] = []
+    no_usage = UsageFacts()
     for product_id, domain_id, launched_on, owner in products:
         policy = by_domain.get(domain_id, default)
         policies[product_id] = policy
         window, recent = policy.window_days, policy.recent_days
         attributed = []
-        for kpi_id, weight, name, direction, baseline, value_per_unit, cadence in attributions.get(product_id, ()):
-            totals = kpi_totals.get(kpi_id)
-            kpi = KpiTerms(kpi_id, name, Direction(direction), baseline, value_per_unit, Cadence(cadence))
+        for kpi_id, weight in attributions.get(product_id, ()):
+            latest, by_length = kpi_totals.get(kpi_id, _NEVER_MEASURED)
             attributed.append(
                 AttributedKpi(
-                    kpi=kpi,
-                    weight=weight,
-                    window=_totals(totals, window),
-                    recent=_totals(totals, recent),
-                    latest_period_start=totals["latest"] if totals else None,
+                    kpis[kpi_id],
+                    weight,
+                    by_length.get(window, _NO_MEASUREMENTS),
+                    by_length.get(recent, _NO_MEASUREMENTS),
+                    latest,
                 )
             )
-        cost_row = costs.get(product_id) or {}
+        cost = costs.get(product_id)
         facts.append(
             ProductFacts(
                 product_id=product_id,
                 launched_on=launched_on,
                 owner=owner,
                 attributions=tuple(attributed),
-                cost=cost_row.get(f"cost_{window}") or ZERO,
-                recent_cost=cost_row.get(f"cost_{recent}") or ZERO,
-                usage=usage.get(product_id, UsageFacts()),
+                cost=(cost[window] or ZERO) if cost else ZERO,
+                recent_cost=(cost[recent] or ZERO) if cost else ZERO,
+                usage=usage.get(product_id, no_usage),
                 due_bets=tuple(due_bets.get(product_id, ())),
             )
         )
     return PortfolioFacts(policies=policies, facts=facts, later_evaluated=later_evaluated)
 
 
-def _totals(row: dict | None, length: int) -> MeasurementTotals:
-    if row is None or not row[f"count_{length}"]:
-        return MeasurementTotals()
-    return MeasurementTotals(count=row[f"count_{length}"], value_sum=Decimal(row[f"sum_{length}"]))
+_NO_MEASUREMENTS = MeasurementTotals()
+_NEVER_MEASURED: tuple[None, dict[int, MeasurementTotals]] = (None, {})
+_DIRECTIONS = {direction.value: direction for direction in Direction}
+_CADENCES = {cadence.value: cadence for cadence in Cadence}
 
 
 def product_buckets(*, chunk_size: int) -> list[int]:

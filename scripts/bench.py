@@ -1,0 +1,248 @@
+"""Benchmark the portfolio evaluation on a synthetic portfolio in PostgreSQL.
+
+    .venv/bin/python scripts/bench.py [--products 10000] [--kpis 20000] [--weeks 104] [--revisions 0]
+
+Builds the portfolio in its own database (`meshvalue_bench` by default, dropped and created again
+unless `--reuse` finds one of the same size), so it never touches development or test data. The
+rows are generated inside PostgreSQL (`INSERT ... SELECT generate_series`, faster than COPY from
+Python), then the script times, warm and in the same session:
+
+- `evaluate_s`: one full evaluation (`portfolio_chunk_evaluate` over every product, one
+  transaction): the set-based reads, the rules in Python, the upsert of one evaluation per
+  product and the alert pass, for a new date (the daily job's shape);
+- `sql_floor_s`: the bare SQL aggregate over the same raw rows (current measurements per KPI
+  over the window, costs per product over the window), the least any evaluation must read.
+
+and prints one JSON line: products, measurements, evaluate_s, sql_floor_s, ratio, queries,
+peak_rss_mb (plus the sizes and the load time).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import sys
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+FIRST_WEEK = date(2024, 7, 1)  # a Monday
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--products", type=int, default=10_000)
+    parser.add_argument("--kpis", type=int, default=20_000)
+    parser.add_argument("--weeks", type=int, default=104, help="weekly measurements per KPI (default 2 years)")
+    parser.add_argument(
+        "--revisions", type=int, default=0, help="extra superseded revisions per measurement (history rows)"
+    )
+    parser.add_argument("--database", default="meshvalue_bench")
+    parser.add_argument("--server", default=os.environ.get("BENCH_SERVER_URL", "postgres://postgres@127.0.0.1:5432"))
+    parser.add_argument("--reuse", action="store_true", help="keep the database if it holds the same portfolio")
+    parser.add_argument("--repeat", type=int, default=3, help="timed runs of each side; the best is reported")
+    return parser.parse_args()
+
+
+def setup_django(args: argparse.Namespace) -> None:
+    os.environ["DATABASE_URL"] = f"{args.server.rstrip('/')}/{args.database}"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
+    os.environ.setdefault("DEBUG", "false")
+    os.environ.setdefault("SECRET_KEY", "bench")
+    os.environ["CONN_MAX_AGE"] = "0"
+    import django
+
+    django.setup()
+
+
+def recreate_database(args: argparse.Namespace, size_tag: str) -> bool:
+    """(Re)create the bench database; True when an existing one of the same size is kept."""
+    import psycopg
+
+    with psycopg.connect(f"{args.server.rstrip('/')}/postgres", autocommit=True) as admin:
+        exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [args.database]).fetchone()
+        if exists and args.reuse:
+            with psycopg.connect(f"{args.server.rstrip('/')}/{args.database}") as bench:
+                comment = bench.execute(
+                    "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = current_database()"
+                ).fetchone()[0]
+            if comment == size_tag:
+                return True
+        admin.execute(f'DROP DATABASE IF EXISTS "{args.database}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{args.database}"')
+    return False
+
+
+def build_portfolio(args: argparse.Namespace, size_tag: str) -> None:
+    from django.core.management import call_command
+    from django.db import connection
+
+    call_command("migrate", verbosity=0, interactive=False)
+    products, kpis, weeks, revisions = args.products, args.kpis, args.weeks, args.revisions
+    owners = max(1, products // 100)
+    months = (weeks * 7) // 30 + 1
+    statements = [
+        # People, one domain per 500 products, one goal per domain.
+        f"""INSERT INTO accounts_user (password, is_superuser, username, first_name, last_name, email, is_staff,
+                is_active, date_joined, team)
+            SELECT '!', false, 'owner' || n, '', '', 'owner' || n || '@example.com', false, true, now(),
+                   'team' || n % 20
+            FROM generate_series(1, {owners}) n""",
+        f"""INSERT INTO catalog_domain (name, slug, description, owner_id)
+            SELECT 'Domain ' || n, 'domain-' || n, '', NULL FROM generate_series(1, {max(1, products // 500)}) n""",
+        """INSERT INTO catalog_businessgoal (name, slug, description, domain_id, sponsor_id, starts_on, ends_on, status)
+            SELECT 'Goal ' || d.id, 'goal-' || d.id, '', d.id, (SELECT min(id) FROM accounts_user),
+                   '2024-01-01', '2027-12-31', 'active'
+            FROM catalog_domain d""",
+        # Products: 5% launched recently (incubating), the rest two years ago.
+        f"""INSERT INTO catalog_dataproduct (name, slug, description, domain_id, owner_id, lifecycle, launched_on,
+                sunset_on, created_at, updated_at)
+            SELECT 'Product ' || n, 'product-' || n, '',
+                   (SELECT min(id) FROM catalog_domain) + (n % {max(1, products // 500)}),
+                   (SELECT min(id) FROM accounts_user) + (n % {owners}),
+                   'active', CASE WHEN n % 20 = 0 THEN DATE '{FIRST_WEEK}' + {weeks * 7 - 30}
+                                  ELSE DATE '{FIRST_WEEK}' END,
+                   NULL, now(), now()
+            FROM generate_series(0, {products - 1}) n""",
+        # KPIs: weekly, a mix of directions, worth 1 to 200 a unit.
+        f"""INSERT INTO kpis_kpi (goal_id, name, description, unit, direction, cadence, baseline, target, target_date,
+                value_per_unit)
+            SELECT (SELECT min(id) FROM catalog_businessgoal), 'KPI ' || n, '', 'units',
+                   CASE WHEN n % 4 = 0 THEN 'decrease' ELSE 'increase' END, 'weekly', 100, 150, NULL, 1 + n % 200
+            FROM generate_series(0, {kpis - 1}) n""",
+        # Each KPI serves one product (weight 0.6); a third also serve a second one (0.4).
+        f"""INSERT INTO kpis_attribution (kpi_id, data_product_id, weight)
+            SELECT k.id, p.id, 0.6
+            FROM (SELECT id, row_number() OVER (ORDER BY id) - 1 AS n FROM kpis_kpi) k
+            JOIN (SELECT id, row_number() OVER (ORDER BY id) - 1 AS n FROM catalog_dataproduct) p
+              ON p.n = k.n % {products}""",
+        f"""INSERT INTO kpis_attribution (kpi_id, data_product_id, weight)
+            SELECT k.id, p.id, 0.4
+            FROM (SELECT id, row_number() OVER (ORDER BY id) - 1 AS n FROM kpis_kpi) k
+            JOIN (SELECT id, row_number() OVER (ORDER BY id) - 1 AS n FROM catalog_dataproduct) p
+              ON p.n = (k.n * 7 + 3) % {products}
+            WHERE k.n % 3 = 0 AND (k.n * 7 + 3) % {products} <> k.n % {products}""",
+        # Weekly measurements: around the baseline, some KPIs better than it, some worse.
+        f"""INSERT INTO kpis_measurement (kpi_id, period_start, value, note, source, revision, is_current,
+                recorded_by_id, recorded_at)
+            SELECT k.id, DATE '{FIRST_WEEK}' + 7 * w, 100 + (abs(hashint8(k.id * 1000 + w)) % 41) - 18 + k.id % 7,
+                   '', 'api', r, r = {revisions + 1}, NULL, now()
+            FROM kpis_kpi k, generate_series(0, {weeks - 1}) w, generate_series(1, {revisions + 1}) r""",
+        # Monthly costs per product.
+        f"""INSERT INTO costs_costentry (data_product_id, period_start, amount, currency, category, note,
+                external_id, recorded_by_id, recorded_at)
+            SELECT p.id, (DATE '{FIRST_WEEK.replace(day=1)}' + make_interval(months => m))::date,
+                   200 + abs(hashint8(p.id * 100 + m)) % 3000, 'EUR', 'infrastructure', '', NULL, NULL, now()
+            FROM catalog_dataproduct p, generate_series(0, {months - 1}) m""",
+        # Usage in the last weeks: 4 in 5 products used by their owner, all by a team.
+        f"""INSERT INTO usage_usagerecord (data_product_id, consumer, day, count)
+            SELECT p.id, c.consumer, DATE '{FIRST_WEEK}' + {weeks * 7 - 10}, 3
+            FROM catalog_dataproduct p JOIN accounts_user u ON u.id = p.owner_id,
+                 LATERAL (VALUES ('analytics'), (CASE WHEN p.id % 5 = 0 THEN 'finance' ELSE u.username END))
+                 AS c(consumer)""",
+        # One bet per 10 products, half of them due.
+        f"""INSERT INTO bets_valuebet (hypothesis, data_product_id, goal_id, expected_value, expected_cost, opens_on,
+                review_on, status, realised_value, realised_cost, settled_on, created_by_id, created_at)
+            SELECT 'Bet on ' || p.name, p.id, (SELECT min(id) FROM catalog_businessgoal), 50000, 20000,
+                   DATE '{FIRST_WEEK}', DATE '{FIRST_WEEK}' + CASE WHEN p.id % 20 = 0 THEN 300 ELSE 900 END,
+                   'open', NULL, NULL, NULL, NULL, now()
+            FROM catalog_dataproduct p WHERE p.id % 10 = 0""",
+        "ANALYZE",
+        f"COMMENT ON DATABASE \"{connection.settings_dict['NAME']}\" IS '{size_tag}'",
+    ]
+    with connection.cursor() as cursor:
+        for statement in statements:
+            cursor.execute(statement)
+
+
+def timed(function, repeat: int) -> tuple[float, object]:
+    best, result = float("inf"), None
+    for _ in range(repeat):
+        started = time.perf_counter()
+        result = function()
+        best = min(best, time.perf_counter() - started)
+    return best, result
+
+
+def sql_floor(as_of: date, window_days: int) -> None:
+    """The bare aggregates over the same raw rows, tuned like the evaluation."""
+    from django.db import connection, transaction
+
+    from apps.valuation.services.locks import evaluation_session_tune
+
+    since = as_of - timedelta(days=window_days)
+    with transaction.atomic(), connection.cursor() as cursor:
+        evaluation_session_tune()
+        cursor.execute(
+            "SELECT kpi_id, count(*), sum(value) FROM kpis_measurement "
+            "WHERE is_current AND period_start >= %s AND period_start < %s GROUP BY kpi_id",
+            [since, as_of],
+        )
+        cursor.fetchall()
+        cursor.execute(
+            "SELECT data_product_id, sum(amount) FROM costs_costentry "
+            "WHERE period_start >= %s AND period_start < %s GROUP BY data_product_id",
+            [since, as_of],
+        )
+        cursor.fetchall()
+
+
+def main() -> None:
+    args = parse_args()
+    size_tag = f"meshvalue bench {args.products}/{args.kpis}/{args.weeks}/{args.revisions}"
+    load_started = time.perf_counter()
+    kept = recreate_database(args, size_tag)
+    setup_django(args)
+    if not kept:
+        build_portfolio(args, size_tag)
+    load_s = time.perf_counter() - load_started
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from apps.kpis.models import Measurement
+    from apps.valuation.models import Evaluation
+    from apps.valuation.services import portfolio_chunk_evaluate
+    from apps.valuation.services.gather import policies_by_domain
+
+    as_of = FIRST_WEEK + timedelta(days=7 * args.weeks)
+    window_days = policies_by_domain()[0].window_days
+    measurements = Measurement.objects.count()
+
+    # Warm up: the day before (this also opens the alerts, as the previous daily run would have).
+    portfolio_chunk_evaluate(as_of=as_of - timedelta(days=1))
+    floor_s, _ = timed(lambda: sql_floor(as_of, window_days), args.repeat)
+
+    def evaluate_new_date():
+        Evaluation.objects.filter(as_of=as_of).delete()  # each timed run evaluates a date for the first time
+        with CaptureQueriesContext(connection) as queries:
+            summary = portfolio_chunk_evaluate(as_of=as_of)
+        return summary, len(queries.captured_queries)
+
+    evaluate_s, (summary, queries) = timed(evaluate_new_date, args.repeat)
+    peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(
+        json.dumps(
+            {
+                "products": summary.products_evaluated,
+                "measurements": measurements,
+                "evaluate_s": round(evaluate_s, 3),
+                "sql_floor_s": round(floor_s, 3),
+                "ratio": round(evaluate_s / floor_s, 2),
+                "queries": queries,
+                "peak_rss_mb": round(peak_rss_mb, 1),
+                "kpis": args.kpis,
+                "recommendations": summary.recommendations,
+                "load_s": round(load_s, 1),
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
