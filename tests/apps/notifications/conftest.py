@@ -82,6 +82,7 @@ class HTTPReceiver:
     """An HTTP server on loopback answering with the scripted statuses (then 200), recording requests."""
 
     statuses: deque = field(default_factory=deque)
+    delays: deque = field(default_factory=deque)
     delay_seconds: float = 0.0
     requests: list[ReceivedRequest] = field(default_factory=list)
     server: ThreadingHTTPServer | None = None
@@ -92,8 +93,10 @@ class HTTPReceiver:
         host, port = self.server.server_address[:2]
         return f"http://{host}:{port}/hooks/meshvalue"
 
-    def script(self, *statuses: int, delay_seconds: float = 0.0) -> None:
+    def script(self, *statuses: int, delay_seconds: float = 0.0, first_delays: tuple[float, ...] = ()) -> None:
+        """Answer with `statuses` in turn (then 200), after `first_delays` (then `delay_seconds`) each."""
         self.statuses.extend(statuses)
+        self.delays.extend(first_delays)
         self.delay_seconds = delay_seconds
 
     def wait_for(self, count: int, timeout: float = 20.0) -> list[ReceivedRequest]:
@@ -136,8 +139,9 @@ def http_receiver():
                     ReceivedRequest(path=self.path, headers={k.lower(): v for k, v in self.headers.items()}, body=body)
                 )
                 status = receiver.statuses.popleft() if receiver.statuses else 200
-            if receiver.delay_seconds:
-                time.sleep(receiver.delay_seconds)
+                delay = receiver.delays.popleft() if receiver.delays else receiver.delay_seconds
+            if delay:
+                time.sleep(delay)
             self.send_response(status)
             if 300 <= status < 400:
                 self.send_header("Location", "/elsewhere")
@@ -169,15 +173,20 @@ def send_pending(*, rounds: int = 1) -> list[str]:
     return statuses
 
 
+def role_group(role: Role) -> Group:
+    # get_or_create: a transactional test before this one may have flushed the migration's groups.
+    return Group.objects.get_or_create(name=role.value)[0]
+
+
 @pytest.fixture
 def people(db):
     """A domain led by a governance lead, a product owned by a product owner, and bystanders."""
     lead = factories.UserFactory(username="lead", email="lead@example.com")
-    lead.groups.add(Group.objects.get(name=Role.GOVERNANCE_LEAD.value))
+    lead.groups.add(role_group(Role.GOVERNANCE_LEAD))
     other_lead = factories.UserFactory(username="other-lead", email="other-lead@example.com")
-    other_lead.groups.add(Group.objects.get(name=Role.GOVERNANCE_LEAD.value))
+    other_lead.groups.add(role_group(Role.GOVERNANCE_LEAD))
     owner = factories.UserFactory(username="owner", email="owner@example.com")
-    owner.groups.add(Group.objects.get(name=Role.PRODUCT_OWNER.value))
+    owner.groups.add(role_group(Role.PRODUCT_OWNER))
     domain = factories.DomainFactory(name="Sales", slug="sales", owner=lead)
     other_domain = factories.DomainFactory(name="Finance", slug="finance", owner=other_lead)
     product = factories.DataProductFactory(name="Churn features", slug="churn-features", domain=domain, owner=owner)
