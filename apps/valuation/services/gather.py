@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, F, Max, Q, Sum
+from django.db import connection
+from django.db.models import Count, F, Max, Q, QuerySet, Sum
 
 from apps.bets.models import BetStatus, ValueBet
 from apps.catalog.models import DataProduct, Lifecycle
@@ -65,6 +66,21 @@ class PortfolioFacts:
     policies: dict[int, Policy]  # by product id
     facts: list[ProductFacts]
     later_evaluated: frozenset[int]  # products with an evaluation after as_of: alerts are theirs
+
+
+def _rows(queryset: QuerySet) -> list[tuple]:
+    """The rows of a `values_list` queryset as plain tuples.
+
+    On PostgreSQL psycopg already returns Decimal, date and int, so the rows are fetched in one
+    go without Django's per-row converters (a fifth of the evaluation's time at 10,000 products).
+    Other databases need the converters (SQLite returns decimals as text or float).
+    """
+    if connection.vendor != "postgresql":
+        return list(queryset)
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
 
 
 def _policy(row: EvaluationPolicy) -> Policy:
@@ -119,7 +135,7 @@ def portfolio_facts_gather(scope: Scope) -> PortfolioFacts:
 
     kpis: dict[int, KpiTerms] = {}
     attributions: dict[int, list[tuple[int, Decimal]]] = defaultdict(list)
-    for product_id, kpi_id, weight, name, direction, baseline, value_per_unit, cadence in (
+    for product_id, kpi_id, weight, name, direction, baseline, value_per_unit, cadence in _rows(
         Attribution.objects.filter(in_range)
         .order_by("data_product_id", "kpi_id")
         .values_list(
@@ -151,7 +167,7 @@ def portfolio_facts_gather(scope: Scope) -> PortfolioFacts:
         measurement_aggregates[f"count_{length}"] = Count("id", filter=since)
         measurement_aggregates[f"sum_{length}"] = Sum("value", filter=since)
     kpi_totals: dict[int, tuple[date, dict[int, MeasurementTotals]]] = {}
-    for kpi_id, latest, *sums in (
+    for kpi_id, latest, *sums in _rows(
         measurements.order_by()
         .values("kpi_id")
         .annotate(**measurement_aggregates)
@@ -169,13 +185,15 @@ def portfolio_facts_gather(scope: Scope) -> PortfolioFacts:
     }
     costs = {
         product_id: dict(zip(lengths, sums, strict=True))
-        for product_id, *sums in CostEntry.objects.filter(
-            in_range, period_start__gte=as_of - timedelta(days=max(lengths)), period_start__lt=as_of
+        for product_id, *sums in _rows(
+            CostEntry.objects.filter(
+                in_range, period_start__gte=as_of - timedelta(days=max(lengths)), period_start__lt=as_of
+            )
+            .order_by()
+            .values("data_product_id")
+            .annotate(**cost_aggregates)
+            .values_list("data_product_id", *cost_aggregates)
         )
-        .order_by()
-        .values("data_product_id")
-        .annotate(**cost_aggregates)
-        .values_list("data_product_id", *cost_aggregates)
     }
 
     by_owner = Q(consumer=F("data_product__owner__username")) | (
@@ -183,17 +201,19 @@ def portfolio_facts_gather(scope: Scope) -> PortfolioFacts:
     )
     usage = {
         product_id: UsageFacts(total_uses=total or 0, owner_uses=owner or 0, consumers=consumers)
-        for product_id, total, owner, consumers in UsageRecord.objects.filter(
-            in_range, day__gte=as_of - timedelta(days=USAGE_DAYS), day__lt=as_of, count__gt=0
+        for product_id, total, owner, consumers in _rows(
+            UsageRecord.objects.filter(
+                in_range, day__gte=as_of - timedelta(days=USAGE_DAYS), day__lt=as_of, count__gt=0
+            )
+            .order_by()
+            .values("data_product_id")
+            .annotate(
+                total_uses=Sum("count"),
+                owner_uses=Sum("count", filter=by_owner),
+                consumers=Count("consumer", distinct=True),
+            )
+            .values_list("data_product_id", "total_uses", "owner_uses", "consumers")
         )
-        .order_by()
-        .values("data_product_id")
-        .annotate(
-            total_uses=Sum("count"),
-            owner_uses=Sum("count", filter=by_owner),
-            consumers=Count("consumer", distinct=True),
-        )
-        .values_list("data_product_id", "total_uses", "owner_uses", "consumers")
     }
 
     due_bets: dict[int, list[DueBet]] = defaultdict(list)
