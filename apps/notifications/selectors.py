@@ -273,3 +273,17 @@ def governance_week(*, as_of: date, horizon_days: int) -> GovernanceWeek:
     return GovernanceWeek(
         open_alerts=open_alerts, upcoming_sunsets=upcoming, late_costs=late, late_cost_products=late_products
     )
+
+
+@dataclass(frozen=True)
+class FlaggedProduct:
+    product: DataProduct
+    late: LateCosts
+
+
+def late_costs_list() -> list[FlaggedProduct]:
+    """Every product with costs recorded after its sunset, largest amount first (two queries)."""
+    late = late_costs_by_product()
+    products = DataProduct.objects.filter(pk__in=list(late)).select_related("domain").in_bulk()
+    flagged = [FlaggedProduct(product=products[pk], late=costs) for pk, costs in late.items() if pk in products]
+    return sorted(flagged, key=lambda item: (-item.late.total, item.product.name))
