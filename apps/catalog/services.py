@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Model
+from django.utils import timezone
+from django.utils.text import slugify
 
-from apps.catalog.models import DataProduct, Lifecycle
+from apps.accounts.models import User
+from apps.catalog.models import BusinessGoal, DataProduct, Domain, GoalStatus, Lifecycle
 
 # Lifecycle moves a governance lead may make by hand; retirement normally comes from a decision.
 ALLOWED_LIFECYCLE_MOVES: dict[str, set[str]] = {
@@ -52,3 +58,141 @@ def data_products_retire_due(*, as_of: date) -> list[int]:
     if due_ids:
         DataProduct.objects.filter(pk__in=due_ids).update(lifecycle=Lifecycle.RETIRED)
     return due_ids
+
+
+# --- plain records: domains, goals, data products (used by the API) ---------------------------
+
+_DOMAIN_FIELDS = frozenset({"name", "slug", "owner", "description"})
+_GOAL_FIELDS = frozenset({"name", "slug", "description", "domain", "sponsor", "starts_on", "ends_on", "status"})
+_PRODUCT_FIELDS = frozenset({"name", "slug", "domain", "owner", "description", "launched_on", "sunset_on", "goals"})
+
+
+def _slug_or_error(slug: str, name: str) -> str:
+    """`slug`, or one made from `name` when empty; ValidationError when none can be made."""
+    slug = slug or slugify(name)
+    if not slug:
+        raise ValidationError({"slug": "Enter a slug (letters, numbers, hyphens): none can be made from the name."})
+    return slug
+
+
+def _apply(instance: Model, fields: dict[str, Any], allowed: frozenset[str]) -> list[tuple[str, Any]]:
+    """Set the plain fields of `fields` on `instance`; returns the many-to-many ones to set after saving."""
+    unknown = set(fields) - allowed
+    if unknown:
+        raise TypeError(f"Unexpected fields: {', '.join(sorted(unknown))}")
+    many_to_many = []
+    for name, value in fields.items():
+        if instance._meta.get_field(name).many_to_many:
+            many_to_many.append((name, value))
+        else:
+            setattr(instance, name, value)
+    return many_to_many
+
+
+def _save(instance: Model, many_to_many: list[tuple[str, Any]]) -> None:
+    instance.full_clean()
+    instance.save()
+    for name, value in many_to_many:
+        getattr(instance, name).set(value)
+
+
+@transaction.atomic
+def domain_create(*, name: str, slug: str = "", owner: User | None = None, description: str = "") -> Domain:
+    """Create a domain; the slug defaults to one made from the name."""
+    domain = Domain(name=name, slug=_slug_or_error(slug, name), owner=owner, description=description)
+    _save(domain, [])
+    return domain
+
+
+@transaction.atomic
+def domain_update(*, domain: Domain, **fields: Any) -> Domain:
+    """Change a domain's name, slug, owner or description."""
+    _save(domain, _apply(domain, fields, _DOMAIN_FIELDS))
+    return domain
+
+
+@transaction.atomic
+def goal_create(
+    *,
+    name: str,
+    domain: Domain,
+    sponsor: User,
+    starts_on: date,
+    ends_on: date,
+    slug: str = "",
+    description: str = "",
+    status: str = GoalStatus.ACTIVE,
+) -> BusinessGoal:
+    """Create a business goal; its time span must not end before it starts."""
+    goal = BusinessGoal(
+        name=name,
+        slug=_slug_or_error(slug, name),
+        description=description,
+        domain=domain,
+        sponsor=sponsor,
+        starts_on=starts_on,
+        ends_on=ends_on,
+        status=status,
+    )
+    _save(goal, [])
+    return goal
+
+
+@transaction.atomic
+def goal_update(*, goal: BusinessGoal, **fields: Any) -> BusinessGoal:
+    """Change any of a goal's fields (name, slug, description, domain, sponsor, span, status)."""
+    _save(goal, _apply(goal, fields, _GOAL_FIELDS))
+    return goal
+
+
+@transaction.atomic
+def data_product_create(
+    *,
+    name: str,
+    domain: Domain,
+    owner: User,
+    slug: str = "",
+    description: str = "",
+    lifecycle: str = Lifecycle.PROPOSED,
+    launched_on: date | None = None,
+    sunset_on: date | None = None,
+    goals: Sequence[BusinessGoal] = (),
+) -> DataProduct:
+    """Register a data product. One registered as already active gets today as launch date if it has none."""
+    if lifecycle == Lifecycle.ACTIVE and launched_on is None:
+        launched_on = timezone.localdate()
+    product = DataProduct(
+        name=name,
+        slug=_slug_or_error(slug, name),
+        domain=domain,
+        owner=owner,
+        description=description,
+        lifecycle=lifecycle,
+        launched_on=launched_on,
+        sunset_on=sunset_on,
+    )
+    _save(product, [("goals", list(goals))])
+    return product
+
+
+@transaction.atomic
+def data_product_update(*, data_product: DataProduct, lifecycle: str | None = None, **fields: Any) -> DataProduct:
+    """Change a product's fields; a new `lifecycle` moves it through `data_product_set_lifecycle`."""
+    product = DataProduct.objects.select_for_update().get(pk=data_product.pk)
+    _save(product, _apply(product, fields, _PRODUCT_FIELDS))
+    if lifecycle is not None and lifecycle != product.lifecycle:
+        product = data_product_set_lifecycle(
+            data_product=product, lifecycle=lifecycle, on=timezone.localdate(), sunset_on=fields.get("sunset_on")
+        )
+    return product
+
+
+@transaction.atomic
+def data_product_delete(*, data_product: DataProduct) -> None:
+    """Delete a product registered by mistake: only a `proposed` one, so no evaluated history is lost."""
+    product = DataProduct.objects.select_for_update().get(pk=data_product.pk)
+    if product.lifecycle != Lifecycle.PROPOSED:
+        raise ValidationError(
+            {"lifecycle": f"Only a proposed product can be deleted; this one is {product.lifecycle}: retire it."}
+        )
+    product.delete()
