@@ -6,15 +6,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from apps.accounts.models import User
-from apps.catalog.models import DataProduct
+from apps.catalog.models import BusinessGoal, DataProduct
 from apps.core.errors import BulkValidationError, RowError
-from apps.kpis.models import KPI, Attribution, Measurement, MeasurementSource
+from apps.kpis.models import KPI, Attribution, CadenceChoices, Direction, Measurement, MeasurementSource
 from meshvalue.periods import alignment_error
 
 MAX_WEIGHT_TOTAL = Decimal("1")
@@ -172,3 +173,85 @@ def measurements_record_bulk(
                 )
             )
         return Measurement.objects.bulk_create(created)
+
+
+# --- KPIs themselves (used by the API) ---------------------------------------------------------
+
+_KPI_FIELDS = frozenset(
+    {
+        "goal",
+        "name",
+        "description",
+        "unit",
+        "direction",
+        "cadence",
+        "baseline",
+        "target",
+        "target_date",
+        "value_per_unit",
+    }
+)
+
+
+@transaction.atomic
+def kpi_create(
+    *,
+    goal: BusinessGoal,
+    name: str,
+    unit: str,
+    baseline: Decimal,
+    target: Decimal,
+    value_per_unit: Decimal,
+    direction: str = Direction.INCREASE,
+    cadence: str = CadenceChoices.MONTHLY,
+    description: str = "",
+    target_date: date | None = None,
+    attributions: Sequence[tuple[DataProduct, Decimal]] = (),
+) -> KPI:
+    """Create a KPI of a goal and attribute it to products (`attributions_set` rules apply)."""
+    kpi = KPI(
+        goal=goal,
+        name=name,
+        description=description,
+        unit=unit,
+        direction=direction,
+        cadence=cadence,
+        baseline=baseline,
+        target=target,
+        target_date=target_date,
+        value_per_unit=value_per_unit,
+    )
+    kpi.full_clean()
+    kpi.save()
+    if attributions:
+        attributions_set(kpi=kpi, attributions=attributions)
+    return kpi
+
+
+@transaction.atomic
+def kpi_update(*, kpi: KPI, attributions: Sequence[tuple[DataProduct, Decimal]] | None = None, **fields: Any) -> KPI:
+    """Change a KPI's fields, and replace its attributions when `attributions` is given.
+
+    The cadence cannot change once outcomes are recorded: their periods are aligned to it.
+    """
+    unknown = set(fields) - _KPI_FIELDS
+    if unknown:
+        raise TypeError(f"Unexpected fields: {', '.join(sorted(unknown))}")
+    kpi = KPI.objects.select_for_update().get(pk=kpi.pk)
+    if "cadence" in fields and fields["cadence"] != kpi.cadence and kpi.measurements.exists():
+        raise ValidationError(
+            {"cadence": "Outcomes are recorded for this KPI with its current cadence; it cannot change."}
+        )
+    for name, value in fields.items():
+        setattr(kpi, name, value)
+    kpi.full_clean()
+    kpi.save()
+    if attributions is not None:
+        attributions_set(kpi=kpi, attributions=attributions)
+    return kpi
+
+
+@transaction.atomic
+def kpi_delete(*, kpi: KPI) -> None:
+    """Delete a KPI with no recorded outcome (outcomes are history: ProtectedError otherwise)."""
+    kpi.delete()

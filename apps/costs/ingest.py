@@ -1,0 +1,107 @@
+"""Cost lines from a JSON list or a CSV file, checked row by row (the API and the web upload).
+
+`cost_inputs_from_json` and `cost_inputs_from_csv` return typed `CostInput`s ready for
+`costs_record_bulk`, or raise:
+
+- `BulkValidationError` (400) listing every bad row: unknown product, date not YYYY-MM-DD or
+  out of range, period not the 1st of a month, amount not a finite number, negative or with
+  more than 2 decimal places, a currency other than MESHVALUE_CURRENCY, an unknown category,
+  unknown or missing columns, a file that is not UTF-8, too many rows;
+- `ForbiddenRowsError` (403) when any row is for a product the user may not record costs of
+  (a product owner: someone else's product), listing every problem of the request.
+
+`costs_record_bulk` then checks `external_id`s against stored lines (a re-import of the same
+file changes nothing; the same id with other figures is refused, row by row).
+
+CSV columns: data_product, period_start, amount (required); currency, category, note,
+external_id (optional; currency defaults to MESHVALUE_CURRENCY, category to `other`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from django.contrib.auth.models import AnonymousUser
+
+from apps.accounts.models import User
+from apps.catalog.models import DataProduct
+from apps.core.api import access
+from apps.core.api.ingest import (
+    Columns,
+    RowErrors,
+    csv_rows,
+    json_rows,
+    parse_date,
+    parse_decimal,
+    parse_id,
+    parse_text,
+    read_fields,
+)
+from apps.costs.models import CostCategory
+from apps.costs.services import CostInput, cost_errors
+
+COLUMNS = Columns(
+    required=("data_product", "period_start", "amount"), optional=("currency", "category", "note", "external_id")
+)
+PARSERS = {
+    "data_product": parse_id,
+    "period_start": parse_date,
+    "amount": parse_decimal,
+    "currency": parse_text,  # checked against MESHVALUE_CURRENCY by cost_errors
+    "category": lambda value: parse_text(value) or CostCategory.OTHER,
+    "note": parse_text,
+    "external_id": lambda value: parse_text(value, max_length=200) or None,
+}
+
+
+def cost_inputs_from_json(data: Any, *, user: User | AnonymousUser) -> list[CostInput]:
+    """Cost lines from a JSON body (a list of {data_product, period_start, amount, ...})."""
+    errors = RowErrors()
+    return cost_inputs(json_rows(data, COLUMNS, errors), user=user, errors=errors)
+
+
+def cost_inputs_from_csv(content: bytes, *, user: User | AnonymousUser) -> list[CostInput]:
+    """Cost lines from the bytes of a CSV file with a header row."""
+    errors = RowErrors()
+    return cost_inputs(csv_rows(content, COLUMNS, errors), user=user, errors=errors)
+
+
+def cost_inputs(
+    rows: Sequence[Mapping[str, Any]], *, user: User | AnonymousUser, errors: RowErrors | None = None
+) -> list[CostInput]:
+    """Check rows already split into fields (rows numbered from 1); two queries whatever their number."""
+    errors = errors if errors is not None else RowErrors()
+    parsed = [
+        read_fields(row, number, PARSERS, errors, required=COLUMNS.required) for number, row in enumerate(rows, 1)
+    ]
+    products = DataProduct.objects.in_bulk({values["data_product"] for values in parsed if "data_product" in values})
+    forbidden = access.forbidden_ids(DataProduct, products, user, access.RECORD_COSTS)
+    forbidden_rows: list[int] = []
+    inputs: list[CostInput] = []
+    for number, values in enumerate(parsed, start=1):
+        product = products.get(values["data_product"]) if "data_product" in values else None
+        if "data_product" in values and product is None:
+            errors.add(number, "data_product", f"Data product {values['data_product']} does not exist.")
+        elif product is not None and product.pk in forbidden:
+            errors.add(
+                number, "data_product", f"You may not record costs of data product {product.pk}: it is not yours."
+            )
+            forbidden_rows.append(number)
+        if product is None or "period_start" not in values or "amount" not in values:
+            continue
+        entry = CostInput(
+            data_product=product,
+            period_start=values["period_start"],
+            amount=values["amount"],
+            category=values.get("category", CostCategory.OTHER),
+            currency=values.get("currency", ""),
+            note=values.get("note", ""),
+            external_id=values.get("external_id"),
+        )
+        # The service's rules run on every row whose fields could be read: one answer, every problem.
+        for name, message in cost_errors(entry).items():
+            errors.add(number, name, message)
+        inputs.append(entry)
+    errors.raise_if_any(forbidden_rows=forbidden_rows)
+    return inputs
