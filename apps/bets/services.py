@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.bets.models import BetStatus, ValueBet
+from apps.catalog.models import BusinessGoal, DataProduct
 from apps.costs.models import CostEntry
 from apps.governance.models import Alert, AlertKind
 from apps.kpis.models import Measurement
@@ -141,3 +142,63 @@ def bets_confirm_for_alert(*, alert: Alert, user: User) -> list[ValueBet]:
         data_product_id=alert.data_product_id, status=BetStatus.OPEN, review_on__lte=timezone.localdate()
     ).order_by("review_on", "id")
     return [bet_settle_confirm(bet=bet, user=user) for bet in due]
+
+
+# --- creating and editing bets (the API; appended by the API feature) --------------------------
+
+_BET_FIELDS = frozenset(
+    {"hypothesis", "data_product", "goal", "expected_value", "expected_cost", "opens_on", "review_on"}
+)
+
+
+@transaction.atomic
+def bet_create(
+    *,
+    hypothesis: str,
+    data_product: DataProduct,
+    goal: BusinessGoal,
+    expected_value: Decimal,
+    expected_cost: Decimal,
+    opens_on: date,
+    review_on: date,
+    created_by: User | None = None,
+) -> ValueBet:
+    """Place an open bet that `data_product` moves `goal`; reviewed on `review_on` (not before `opens_on`)."""
+    bet = ValueBet(
+        hypothesis=hypothesis,
+        data_product=data_product,
+        goal=goal,
+        expected_value=expected_value,
+        expected_cost=expected_cost,
+        opens_on=opens_on,
+        review_on=review_on,
+        created_by=created_by,
+    )
+    bet.full_clean()
+    bet.save()
+    return bet
+
+
+@transaction.atomic
+def bet_update(*, bet: ValueBet, **fields: object) -> ValueBet:
+    """Change an open bet's terms; a settled bet is history and stays as it was."""
+    unknown = set(fields) - _BET_FIELDS
+    if unknown:
+        raise TypeError(f"Unexpected fields: {', '.join(sorted(unknown))}")
+    bet = ValueBet.objects.select_for_update().get(pk=bet.pk)
+    if bet.status != BetStatus.OPEN:
+        raise ValidationError({"status": f"This bet is settled ({bet.status}); its terms cannot change."})
+    for name, value in fields.items():
+        setattr(bet, name, value)
+    bet.full_clean()
+    bet.save()
+    return bet
+
+
+@transaction.atomic
+def bet_delete(*, bet: ValueBet) -> None:
+    """Withdraw an open bet placed by mistake; a settled bet is history (void it instead)."""
+    bet = ValueBet.objects.select_for_update().get(pk=bet.pk)
+    if bet.status != BetStatus.OPEN:
+        raise ValidationError({"status": f"This bet is settled ({bet.status}); it cannot be deleted."})
+    bet.delete()

@@ -1,0 +1,15 @@
+import django_filters
+
+from apps.bets.models import BetStatus, ValueBet
+from apps.core.api.filters import DateFilter, IdFilter
+
+
+class ValueBetFilter(django_filters.FilterSet):
+    data_product = IdFilter(field_name="data_product_id")
+    goal = IdFilter(field_name="goal_id")
+    status = django_filters.ChoiceFilter(choices=BetStatus.choices)
+    review_on_before = DateFilter(field_name="review_on", lookup_expr="lte")
+
+    class Meta:
+        model = ValueBet
+        fields = ["data_product", "goal", "status"]

@@ -1,0 +1,163 @@
+"""The portfolio summary: totals and per-domain figures as of a date, from the evaluations.
+
+The portfolio as of A is every product's latest evaluation on or before A, leaving out
+products retired by then (lifecycle `retired` with a sunset date on or before A, or none).
+Figures are sums of the evaluations' own figures (`value`, `cost`, `net`, `recent_value`,
+`recent_cost`); ratios are recomputed from the sums, never averaged. A fixed number of
+queries (four) whatever the number of products.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.conf import settings
+from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery, Sum
+
+from apps.bets.models import BetStatus, ValueBet
+from apps.catalog.models import DataProduct, Domain, Lifecycle
+from apps.governance.models import Alert, AlertKind, AlertStatus
+from apps.valuation.models import Evaluation, Recommendation
+
+ZERO = Decimal("0.00")
+RATIO_PLACES = Decimal("0.0001")
+
+
+def _ratio(numerator: Decimal, denominator: Decimal) -> Decimal | None:
+    if not denominator:
+        return None
+    return (numerator / denominator).quantize(RATIO_PLACES, rounding=ROUND_HALF_UP)
+
+
+@dataclass
+class Figures:
+    """Sums over a set of evaluations, and the ratios of those sums."""
+
+    products: int = 0
+    value: Decimal = ZERO
+    cost: Decimal = ZERO
+    net: Decimal = ZERO
+    recent_value: Decimal = ZERO
+    recent_cost: Decimal = ZERO
+    recommendations: dict[str, int] = field(default_factory=lambda: dict.fromkeys(Recommendation.values, 0))
+
+    @property
+    def ratio(self) -> Decimal | None:
+        """value / cost (None when nothing was spent)."""
+        return _ratio(self.value, self.cost)
+
+    @property
+    def roi(self) -> Decimal | None:
+        """Return on investment: net / cost (None when nothing was spent)."""
+        return _ratio(self.net, self.cost)
+
+    @property
+    def recent_ratio(self) -> Decimal | None:
+        return _ratio(self.recent_value, self.recent_cost)
+
+    def add(self, row: dict) -> None:
+        self.products += row["products"]
+        for name in ("value", "cost", "net", "recent_value", "recent_cost"):
+            setattr(self, name, getattr(self, name) + (row[name] or ZERO))
+        self.recommendations[row["recommendation"]] += row["products"]
+
+
+@dataclass
+class DomainFigures(Figures):
+    domain: int = 0
+    name: str = ""
+    slug: str = ""
+
+
+@dataclass
+class BetFigures:
+    count: int = 0
+    expected_value: Decimal = ZERO
+    realised_value: Decimal = ZERO
+
+
+@dataclass
+class PortfolioSummary:
+    as_of: date
+    currency: str
+    evaluated_on: date | None
+    totals: Figures
+    domains: list[DomainFigures]
+    bets: dict[str, BetFigures]
+    open_alerts: dict[str, int]
+
+
+def portfolio_products(*, as_of: date) -> QuerySet[DataProduct]:
+    """The products in the portfolio as of `as_of`: all but those retired by then."""
+    retired = Q(lifecycle=Lifecycle.RETIRED) & (Q(sunset_on__isnull=True) | Q(sunset_on__lte=as_of))
+    return DataProduct.objects.exclude(retired)
+
+
+def latest_evaluations(*, as_of: date) -> QuerySet[Evaluation]:
+    """Each portfolio product's latest evaluation on or before `as_of` (one query when evaluated)."""
+    newest = Evaluation.objects.filter(data_product=OuterRef("pk"), as_of__lte=as_of).order_by("-as_of")
+    latest_ids = portfolio_products(as_of=as_of).annotate(latest=Subquery(newest.values("pk")[:1])).values("latest")
+    return Evaluation.objects.filter(pk__in=latest_ids)
+
+
+def portfolio_summary(*, as_of: date) -> PortfolioSummary:
+    """Totals and per-domain figures of the portfolio as of `as_of`, with bets and unresolved alerts."""
+    rows = (
+        latest_evaluations(as_of=as_of)
+        .order_by()
+        .values("data_product__domain_id", "recommendation")
+        .annotate(
+            products=Count("id"),
+            value=Sum("value"),
+            cost=Sum("cost"),
+            net=Sum("net"),
+            recent_value=Sum("recent_value"),
+            recent_cost=Sum("recent_cost"),
+            evaluated_on=Max("as_of"),
+        )
+    )
+    totals = Figures()
+    domains = {
+        domain.pk: DomainFigures(domain=domain.pk, name=domain.name, slug=domain.slug)
+        for domain in Domain.objects.order_by("name", "id")
+    }
+    evaluated_on: date | None = None
+    for row in rows:
+        totals.add(row)
+        domain_id = row["data_product__domain_id"]
+        # A domain created between the two queries has no name yet; its figures still count.
+        domains.setdefault(domain_id, DomainFigures(domain=domain_id)).add(row)
+        evaluated_on = max(evaluated_on or row["evaluated_on"], row["evaluated_on"])
+
+    bets = {status: BetFigures() for status in BetStatus.values}
+    for row in (
+        ValueBet.objects.filter(opens_on__lte=as_of)
+        .order_by()
+        .values("status")
+        .annotate(count=Count("id"), expected_value=Sum("expected_value"), realised_value=Sum("realised_value"))
+    ):
+        bets[row["status"]] = BetFigures(
+            count=row["count"],
+            expected_value=row["expected_value"] or ZERO,
+            realised_value=row["realised_value"] or ZERO,
+        )
+
+    open_alerts = dict.fromkeys(AlertKind.values, 0)
+    open_alerts.update(
+        Alert.objects.exclude(status=AlertStatus.RESOLVED)
+        .order_by()
+        .values("kind")
+        .annotate(count=Count("id"))
+        .values_list("kind", "count")
+    )
+    return PortfolioSummary(
+        as_of=as_of,
+        currency=settings.MESHVALUE_CURRENCY,
+        evaluated_on=evaluated_on,
+        totals=totals,
+        domains=list(domains.values()),
+        bets=bets,
+        open_alerts=open_alerts,
+    )
