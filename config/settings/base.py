@@ -193,6 +193,8 @@ SPECTACULAR_SETTINGS = {
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     # Swagger UI would otherwise show a badge fetched from validator.swagger.io: nothing leaves this server.
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
+    # Alert kinds appear on alerts and on webhook subscriptions: one schema component for both.
+    "ENUM_NAME_OVERRIDES": {"AlertKindEnum": "apps.governance.models.AlertKind"},
 }
 
 # --- Celery ---------------------------------------------------------------------------
