@@ -56,15 +56,22 @@ def evaluation_session_tune() -> None:
 
     JIT compilation costs more than it saves on these queries, and the default 4 MB of
     work_mem makes the grouped sums spill to disk. A lock timeout turns a stuck lock into an
-    OperationalError that the task retries with backoff instead of a hung worker.
+    OperationalError that the task retries with backoff instead of a hung worker, and the client
+    connection check frees the locks of a killed worker at once.
     """
     if not _is_postgresql():
         return
     work_mem = getattr(settings, "MESHVALUE_EVALUATION_WORK_MEM", "256MB")
     lock_timeout = getattr(settings, "MESHVALUE_EVALUATION_LOCK_TIMEOUT", "120s")
+    # PostgreSQL 14+: a backend whose client died (a SIGKILLed worker) notices within a second,
+    # even while it waits on a lock, and rolls back, releasing its locks for the redelivered task.
+    check_interval = "1000" if connection.pg_version >= 140000 else "0"
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT set_config('jit', 'off', true), set_config('work_mem', %s, true), "
-            "set_config('lock_timeout', %s, true)",
-            [work_mem, lock_timeout],
+            "set_config('lock_timeout', %s, true), set_config('client_connection_check_interval', %s, true)"
+            if check_interval != "0"
+            else "SELECT set_config('jit', 'off', true), set_config('work_mem', %s, true), "
+            "set_config('lock_timeout', %s, true), %s",
+            [work_mem, lock_timeout, check_interval],
         )

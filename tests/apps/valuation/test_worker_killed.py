@@ -92,6 +92,21 @@ def children(pid: int) -> list[int]:
     return found
 
 
+def worker_log(name: str) -> Path:
+    return Path(tempfile.gettempdir()) / f"meshvalue-worker-{name}.log"
+
+
+def received(log: Path) -> int:
+    """How many times the worker received a chunk task."""
+    if not log.exists():
+        return 0
+    return sum(
+        1
+        for line in log.read_text(errors="replace").splitlines()
+        if "evaluation_chunk_evaluate[" in line and "received" in line
+    )
+
+
 def waiting_on_advisory_lock() -> int:
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
@@ -116,10 +131,13 @@ def assert_done_once(run: EvaluationRun) -> None:
 
 @pytest.fixture
 def portfolio(redis_url):
-    from config.celery_app import app
+    import redis
 
     build_scenario()
-    app.control.purge()
+    # Start from an empty broker database: queues and the unacknowledged messages of earlier runs.
+    client = redis.Redis.from_url(redis_url)
+    client.flushdb()
+    client.close()
     return redis_url
 
 
@@ -136,9 +154,9 @@ def test_killed_pool_process_task_comes_back_at_once_and_completes(portfolio):
         os.kill(child, signal.SIGKILL)
         killed_at = time.monotonic()
         # The message comes back and a new pool process picks it up: it waits on the lock again.
-        wait_for(lambda: len(children(worker.pid)) == 1 and children(worker.pid)[0] != child, 30, "a new child")
-        wait_for(lambda: waiting_on_advisory_lock() == 1, 30, "the redelivered task")
+        wait_for(lambda: received(worker_log("killed-child")) == 2, 30, "the task to be delivered again")
         redelivered_after = time.monotonic() - killed_at
+        wait_for(lambda: waiting_on_advisory_lock() == 1, 30, "the redelivered task to wait on the lock")
         release.set()
         holder.join(timeout=10)
         wait_for(lambda: EvaluationRun.objects.get(pk=run.pk).status != RunStatus.RUNNING, 30, "the run to finish")
