@@ -15,6 +15,7 @@ from apps.costs.models import CostCategory, CostEntry
 from apps.governance.models import Alert, AlertKind, Decision
 from apps.kpis.models import KPI, Attribution, Measurement
 from apps.usage.models import UsageRecord
+from apps.valuation.models import Evaluation
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -144,3 +145,30 @@ class DecisionFactory(factory.django.DjangoModelFactory):
     action = "keep"
     rationale = "Still needed by finance."
     decided_by = factory.SubFactory(UserFactory)
+
+
+class EvaluationFactory(factory.django.DjangoModelFactory):
+    """An evaluation with consistent figures (net = value - cost, ratio = value / cost)."""
+
+    class Meta:
+        model = Evaluation
+
+    data_product = factory.SubFactory(DataProductFactory)
+    as_of = date(2026, 1, 1)
+    value = Decimal("5000.00")
+    cost = Decimal("2000.00")
+    ratio = factory.LazyAttribute(lambda e: (e.value / e.cost).quantize(Decimal("0.0001")) if e.cost else None)
+    net = factory.LazyAttribute(lambda e: e.value - e.cost)
+    recent_value = Decimal("1250.00")
+    recent_cost = Decimal("500.00")
+    recent_ratio = factory.LazyAttribute(
+        lambda e: (e.recent_value / e.recent_cost).quantize(Decimal("0.0001")) if e.recent_cost else None
+    )
+    recommendation = "hold"
+    reasons = factory.LazyFunction(lambda: ["value/cost 2.50 between 1.00 and 3.00"])
+    window_days = 365
+    recent_days = 90
+    grace_days = 90
+    retire_below = Decimal("1.0")
+    invest_above = Decimal("3.0")
+    stale_periods = 2

@@ -34,11 +34,12 @@ class PlotlyFinder(BaseFinder):
             return [Error(f"{PLOTLY_FILE} is missing from the plotly package at {self.storage.location}.")]
         return []
 
-    def find(self, path: str, find_all: bool = False, **kwargs) -> str | list[str] | None:
+    def find(self, path: str, find_all: bool = False, **kwargs) -> str | list[str]:
         if path == PLOTLY_STATIC_PATH and self.storage.exists(PLOTLY_FILE):
             found = self.storage.path(PLOTLY_FILE)
             return [found] if find_all else found
-        return [] if find_all else None
+        # Like Django's own finders: an empty list, never None (`finders.find` would report [None]).
+        return []
 
     def list(self, ignore_patterns: list[str] | None) -> Iterator[tuple[str, FileSystemStorage]]:
         yield PLOTLY_FILE, self.storage

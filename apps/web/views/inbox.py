@@ -42,7 +42,9 @@ def _back(request: HttpRequest, alert: Alert) -> HttpResponse:
     return redirect("inbox")
 
 
-def _card(request: HttpRequest, alert: Alert, *, status: int = 200, open_panel: str = "", **bound) -> HttpResponse:
+def _card(
+    request: HttpRequest, alert: Alert, *, status: int = 200, open_panel: str = "", card_error: str = "", **bound
+) -> HttpResponse:
     """One alert card (for htmx), or the alert page around it (plain posts with errors, direct visits)."""
     alert = Alert.objects.select_related("data_product__domain", "data_product__owner", "evaluation").get(pk=alert.pk)
     today = timezone.localdate()
@@ -51,6 +53,7 @@ def _card(request: HttpRequest, alert: Alert, *, status: int = 200, open_panel: 
     context = {
         "item": item,
         "open_panel": open_panel,
+        "card_error": card_error,
         "next": request.POST.get("next") or request.GET.get("next") or "",
         **_forms_for(alert, owners, **bound),
     }
@@ -90,8 +93,10 @@ def alert_acknowledge_view(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         alert_acknowledge(alert=alert, user=request.user)
     except ValidationError as error:
+        if request.htmx:
+            return _card(request, alert, card_error=" ".join(error.messages))
         messages.error(request, " ".join(error.messages))
-        return _card(request, alert) if request.htmx else _back(request, alert)
+        return _back(request, alert)
     if request.htmx:
         return _card(request, alert)
     messages.success(request, f"Acknowledged the {alert.get_kind_display().lower()} alert on {alert.data_product}.")
