@@ -1,9 +1,9 @@
 """The CSV upload of the workspace: check, preview, confirm, store; nothing stored until the file is clean.
 
-Parsing is the API's (`apps.kpis.ingest`), so a file gets the same row errors in the browser as
-through `POST /api/v1/measurements/import/`. On top of that, the browser checks that every row
-is for a KPI of the uploader's own products. The file waits in the session between the preview
-and the confirmation, and is checked again when confirmed.
+Parsing and permissions are the API's (`apps.kpis.ingest`), so a file gets the same row errors in
+the browser as through `POST /api/v1/measurements/import/`, including the rows for KPIs of other
+people's products. The file waits in the session between the preview and the confirmation, and
+is checked again when confirmed. Row 0 stands for the file as a whole (encoding, header, size).
 """
 
 from __future__ import annotations
@@ -20,16 +20,17 @@ from django.http import HttpRequest
 
 from apps.accounts.models import User
 from apps.core.errors import BulkValidationError, RowError
+from apps.kpis.ingest import measurement_inputs_from_csv
 from apps.kpis.models import Measurement, MeasurementSource
 from apps.kpis.services import MeasurementInput, measurements_record_bulk
-from apps.web.selectors.workspace import loggable_kpis, period_label
+from apps.web.selectors.workspace import period_label
 
 SESSION_KEY = "web_csv_uploads"
 # At most this many previews wait in a session; older ones are dropped.
 MAX_STASHED = 3
 
 COLUMNS_HELP = [
-    ("kpi", "the KPI's id (shown in the outcome form) or its exact name"),
+    ("kpi", "the KPI's id (shown beside each KPI in the outcome form)"),
     ("period_start", "the first day of the period, YYYY-MM-DD (a Monday, the 1st of a month or of a quarter)"),
     ("value", "the measured value, a plain number with a dot for decimals"),
     ("note", "optional"),
@@ -75,29 +76,13 @@ def _grouped(errors: list[RowError]) -> list[tuple[int, list[tuple[str, str]]]]:
     return sorted(by_row.items())
 
 
-def _parse(content: bytes) -> list[MeasurementInput]:
-    """Parse the file with the API's parser; raises BulkValidationError listing every bad row."""
-    from apps.kpis.ingest import measurements_from_csv
-
-    return measurements_from_csv(content)
-
-
 def _checked_entries(*, content: bytes, user: User) -> list[MeasurementInput]:
-    """The file's rows, checked by the API's parser and the services' rules, and limited to the user's KPIs."""
-    entries = _parse(content)
-    allowed = set(loggable_kpis(user).values_list("pk", flat=True))
-    foreign = [
-        RowError(
-            row=index,
-            field="kpi",
-            message=f"{entry.kpi.name} is not a KPI of one of your products; you can only log outcomes for those.",
-        )
-        for index, entry in enumerate(entries, start=1)
-        if entry.kpi.pk not in allowed
-    ]
-    if foreign:
-        raise BulkValidationError(foreign)
-    return entries
+    """The file's rows, checked by the API's parser and the services' rules, for KPIs the user may log.
+
+    Raises BulkValidationError (or its ForbiddenRowsError, for rows of KPIs of other people's
+    products) listing every bad row, exactly as `POST /api/v1/measurements/import/` would.
+    """
+    return measurement_inputs_from_csv(content, user=user)
 
 
 def _preview(entries: list[MeasurementInput]) -> list[PreviewRow]:
@@ -135,7 +120,7 @@ def check(*, content: bytes, user: User) -> CsvResult:
     except BulkValidationError as error:
         return CsvResult(errors=_grouped(error.errors))
     if not entries:
-        return CsvResult(errors=[(1, [("file", "The file has no data rows.")])])
+        return CsvResult(errors=[(0, [("file", "The file has a header but no data rows.")])])
     return CsvResult(rows=_preview(entries))
 
 

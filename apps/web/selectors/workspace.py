@@ -10,6 +10,7 @@ from django.db.models import OuterRef, QuerySet, Subquery
 
 from apps.accounts.models import User
 from apps.catalog.models import DataProduct, Lifecycle
+from apps.core.api import access
 from apps.governance.models import Alert, AlertKind, AlertStatus
 from apps.kpis.models import KPI, Attribution, Measurement
 from apps.valuation.models import Evaluation, EvaluationPolicy
@@ -22,16 +23,20 @@ COST_MONTHS_OFFERED = 24
 DEFAULT_STALE_PERIODS = 2
 
 
-def loggable_products(user: User) -> QuerySet[DataProduct]:
-    """Products whose outcomes and costs `user` may record: their own that are not retired."""
+def workspace_product_list(user: User) -> QuerySet[DataProduct]:
+    """The products shown in the workspace: the user's own (admins: every one) that are not retired."""
     return owned_products(user).exclude(lifecycle=Lifecycle.RETIRED)
 
 
+def cost_products(user: User) -> QuerySet[DataProduct]:
+    """Products `user` may record costs of, by the API's rule (a retired one too: invoices come late)."""
+    return access.restrict(DataProduct.objects.all(), user, access.RECORD_COSTS).order_by("name")
+
+
 def loggable_kpis(user: User) -> QuerySet[KPI]:
-    """KPIs `user` may log outcomes for: those attributed to one of their products."""
+    """KPIs `user` may log outcomes for, by the API's rule: those attributed to one of their products."""
     return (
-        KPI.objects.filter(attributions__data_product__in=loggable_products(user).values("pk"))
-        .distinct()
+        access.restrict(KPI.objects.all(), user, access.RECORD_OUTCOMES)
         .select_related("goal")
         .order_by("goal__name", "name")
     )
@@ -67,7 +72,7 @@ def workspace_products(*, user: User, as_of: date) -> list[OwnedProduct]:
     """
     newest = Evaluation.objects.filter(data_product=OuterRef("pk"), as_of__lte=as_of).order_by("-as_of")
     products = list(
-        loggable_products(user)
+        workspace_product_list(user)
         .select_related("domain")
         .annotate(
             latest_recommendation=Subquery(newest.values("recommendation")[:1]),

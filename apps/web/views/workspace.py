@@ -17,7 +17,13 @@ from apps.kpis.services import measurement_record
 from apps.web import csv_upload as uploads
 from apps.web.access import role_required
 from apps.web.forms import CostForm, CsvUploadForm, OutcomeForm
-from apps.web.selectors.workspace import cost_months, loggable_kpis, loggable_products, workspace_products
+from apps.web.selectors.workspace import (
+    cost_months,
+    cost_products,
+    loggable_kpis,
+    workspace_product_list,
+    workspace_products,
+)
 
 workspace_required = role_required(Role.PRODUCT_OWNER)
 
@@ -45,7 +51,7 @@ def _cost_form(request: HttpRequest, data=None, initial=None) -> CostForm:
     return CostForm(
         data,
         initial=initial,
-        products=loggable_products(request.user).order_by("name"),
+        products=cost_products(request.user),
         months=cost_months(today=timezone.localdate()),
     )
 
@@ -56,7 +62,7 @@ def _render_workspace(request: HttpRequest, *, status: int = 200, **forms) -> Ht
     initial_product = None
     slug = request.GET.get("product")
     if slug:
-        initial_product = loggable_products(request.user).filter(slug=slug).first()
+        initial_product = workspace_product_list(request.user).filter(slug=slug).first()
         if initial_product is not None:
             initial_kpi = (
                 KPI.objects.filter(attributions__data_product=initial_product)

@@ -207,18 +207,23 @@ def test_bad_costs_are_refused_beside_their_field_and_store_nothing(client, prod
 
 
 @pytest.mark.django_db
-def test_costs_only_for_my_products_that_are_not_retired(client, product_owner, mine):
+def test_costs_only_for_my_products_a_retired_one_included(client, product_owner, mine):
+    # The API's rule: an owner records costs of their own products; an invoice may come after sunset.
     retired = factories.DataProductFactory(owner=product_owner, lifecycle="retired")
     other = build_portfolio(products=1)
     client.force_login(product_owner)
-    offered = set(
-        client.get("/workspace/").context["cost_form"].fields["data_product"].queryset.values_list("pk", flat=True)
+    form = client.get("/workspace/").context["cost_form"]
+    offered = set(form.fields["data_product"].queryset.values_list("pk", flat=True))
+    assert offered == {p.pk for p in mine.products} | {retired.pk}
+    response = client.post(
+        "/workspace/cost/",
+        {"data_product": other.products[0].pk, "period_start": "2026-03-01", "amount": "10", "category": "other"},
     )
-    assert offered == {p.pk for p in mine.products}
-    for product in (retired, other.products[0]):
-        response = client.post(
-            "/workspace/cost/",
-            {"data_product": product.pk, "period_start": "2026-03-01", "amount": "10", "category": "other"},
-        )
-        assert "data_product" in response.context["cost_form"].errors
-        assert not CostEntry.objects.filter(data_product=product, period_start=date(2026, 3, 1)).exists()
+    assert "data_product" in response.context["cost_form"].errors
+    assert not CostEntry.objects.filter(data_product=other.products[0], period_start=date(2026, 3, 1)).exists()
+    response = client.post(
+        "/workspace/cost/",
+        {"data_product": retired.pk, "period_start": "2026-03-01", "amount": "10", "category": "licenses"},
+    )
+    assert response.status_code == 302
+    assert CostEntry.objects.filter(data_product=retired).count() == 1
