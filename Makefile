@@ -12,6 +12,7 @@ help:
 	@echo "make test     install test dependencies and run the whole suite"
 	@echo "make lint     ruff check, ruff format --check and the import contract"
 	@echo "make run | worker | beat   the web server, a Celery worker, Celery beat"
+	@echo "make bench    time the evaluation of a synthetic portfolio in PostgreSQL (BENCH_ARGS=--products N)"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +57,10 @@ worker: install
 
 beat: install
 	$(BIN)/celery -A config beat --loglevel=INFO
+
+# A synthetic portfolio in its own PostgreSQL database (meshvalue_bench); BENCH_ARGS="--products 1000" etc.
+bench: install-dev
+	$(BIN)/python scripts/bench.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) staticfiles test-artifacts db.sqlite3

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -95,73 +98,105 @@ def evaluations_upsert(
     return {row.data_product_id: row.pk for row in rows}
 
 
-def _upsert_postgresql(valuations: list[Valuation], policies: dict[int, Policy], run_id: int | None) -> dict[int, int]:
-    """`INSERT ... SELECT FROM unnest(arrays) ON CONFLICT DO UPDATE`: one statement, one parameter per column.
+_LOAD_COLUMNS = [
+    "data_product_id",
+    "value",
+    "cost",
+    "ratio",
+    "net",
+    "recent_value",
+    "recent_cost",
+    "recent_ratio",
+    "recommendation",
+    "reasons",
+    "signals",
+    "window_days",
+    "recent_days",
+    "grace_days",
+    "retire_below",
+    "invest_above",
+    "stale_periods",
+]
 
-    Building 10,000 model instances for `bulk_create` cost more than the evaluation's reads; the
-    arrays cost nothing to build and PostgreSQL expands them itself.
+
+def _upsert_postgresql(valuations: list[Valuation], policies: dict[int, Policy], run_id: int | None) -> dict[int, int]:
+    """COPY the rows into a temporary table, then one `INSERT ... SELECT ... ON CONFLICT DO UPDATE`.
+
+    Building 10,000 model instances for `bulk_create` cost more than all the evaluation's reads;
+    COPY streams plain tuples and the upsert runs inside PostgreSQL (0.2 s instead of 2 s).
     """
-    columns: dict[str, tuple[str, list]] = {
-        "data_product_id": ("bigint", []),
-        "value": ("numeric", []),
-        "cost": ("numeric", []),
-        "ratio": ("numeric", []),
-        "net": ("numeric", []),
-        "recent_value": ("numeric", []),
-        "recent_cost": ("numeric", []),
-        "recent_ratio": ("numeric", []),
-        "recommendation": ("text", []),
-        "reasons": ("jsonb", []),
-        "signals": ("jsonb", []),
-        "window_days": ("integer", []),
-        "recent_days": ("integer", []),
-        "grace_days": ("integer", []),
-        "retire_below": ("numeric", []),
-        "invest_above": ("numeric", []),
-        "stale_periods": ("integer", []),
-    }
-    for valuation in valuations:
-        policy = policies[valuation.product_id]
-        signals = [{"kind": signal.kind.value, "message": signal.message} for signal in valuation.signals]
-        for name, value in (
-            ("data_product_id", valuation.product_id),
-            ("value", valuation.value),
-            ("cost", valuation.cost),
-            ("ratio", valuation.ratio),
-            ("net", valuation.net),
-            ("recent_value", valuation.recent_value),
-            ("recent_cost", valuation.recent_cost),
-            ("recent_ratio", valuation.recent_ratio),
-            ("recommendation", valuation.recommendation.value),
-            ("reasons", json.dumps(list(valuation.reasons))),
-            ("signals", json.dumps(signals)),
-            ("window_days", policy.window_days),
-            ("recent_days", policy.recent_days),
-            ("grace_days", policy.grace_days),
-            ("retire_below", policy.retire_below),
-            ("invest_above", policy.invest_above),
-            ("stale_periods", policy.stale_periods),
-        ):
-            columns[name][1].append(value)
-    names = list(columns)
     table = Evaluation._meta.db_table
+    columns = ", ".join(_LOAD_COLUMNS)
     # Only identifiers of our own model and constants go into the text; every value is a parameter.
-    sql = " ".join(
+    create = " ".join(
+        [
+            "DROP TABLE IF EXISTS pg_temp.evaluation_load;",
+            "CREATE TEMPORARY TABLE evaluation_load ON COMMIT DROP AS SELECT",
+            columns,
+            "FROM",
+            table,
+            "WITH NO DATA",
+        ]
+    )
+    upsert = " ".join(
         [
             "INSERT INTO",
             table,
             "(as_of, run_id, created_at,",
-            ", ".join(names),
-            ") SELECT %s, %s, now(), * FROM unnest(",
-            ", ".join(f"%s::{kind}[]" for kind, _ in columns.values()),
-            ") ON CONFLICT (data_product_id, as_of) DO UPDATE SET",
+            columns,
+            ") SELECT %s, %s, now(),",
+            columns,
+            "FROM evaluation_load ON CONFLICT (data_product_id, as_of) DO UPDATE SET",
             ", ".join(f"{name} = EXCLUDED.{name}" for name in _UPDATED_FIELDS),
             "RETURNING data_product_id, id",
         ]
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [valuations[0].as_of, run_id, *(values for _, values in columns.values())])
+        cursor.execute(create)
+        with cursor.cursor.copy(f"COPY evaluation_load ({columns}) FROM STDIN") as copy:
+            for valuation in valuations:
+                policy = policies[valuation.product_id]
+                signals = [{"kind": signal.kind.value, "message": signal.message} for signal in valuation.signals]
+                copy.write_row(
+                    (
+                        valuation.product_id,
+                        valuation.value,
+                        valuation.cost,
+                        valuation.ratio,
+                        valuation.net,
+                        valuation.recent_value,
+                        valuation.recent_cost,
+                        valuation.recent_ratio,
+                        valuation.recommendation.value,
+                        json.dumps(list(valuation.reasons)),
+                        json.dumps(signals),
+                        policy.window_days,
+                        policy.recent_days,
+                        policy.grace_days,
+                        policy.retire_below,
+                        policy.invest_above,
+                        policy.stale_periods,
+                    )
+                )
+        cursor.execute(upsert, [valuations[0].as_of, run_id])
         return dict(cursor.fetchall())
+
+
+@contextmanager
+def _without_cyclic_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a pass builds its objects.
+
+    The pass allocates a few hundred thousand small acyclic objects that reference counting
+    frees anyway; the collector, triggered by the allocations, kept scanning Django's large
+    heap and cost a third of the evaluation's time at 10,000 products.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 @transaction.atomic
@@ -177,9 +212,10 @@ def portfolio_chunk_evaluate(
     scope = Scope(as_of, chunk * chunk_size, (chunk + 1) * chunk_size) if chunk_size else Scope(as_of)
     evaluation_session_tune()
     evaluation_lock(as_of=as_of, chunk=chunk)
-    gathered = portfolio_facts_gather(scope)
-    valuations = [evaluate_product(facts, gathered.policies[facts.product_id], as_of) for facts in gathered.facts]
-    evaluation_ids = evaluations_upsert(valuations=valuations, policies=gathered.policies, run_id=run_id)
+    with _without_cyclic_gc():
+        gathered = portfolio_facts_gather(scope)
+        valuations = [evaluate_product(f, gathered.policies[f.product_id], as_of) for f in gathered.facts]
+        evaluation_ids = evaluations_upsert(valuations=valuations, policies=gathered.policies, run_id=run_id)
     alerts_lock(chunk=chunk)
     alert_pass = alerts_reconcile(
         scope=scope, valuations=valuations, evaluation_ids=evaluation_ids, skip=gathered.later_evaluated
