@@ -158,7 +158,12 @@ def data_product_create(
     sunset_on: date | None = None,
     goals: Sequence[BusinessGoal] = (),
 ) -> DataProduct:
-    """Register a data product. One registered as already active gets today as launch date if it has none."""
+    """Register a data product, `proposed` or already `active` (then launched today unless a date is given).
+
+    Deprecation and retirement are governance's: they come from decisions and lifecycle moves.
+    """
+    if lifecycle not in (Lifecycle.PROPOSED, Lifecycle.ACTIVE):
+        raise ValidationError({"lifecycle": "Register a product as proposed or active; retiring it is governance's."})
     if lifecycle == Lifecycle.ACTIVE and launched_on is None:
         launched_on = timezone.localdate()
     product = DataProduct(

@@ -53,9 +53,21 @@ class ApiViewMixin:
 
 
 class ApiView(ApiViewMixin, APIView):
-    """A plain API endpoint (not a resource) under the same rules; set `access` and `action`."""
+    """A plain API endpoint (not a resource) under the same rules as the viewsets.
 
-    action = "read"
+    Its "action" is `read` for GET/HEAD/OPTIONS and the method's name otherwise (look it up in
+    `access.actions`); a method the view does not implement gets 405, not 403.
+    """
+
+    action: str | None = "read"  # per request in initial(); "read" while the schema is generated
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        method = request.method.lower()
+        if not hasattr(self, method):
+            self.action = None
+        else:
+            self.action = "read" if method in ("get", "head", "options") else method
+        super().initial(request, *args, **kwargs)
 
 
 class ApiViewSet(ApiViewMixin, GenericViewSet):
