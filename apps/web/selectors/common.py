@@ -13,13 +13,13 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, OuterRef, QuerySet, Subquery, Sum
 from django.db.models.functions import TruncMonth
 
 from apps.catalog.models import DataProduct
 from apps.costs.models import CostEntry
 from apps.kpis.models import KPI, Attribution, Measurement
-from apps.valuation.models import Evaluation, Recommendation
+from apps.valuation.models import Recommendation
 from meshvalue.periods import add_months
 from meshvalue.valuation import Direction, KpiTerms, MeasurementTotals, totals_value
 
@@ -65,18 +65,6 @@ def month_starts(*, as_of: date, count: int) -> list[date]:
     """
     last = (as_of - timedelta(days=1)).replace(day=1)
     return [add_months(last, -offset) for offset in range(count - 1, -1, -1)]
-
-
-def latest_evaluations(*, as_of: date, products: QuerySet[DataProduct]) -> QuerySet[Evaluation]:
-    """Each of `products`' latest evaluation on or before `as_of` (products never evaluated have none).
-
-    One query: a correlated subquery per product picks the newest evaluation through the
-    (data_product, as_of) unique index. Portable to SQLite, which has no DISTINCT ON.
-    """
-    newest = Evaluation.objects.filter(data_product=OuterRef("pk"), as_of__lte=as_of).order_by("-as_of")
-    return Evaluation.objects.filter(
-        pk__in=products.annotate(latest_evaluation_id=Subquery(newest.values("pk")[:1])).values("latest_evaluation_id")
-    )
 
 
 @dataclass
@@ -271,13 +259,6 @@ def kpi_history_chart(*, kpis: Iterable[KpiProgress], as_of: date, months: int =
     }
 
 
-def ratio_of(value: Decimal, cost: Decimal) -> Decimal | None:
-    """value / cost rounded to 2 places, None when nothing was spent."""
-    if not cost:
-        return None
-    return (value / cost).quantize(CENTS, rounding=ROUND_HALF_UP)
-
-
 def change(current: Decimal | None, previous: Decimal | None) -> dict[str, Decimal | None]:
     """The change from `previous` to `current`: absolute and in percent of |previous| (None when unknown)."""
     if current is None or previous is None:
@@ -285,12 +266,3 @@ def change(current: Decimal | None, previous: Decimal | None) -> dict[str, Decim
     absolute = current - previous
     percent = None if previous == 0 else (absolute / abs(previous) * 100).quantize(Decimal("0.1"), ROUND_HALF_UP)
     return {"absolute": absolute, "percent": percent}
-
-
-def active_products() -> QuerySet[DataProduct]:
-    """The active portfolio: products whose lifecycle is `active`."""
-    return DataProduct.objects.filter(lifecycle="active")
-
-
-def unresolved_alert_filter(prefix: str = "") -> Q:
-    return ~Q(**{f"{prefix}status": "resolved"})

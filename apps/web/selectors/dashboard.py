@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -13,36 +12,24 @@ from django.db.models.functions import Coalesce
 from django.urls import reverse
 
 from apps.bets.models import BetStatus, ValueBet
-from apps.catalog.models import BusinessGoal, Domain, GoalStatus
+from apps.catalog.models import BusinessGoal, GoalStatus
 from apps.kpis.models import KPI
 from apps.valuation.models import Recommendation
+from apps.valuation.portfolio import Figures, portfolio_products, portfolio_summary
+from apps.valuation.portfolio import latest_evaluations as portfolio_latest_evaluations
 from apps.web.selectors.common import (
     RECOMMENDATION_COLOURS,
     RECOMMENDATION_ORDER,
     ZERO,
     KpiProgress,
-    active_products,
     change,
     kpis_with_progress,
-    latest_evaluations,
     money,
     monthly_value_cost,
     months_before,
-    ratio_of,
 )
 
 CHART_MONTHS = 24
-
-
-@dataclass(frozen=True)
-class PortfolioTotals:
-    """Sums over the latest evaluation of each active product."""
-
-    value: Decimal
-    cost: Decimal
-    net: Decimal
-    ratio: Decimal | None
-    products: int
 
 
 @dataclass(frozen=True)
@@ -64,7 +51,7 @@ class ProductPoint:
 
 def _portfolio_points(as_of: date) -> list[ProductPoint]:
     rows = (
-        latest_evaluations(as_of=as_of, products=active_products())
+        portfolio_latest_evaluations(as_of=as_of)
         .order_by("data_product__name")
         .values(
             "data_product_id",
@@ -96,12 +83,6 @@ def _portfolio_points(as_of: date) -> list[ProductPoint]:
         )
         for row in rows
     ]
-
-
-def _totals(points: list[ProductPoint]) -> PortfolioTotals:
-    value = sum((p.value for p in points), ZERO)
-    cost = sum((p.cost for p in points), ZERO)
-    return PortfolioTotals(value=value, cost=cost, net=value - cost, ratio=ratio_of(value, cost), products=len(points))
 
 
 def _map_chart(points: list[ProductPoint], currency: str) -> dict:
@@ -136,43 +117,16 @@ def _fmt(amount: Decimal, currency: str) -> str:
     return money_text(amount, currency)
 
 
-def _recommendation_counts(points: list[ProductPoint]) -> list[dict]:
-    counts = Counter(p.recommendation for p in points)
+def _recommendation_counts(figures: Figures) -> list[dict]:
     return [
         {
             "key": recommendation,
             "label": Recommendation(recommendation).label,
-            "count": counts.get(recommendation, 0),
+            "count": figures.recommendations.get(recommendation, 0),
             "colour": RECOMMENDATION_COLOURS[recommendation],
         }
         for recommendation in RECOMMENDATION_ORDER
     ]
-
-
-def _domain_rows(points: list[ProductPoint]) -> list[dict]:
-    by_domain: dict[int, list[ProductPoint]] = {}
-    for point in points:
-        by_domain.setdefault(point.domain_id, []).append(point)
-    rows = []
-    for domain_id, name, slug in Domain.objects.order_by("name").values_list("pk", "name", "slug"):
-        members = by_domain.get(domain_id, [])
-        totals = _totals(members)
-        counts = Counter(p.recommendation for p in members)
-        rows.append(
-            {
-                "name": name,
-                "slug": slug,
-                "products": totals.products,
-                "value": totals.value,
-                "cost": totals.cost,
-                "net": totals.net,
-                "ratio": totals.ratio,
-                "invest": counts.get(Recommendation.INVEST, 0),
-                "retire": counts.get(Recommendation.RETIRE, 0),
-                "review": counts.get(Recommendation.REVIEW, 0),
-            }
-        )
-    return rows
 
 
 @dataclass(frozen=True)
@@ -260,21 +214,23 @@ def bets_summary(*, as_of: date) -> dict:
 def dashboard(*, as_of: date) -> dict:
     """Everything the executive dashboard shows as of `as_of`, in a fixed number of queries.
 
-    The portfolio is the currently active products; each counts with its latest evaluation on
-    or before the date, and the change is against the same products' latest evaluations a
-    quarter (three months) earlier: like for like.
+    The portfolio and its totals are the API's (`apps.valuation.portfolio`): every product's
+    latest evaluation on or before the date, leaving out products retired by then, so the
+    dashboard and `GET /api/v1/portfolio/summary/` always agree. The change is against the
+    same summary a quarter (three months) earlier.
     """
     currency = settings.MESHVALUE_CURRENCY
     previous_as_of = months_before(as_of, 3)
-    points = _portfolio_points(as_of)
-    previous_points = _portfolio_points(previous_as_of)
-    totals = _totals(points)
-    previous = _totals(previous_points) if previous_points else None
+    summary = portfolio_summary(as_of=as_of)
+    previous_summary = portfolio_summary(as_of=previous_as_of)
+    totals = summary.totals
+    previous = previous_summary.totals if previous_summary.totals.products else None
     changes = {
         name: change(getattr(totals, name), getattr(previous, name) if previous else None)
         for name in ("value", "cost", "net", "ratio")
     }
-    monthly = monthly_value_cost(as_of=as_of, months=CHART_MONTHS, products=active_products())
+    points = _portfolio_points(as_of)
+    monthly = monthly_value_cost(as_of=as_of, months=CHART_MONTHS, products=portfolio_products(as_of=as_of))
     monthly_chart = {
         "months": [m.isoformat() for m in monthly.months],
         "value": [float(v) for v in monthly.value_series()],
@@ -289,9 +245,10 @@ def dashboard(*, as_of: date) -> dict:
         "previous": previous,
         "changes": changes,
         "points": points,
-        "evaluated_on": max((p.as_of for p in points), default=None),
-        "recommendation_counts": _recommendation_counts(points),
-        "domains": _domain_rows(points),
+        "evaluated_on": summary.evaluated_on,
+        "recommendation_counts": _recommendation_counts(totals),
+        "domains": summary.domains,
+        "open_alerts": summary.open_alerts,
         "goals": goals_progress(as_of=as_of),
         "bets": bets_summary(as_of=as_of),
         "monthly_chart": monthly_chart,

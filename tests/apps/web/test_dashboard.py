@@ -12,12 +12,13 @@ from django.test.utils import CaptureQueriesContext
 
 from apps.catalog.models import Lifecycle
 from apps.kpis.services import measurement_record
+from apps.valuation.portfolio import portfolio_summary
 from tests import factories
 from tests.apps.web.conftest import TODAY, build_portfolio
 
-# Session, user and roles (3), then ten reads of the dashboard: two portfolio snapshots, attributions,
-# outcomes and costs per month, domains, goals, KPIs, bets by status and recent bets.
-DASHBOARD_QUERY_BUDGET = 13
+# Session, user and roles (3); the API's portfolio summary now and a quarter ago (4 each); the map's points;
+# attributions, outcomes and costs per month; goals and KPIs; bets by status and recent bets.
+DASHBOARD_QUERY_BUDGET = 19
 
 
 def _chart(response, element_id: str) -> dict:
@@ -52,16 +53,24 @@ def test_totals_change_against_the_previous_quarter(client, executive):
 
 
 @pytest.mark.django_db
-def test_only_active_products_and_their_latest_evaluation_count(client, executive):
-    portfolio = build_portfolio(products=2)
-    retired = portfolio.products[1]
-    retired.lifecycle = Lifecycle.DEPRECATED
+def test_the_portfolio_is_the_apis_latest_evaluations_without_retired_products(client, executive):
+    portfolio = build_portfolio(products=3)
+    deprecated, retired = portfolio.products[1], portfolio.products[2]
+    deprecated.lifecycle, deprecated.sunset_on = Lifecycle.DEPRECATED, date(2026, 6, 30)
+    deprecated.save()
+    retired.lifecycle, retired.sunset_on = Lifecycle.RETIRED, date(2026, 3, 1)
     retired.save()
-    # An older evaluation of the active product must not be added to its latest one.
+    # An older evaluation of a product must not be added to its latest one.
     factories.EvaluationFactory(data_product=portfolio.products[0], as_of=date(2026, 3, 1), value=Decimal("1"))
     client.force_login(executive)
-    totals = client.get("/").context["totals"]
-    assert (totals.products, totals.value) == (1, Decimal("6000.00"))
+    response = client.get("/")
+    totals = response.context["totals"]
+    assert (totals.products, totals.value) == (2, Decimal("12000.00"))
+    # The same figures as the API's portfolio summary.
+    summary = portfolio_summary(as_of=TODAY).totals
+    assert (summary.products, summary.value, summary.cost) == (totals.products, totals.value, totals.cost)
+    # Before its sunset the retired product was still in the portfolio.
+    assert client.get("/?as_of=2026-01-05").context["totals"].products == 3
 
 
 @pytest.mark.django_db
