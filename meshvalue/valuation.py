@@ -19,7 +19,7 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
-from meshvalue.periods import Cadence, cadence_days
+from meshvalue.periods import CADENCE_DAYS, Cadence, cadence_days
 
 ZERO = Decimal(0)
 CENTS = Decimal("0.01")
@@ -245,12 +245,12 @@ def _fmt(amount: Decimal) -> str:
 
 def stale_kpis(attributions: Sequence[AttributedKpi], as_of: date, stale_periods: int) -> list[AttributedKpi]:
     """The attributed KPIs with no current measurement since `stale_periods` periods of their cadence."""
-    stale = []
-    for attributed in attributions:
-        horizon = as_of - timedelta(days=stale_periods * cadence_days(attributed.kpi.cadence))
-        if attributed.latest_period_start is None or attributed.latest_period_start < horizon:
-            stale.append(attributed)
-    return stale
+    horizons = {cadence: as_of - timedelta(days=stale_periods * days) for cadence, days in CADENCE_DAYS.items()}
+    return [
+        attributed
+        for attributed in attributions
+        if attributed.latest_period_start is None or attributed.latest_period_start < horizons[attributed.kpi.cadence]
+    ]
 
 
 def signals_for(facts: ProductFacts, policy: Policy, as_of: date) -> tuple[Signal, ...]:
@@ -351,8 +351,11 @@ def _recommend(
 
 def evaluate_product(facts: ProductFacts, policy: Policy, as_of: date) -> Valuation:
     """Apply the valuation rules of DESIGN.md to one product as of `as_of`."""
-    value = product_value((a.kpi, a.weight, a.window) for a in facts.attributions)
-    recent_value = product_value((a.kpi, a.weight, a.recent) for a in facts.attributions)
+    # product_value over both windows in one pass (this runs once per product of the portfolio).
+    value = recent_value = ZERO
+    for attributed in facts.attributions:
+        value += attributed.weight * totals_value(attributed.kpi, attributed.window)
+        recent_value += attributed.weight * totals_value(attributed.kpi, attributed.recent)
     recommendation, reasons = _recommend(
         facts,
         policy,

@@ -10,8 +10,9 @@ Python), then the script times, warm and in the same session:
 - `evaluate_s`: one full evaluation (`portfolio_chunk_evaluate` over every product, one
   transaction): the set-based reads, the rules in Python, the upsert of one evaluation per
   product and the alert pass, for a new date (the daily job's shape);
-- `sql_floor_s`: the bare SQL aggregate over the same raw rows (current measurements per KPI
-  over the window, costs per product over the window), the least any evaluation must read.
+- `sql_floor_s`: the bare SQL aggregates over the same raw rows (current measurements per KPI
+  over the window, costs per product over the window, the attributions, usage per product over
+  90 days), fetched by the client: the least any evaluation must read.
 
 and prints one JSON line: products, measurements, evaluate_s, sql_floor_s, ratio, queries,
 peak_rss_mb (plus the sizes and the load time).
@@ -191,6 +192,14 @@ def sql_floor(as_of: date, window_days: int) -> None:
             "SELECT data_product_id, sum(amount) FROM costs_costentry "
             "WHERE period_start >= %s AND period_start < %s GROUP BY data_product_id",
             [since, as_of],
+        )
+        cursor.fetchall()
+        cursor.execute("SELECT data_product_id, kpi_id, weight FROM kpis_attribution")
+        cursor.fetchall()
+        cursor.execute(
+            "SELECT data_product_id, sum(count) FROM usage_usagerecord WHERE day >= %s AND day < %s "
+            "GROUP BY data_product_id",
+            [as_of - timedelta(days=90), as_of],
         )
         cursor.fetchall()
 

@@ -65,13 +65,13 @@ def evaluation_session_tune() -> None:
     lock_timeout = getattr(settings, "MESHVALUE_EVALUATION_LOCK_TIMEOUT", "120s")
     # PostgreSQL 14+: a backend whose client died (a SIGKILLed worker) notices within a second,
     # even while it waits on a lock, and rolls back, releasing its locks for the redelivered task.
-    check_interval = "1000" if connection.pg_version >= 140000 else "0"
+    # Evaluations are derived data, recomputed by the next run: a commit lost in a server crash
+    # costs nothing, so the transaction does not wait for its WAL flush.
+    settings_sql = (
+        "SELECT set_config('jit', 'off', true), set_config('work_mem', %s, true), "
+        "set_config('lock_timeout', %s, true), set_config('synchronous_commit', 'off', true)"
+    )
+    if connection.pg_version >= 140000:
+        settings_sql += ", set_config('client_connection_check_interval', '1000', true)"
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT set_config('jit', 'off', true), set_config('work_mem', %s, true), "
-            "set_config('lock_timeout', %s, true), set_config('client_connection_check_interval', %s, true)"
-            if check_interval != "0"
-            else "SELECT set_config('jit', 'off', true), set_config('work_mem', %s, true), "
-            "set_config('lock_timeout', %s, true), %s",
-            [work_mem, lock_timeout, check_interval],
-        )
+        cursor.execute(settings_sql, [work_mem, lock_timeout])
