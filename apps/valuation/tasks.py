@@ -27,6 +27,7 @@ from apps.valuation.services import (
     portfolio_chunk_evaluate,
 )
 from apps.valuation.services.evaluate import chunk_size_setting
+from apps.valuation.services.runs import evaluation_runs_requeue
 
 logger = logging.getLogger(__name__)
 
@@ -115,3 +116,9 @@ def portfolio_evaluate_scheduled(self) -> dict:
     """Beat's daily entry: evaluate the portfolio as of today (a run like any other, trigger `beat`)."""
     run = evaluation_run_start(as_of=timezone.localdate(), requested_by=None, trigger="beat")
     return {"run_id": run.pk, "as_of": run.as_of.isoformat()}
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, autoretry_for=RETRYABLE_ERRORS, max_retries=3)
+def evaluation_runs_requeue_scheduled() -> dict:
+    """Beat, every few minutes: send again the runs a broker outage or a lost worker left behind."""
+    return {"requeued": evaluation_runs_requeue()}

@@ -243,6 +243,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "schedule": _crontab_from_env("SCHEDULE_EVALUATE", "15 2 * * *"),
         "options": {"expires": 20 * 60 * 60},
     },
+    # Runs that never reached a worker (broker down when queued) or lost theirs are sent again.
+    "requeue-evaluation-runs": {
+        "task": "apps.valuation.tasks.evaluation_runs_requeue_scheduled",
+        "schedule": _crontab_from_env("SCHEDULE_REQUEUE_EVALUATIONS", "*/5 * * * *"),
+        "options": {"expires": 4 * 60},
+    },
     # Before the evaluation, so that the bet_due alerts it raises show the measured outcome.
     "settle-due-bets-daily": {
         "task": "apps.bets.tasks.bets_settle_due_scheduled",

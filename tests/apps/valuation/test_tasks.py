@@ -109,3 +109,33 @@ def test_a_run_through_a_real_worker_on_the_redis_broker(redis_url, postgres, se
     assert (run.products_evaluated, run.alerts_opened, run.alerts_resolved) == (6, 8, 1)
     assert Evaluation.objects.filter(as_of=AS_OF).count() == 6
     assert Alert.objects.exclude(status=AlertStatus.RESOLVED).count() == 8
+
+
+@pytest.mark.django_db
+def test_a_run_waits_for_the_commit_and_survives_a_broker_outage(monkeypatch, django_capture_on_commit_callbacks):
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from kombu.exceptions import OperationalError as BrokerOperationalError
+
+    from apps.valuation.services import evaluation_run_start
+    from apps.valuation.services.runs import evaluation_runs_requeue
+
+    sent: list[int] = []
+
+    def broker_down(run_id):
+        raise BrokerOperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(evaluation_run_execute, "delay", broker_down)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        run = evaluation_run_start(as_of=AS_OF, trigger="api")
+        assert sent == []
+    assert len(callbacks) == 1  # sent after the commit, not before
+    run.refresh_from_db()
+    assert run.status == RunStatus.QUEUED  # the request did not fail; the run waits for the sweep
+
+    monkeypatch.setattr(evaluation_run_execute, "delay", sent.append)
+    assert evaluation_runs_requeue() == []  # too young: it may still be on its way
+    EvaluationRun.objects.filter(pk=run.pk).update(created_at=timezone.now() - timedelta(minutes=5))
+    assert evaluation_runs_requeue() == [run.pk]
+    assert sent == [run.pk]
