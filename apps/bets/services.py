@@ -151,6 +151,16 @@ _BET_FIELDS = frozenset(
 )
 
 
+def _bet_save(bet: ValueBet) -> None:
+    # The database checks these too; said here per field rather than as a violated constraint.
+    if bet.review_on is not None and bet.opens_on is not None and bet.review_on < bet.opens_on:
+        raise ValidationError({"review_on": "A bet cannot be reviewed before it opens."})
+    if bet.expected_cost is not None and bet.expected_cost < 0:
+        raise ValidationError({"expected_cost": "An expected cost cannot be negative."})
+    bet.full_clean()
+    bet.save()
+
+
 @transaction.atomic
 def bet_create(
     *,
@@ -174,8 +184,7 @@ def bet_create(
         review_on=review_on,
         created_by=created_by,
     )
-    bet.full_clean()
-    bet.save()
+    _bet_save(bet)
     return bet
 
 
@@ -190,8 +199,7 @@ def bet_update(*, bet: ValueBet, **fields: object) -> ValueBet:
         raise ValidationError({"status": f"This bet is settled ({bet.status}); its terms cannot change."})
     for name, value in fields.items():
         setattr(bet, name, value)
-    bet.full_clean()
-    bet.save()
+    _bet_save(bet)
     return bet
 
 

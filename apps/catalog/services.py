@@ -89,7 +89,19 @@ def _apply(instance: Model, fields: dict[str, Any], allowed: frozenset[str]) -> 
     return many_to_many
 
 
+# Time spans the database checks too: said here per field, rather than as a violated constraint.
+_SPANS: dict[type[Model], tuple[str, str, str]] = {
+    BusinessGoal: ("starts_on", "ends_on", "A goal cannot end before it starts."),
+    DataProduct: ("launched_on", "sunset_on", "The sunset date cannot be before the launch date."),
+}
+
+
 def _save(instance: Model, many_to_many: list[tuple[str, Any]]) -> None:
+    span = _SPANS.get(type(instance))
+    if span is not None:
+        start, end = getattr(instance, span[0]), getattr(instance, span[1])
+        if start is not None and end is not None and end < start:
+            raise ValidationError({span[1]: span[2]})
     instance.full_clean()
     instance.save()
     for name, value in many_to_many:

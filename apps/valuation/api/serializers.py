@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from decimal import Decimal
+
 from rest_framework import serializers
 
 from apps.core.api.serializers import ApiModelSerializer, BoundedDateField
@@ -88,6 +90,16 @@ class EvaluationPolicySerializer(ApiModelSerializer):
             "retire_below": {"min_value": 0},
             "invest_above": {"min_value": 0},
         }
+
+    def validate(self, attrs: dict) -> dict:
+        # The database checks it too; said here on the field rather than as a violated constraint.
+        retire_below = attrs.get("retire_below", getattr(self.instance, "retire_below", Decimal("1.0")))
+        invest_above = attrs.get("invest_above", getattr(self.instance, "invest_above", Decimal("3.0")))
+        if invest_above < retire_below:
+            raise serializers.ValidationError(
+                {"invest_above": f"Must be at least retire_below ({retire_below}): invest is above retire."}
+            )
+        return attrs
 
 
 class FiguresSerializer(serializers.Serializer):
