@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+import redis
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Q
@@ -94,6 +95,9 @@ def deliveries_dispatch(*, delivery_ids: Iterable[int], countdown: float | None 
 
     published = 0
     ids = list(delivery_ids)
+    if ids and not _broker_answers():
+        logger.warning("broker unreachable: %d notification(s) left for the outbox sweep", len(ids))
+        return 0
     for delivery_id in ids:
         try:
             # No publish retries here: the sweep is the retry, and a request must not hang on Redis.
@@ -107,6 +111,24 @@ def deliveries_dispatch(*, delivery_ids: Iterable[int], countdown: float | None 
             break
         published += 1
     return published
+
+
+def _broker_answers() -> bool:
+    """Whether the Redis broker answers a ping within half a second.
+
+    Publishing to a dead Redis makes kombu retry its connection for seconds; a request or an
+    evaluation committing alerts must not wait for that when the sweep will publish anyway.
+    """
+    url = settings.CELERY_BROKER_URL
+    if not url.startswith(("redis://", "rediss://", "unix://")):
+        return True
+    client = redis.Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=0.5)
+    try:
+        return bool(client.ping())
+    except (redis.RedisError, OSError):
+        return False
+    finally:
+        client.close()
 
 
 def _job_lock(name: str) -> bool:
