@@ -26,6 +26,7 @@ from apps.valuation.models import Evaluation
 
 # Consumers of a product are those who used it in this many days (DESIGN.md, retirement).
 CONSUMER_WINDOW_DAYS = 90
+CENT = Decimal("0.01")
 
 
 def role_members(role: Role) -> list[User]:
@@ -170,7 +171,7 @@ def late_costs_by_product(product_ids: Iterable[int] | None = None) -> dict[int,
         row["data_product_id"]: LateCosts(
             data_product_id=row["data_product_id"],
             sunset_on=row["data_product__sunset_on"],
-            total=row["total"],
+            total=row["total"].quantize(CENT),
             entries=row["entries"],
             first_period=row["first_period"],
         )
@@ -195,7 +196,8 @@ def _latest_evaluations(as_of: date):
 def portfolio_totals(*, as_of: date) -> dict[str, Decimal]:
     """Value, cost and net of the portfolio from each product's latest evaluation on or before `as_of`."""
     totals = _latest_evaluations(as_of).aggregate(value=Sum("value"), cost=Sum("cost"), net=Sum("net"))
-    return {key: totals[key] or Decimal("0") for key in ("value", "cost", "net")}
+    # Quantized: SQLite's sums drop the scale of decimals.
+    return {key: (totals[key] or Decimal("0")).quantize(CENT) for key in ("value", "cost", "net")}
 
 
 def executive_digest_data(*, as_of: date) -> dict:

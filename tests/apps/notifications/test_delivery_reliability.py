@@ -178,8 +178,10 @@ def test_a_sender_that_died_mid_send_is_replaced_once_its_lease_ends(people, htt
 
 
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_messages_for_one_delivery_send_it_once(people, http_receiver):
-    """Duplicate Celery messages (sweep, redelivery) racing on one row: the row lock lets one through."""
+def test_concurrent_messages_for_one_delivery_send_it_once(postgres, people, http_receiver):
+    """Duplicate Celery messages (sweep, redelivery) racing on one row: the row lock lets one through.
+
+    Row locks exist on PostgreSQL only (SQLite, the demo's database, runs one worker)."""
     http_receiver.script(200, delay_seconds=0.5)
     subscribe(http_receiver)
     delivery = webhook_delivery(open_alert(people["product"]))
