@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
+from functools import lru_cache
 
 from meshvalue.periods import CADENCE_DAYS, Cadence, cadence_days
 
@@ -243,9 +244,15 @@ def _fmt(amount: Decimal) -> str:
 # --- rules ---------------------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=64)
+def _stale_horizons(as_of: date, stale_periods: int) -> dict[Cadence, date]:
+    """The oldest period start that still counts as fresh, per cadence (the same for a whole pass)."""
+    return {cadence: as_of - timedelta(days=stale_periods * days) for cadence, days in CADENCE_DAYS.items()}
+
+
 def stale_kpis(attributions: Sequence[AttributedKpi], as_of: date, stale_periods: int) -> list[AttributedKpi]:
     """The attributed KPIs with no current measurement since `stale_periods` periods of their cadence."""
-    horizons = {cadence: as_of - timedelta(days=stale_periods * days) for cadence, days in CADENCE_DAYS.items()}
+    horizons = _stale_horizons(as_of, stale_periods)
     return [
         attributed
         for attributed in attributions

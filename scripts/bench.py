@@ -153,7 +153,7 @@ def build_portfolio(args: argparse.Namespace, size_tag: str) -> None:
                    DATE '{FIRST_WEEK}', DATE '{FIRST_WEEK}' + CASE WHEN p.id % 20 = 0 THEN 300 ELSE 900 END,
                    'open', NULL, NULL, NULL, NULL, now()
             FROM catalog_dataproduct p WHERE p.id % 10 = 0""",
-        "ANALYZE",
+        "VACUUM ANALYZE",
         f"COMMENT ON DATABASE \"{connection.settings_dict['NAME']}\" IS '{size_tag}'",
     ]
     with connection.cursor() as cursor:

@@ -16,7 +16,7 @@ from apps.governance.models import UNRESOLVED_STATUSES, Alert, AlertKind, AlertS
 from apps.notifications.services import alerts_opened_notify
 from meshvalue.valuation import USAGE_DAYS, Recommendation, SignalKind, Valuation
 
-from .gather import Scope
+from .gather import Scope, rows
 
 
 @dataclass(frozen=True)
@@ -68,7 +68,7 @@ def alerts_reconcile(
     """
     as_of = scope.as_of
     by_product = {valuation.product_id: valuation for valuation in valuations}
-    existing = list(
+    existing = rows(
         Alert.objects.filter(scope.products("data_product__"))
         .filter(Q(status__in=UNRESOLVED_STATUSES) | Q(opened_on=as_of))
         .order_by("id")

@@ -68,7 +68,7 @@ class PortfolioFacts:
     later_evaluated: frozenset[int]  # products with an evaluation after as_of: alerts are theirs
 
 
-def _rows(queryset: QuerySet) -> list[tuple]:
+def rows(queryset: QuerySet) -> list[tuple]:
     """The rows of a `values_list` queryset as plain tuples.
 
     On PostgreSQL psycopg already returns Decimal, date and int, so the rows are fetched in one
@@ -127,7 +127,7 @@ def portfolio_facts_gather(scope: Scope) -> PortfolioFacts:
     # keeps joins to the product table out of the big scans.
     in_range = scope.products("data_product_")
 
-    products = list(
+    products = rows(
         DataProduct.objects.filter(scope.products(), lifecycle=Lifecycle.ACTIVE)
         .order_by("id")
         .values_list("id", "domain_id", "launched_on", "owner__username")
@@ -135,7 +135,7 @@ def portfolio_facts_gather(scope: Scope) -> PortfolioFacts:
 
     kpis: dict[int, KpiTerms] = {}
     attributions: dict[int, list[tuple[int, Decimal]]] = defaultdict(list)
-    for product_id, kpi_id, weight, name, direction, baseline, value_per_unit, cadence in _rows(
+    for product_id, kpi_id, weight, name, direction, baseline, value_per_unit, cadence in rows(
         Attribution.objects.filter(in_range)
         .order_by("data_product_id", "kpi_id")
         .values_list(
@@ -167,7 +167,7 @@ def portfolio_facts_gather(scope: Scope) -> PortfolioFacts:
         measurement_aggregates[f"count_{length}"] = Count("id", filter=since)
         measurement_aggregates[f"sum_{length}"] = Sum("value", filter=since)
     kpi_totals: dict[int, tuple[date, dict[int, MeasurementTotals]]] = {}
-    for kpi_id, latest, *sums in _rows(
+    for kpi_id, latest, *sums in rows(
         measurements.order_by()
         .values("kpi_id")
         .annotate(**measurement_aggregates)
@@ -185,7 +185,7 @@ def portfolio_facts_gather(scope: Scope) -> PortfolioFacts:
     }
     costs = {
         product_id: dict(zip(lengths, sums, strict=True))
-        for product_id, *sums in _rows(
+        for product_id, *sums in rows(
             CostEntry.objects.filter(
                 in_range, period_start__gte=as_of - timedelta(days=max(lengths)), period_start__lt=as_of
             )
@@ -201,7 +201,7 @@ def portfolio_facts_gather(scope: Scope) -> PortfolioFacts:
     )
     usage = {
         product_id: UsageFacts(total_uses=total or 0, owner_uses=owner or 0, consumers=consumers)
-        for product_id, total, owner, consumers in _rows(
+        for product_id, total, owner, consumers in rows(
             UsageRecord.objects.filter(
                 in_range, day__gte=as_of - timedelta(days=USAGE_DAYS), day__lt=as_of, count__gt=0
             )
