@@ -63,7 +63,7 @@
           { type: "bar", name: "Cost", x: data.months, y: data.cost, marker: { color: COLOURS.cost, opacity: 0.85 }, hovertemplate: hover },
           {
             type: "scatter", mode: "lines+markers", name: "Realised value", x: data.months, y: data.value,
-            line: { color: COLOURS.value, width: 2.5, shape: "spline", smoothing: 0.6 }, marker: { size: 5 }, hovertemplate: hover,
+            line: { color: COLOURS.value, width: 2.5 }, marker: { size: 5 }, hovertemplate: hover,
           },
         ],
         layout({ xaxis: { type: "date", tickformat: "%b %y", gridcolor: "rgba(0,0,0,0)", automargin: true }, yaxis: moneyAxis(data.currency), bargap: 0.35, hovermode: "x unified" }),
@@ -151,7 +151,7 @@
           marker: { color: ["#6366f1", "#f59e0b", "#10b981", "#94a3b8"] },
           hovertemplate: "%{y}: " + currencySymbol(data.currency) + "%{x:,.0f}<extra></extra>",
         }],
-        layout({ xaxis: moneyAxis(data.currency), yaxis: { automargin: true, gridcolor: "rgba(0,0,0,0)" }, showlegend: false, margin: { l: 8, r: 16, t: 8, b: 32 } }),
+        layout({ xaxis: moneyAxis(data.currency), yaxis: { automargin: true, autorange: "reversed", gridcolor: "rgba(0,0,0,0)" }, showlegend: false, margin: { l: 8, r: 16, t: 8, b: 32 } }),
         CONFIG
       );
     },

@@ -22,9 +22,9 @@ from apps.web.selectors.common import (
     KpiProgress,
     kpi_history_chart,
     kpis_with_progress,
-    month_starts,
     monthly_value_cost,
 )
+from meshvalue.periods import add_months
 
 HISTORY_MONTHS = 24
 USAGE_DAYS = 90
@@ -86,7 +86,8 @@ def product_page(*, product: DataProduct, as_of: date) -> dict:
     category_totals = dict(
         CostEntry.objects.filter(
             data_product=product,
-            period_start__gte=month_starts(as_of=as_of, count=COST_CATEGORY_MONTHS)[0],
+            # This month and the 11 before it: a breakdown, so the month in progress counts.
+            period_start__gte=add_months((as_of - timedelta(days=1)).replace(day=1), 1 - COST_CATEGORY_MONTHS),
             period_start__lt=as_of,
         )
         .values_list("category")
@@ -120,7 +121,7 @@ def product_page(*, product: DataProduct, as_of: date) -> dict:
     recent_outcomes = list(
         Measurement.objects.filter(kpi__attributions__data_product=product)
         .select_related("kpi", "recorded_by")
-        .order_by("-recorded_at", "-id")[:10]
+        .order_by("-recorded_at", "-period_start", "-id")[:10]
     )
     return {
         "currency": currency,

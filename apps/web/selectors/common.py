@@ -10,7 +10,7 @@ import calendar
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Count, OuterRef, QuerySet, Subquery, Sum
@@ -58,12 +58,12 @@ def months_before(day: date, months: int) -> date:
 
 
 def month_starts(*, as_of: date, count: int) -> list[date]:
-    """The `count` months that end with the month of the day before `as_of`, oldest first.
+    """The `count` complete months before the month of `as_of`, oldest first.
 
-    Windows are half-open like the valuation's (`period_start < as_of`), so on the 1st of a
-    month the current month, which cannot hold anything yet, is not shown.
+    The month in progress is left out: its outcomes are mostly not logged yet, and a month
+    that looks like a collapse of value would mislead more than it informs.
     """
-    last = (as_of - timedelta(days=1)).replace(day=1)
+    last = add_months(as_of.replace(day=1), -1)
     return [add_months(last, -offset) for offset in range(count - 1, -1, -1)]
 
 
@@ -89,7 +89,7 @@ class MonthlyValueCost:
 
 
 def monthly_value_cost(*, as_of: date, months: int, products: QuerySet[DataProduct]) -> MonthlyValueCost:
-    """Realised value and cost of `products` per month, for the `months` months before `as_of`.
+    """Realised value and cost of `products` per month, for the `months` complete months before `as_of`.
 
     Value follows DESIGN.md: for each attribution (KPI, weight) of a product, weight times the
     value of the KPI's current measurements whose period starts in the month. The database
@@ -101,7 +101,7 @@ def monthly_value_cost(*, as_of: date, months: int, products: QuerySet[DataProdu
     """
     month_list = month_starts(as_of=as_of, count=months)
     result = MonthlyValueCost(months=month_list)
-    start = month_list[0]
+    start, end = month_list[0], add_months(month_list[-1], 1)
     product_ids = products.values("pk")
 
     attributions = list(
@@ -114,7 +114,7 @@ def monthly_value_cost(*, as_of: date, months: int, products: QuerySet[DataProdu
     if kpi_ids:
         for kpi_id, month, count, value_sum in (
             Measurement.objects.filter(
-                kpi_id__in=kpi_ids, is_current=True, period_start__gte=start, period_start__lt=as_of
+                kpi_id__in=kpi_ids, is_current=True, period_start__gte=start, period_start__lt=end
             )
             .annotate(month=TruncMonth("period_start"))
             .values_list("kpi_id", "month")
@@ -135,7 +135,7 @@ def monthly_value_cost(*, as_of: date, months: int, products: QuerySet[DataProdu
             by_month[month] = by_month.get(month, ZERO) + weight * totals_value(terms, kpi_totals)
 
     for product_id, month, amount in (
-        CostEntry.objects.filter(data_product__in=product_ids, period_start__gte=start, period_start__lt=as_of)
+        CostEntry.objects.filter(data_product__in=product_ids, period_start__gte=start, period_start__lt=end)
         .values_list("data_product_id", "period_start")
         .annotate(amount=Sum("amount"))
         .order_by()

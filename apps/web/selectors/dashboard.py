@@ -208,7 +208,8 @@ def bets_summary(*, as_of: date) -> dict:
         "expected": [float(s["expected_value"]) for s in statuses if s["key"] != BetStatus.OPEN],
         "realised": [float(s["realised_value"] or 0) for s in statuses if s["key"] != BetStatus.OPEN],
     }
-    return {"statuses": statuses, "recent": recent, "chart": chart}
+    has_settled = any(s["count"] for s in statuses if s["key"] != BetStatus.OPEN)
+    return {"statuses": statuses, "recent": recent, "chart": chart if has_settled else None}
 
 
 def dashboard(*, as_of: date) -> dict:

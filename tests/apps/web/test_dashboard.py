@@ -85,7 +85,8 @@ def test_monthly_chart_is_value_of_current_outcomes_times_weight_and_cost_per_mo
     client.force_login(executive)
     chart = _chart(client.get("/"), "chart-monthly")
     assert len(chart["months"]) == 24
-    assert chart["months"][0] == "2024-04-01" and chart["months"][-1] == "2026-03-01"
+    # The 24 complete months before March 2026 (the month in progress is left out).
+    assert chart["months"][0] == "2024-03-01" and chart["months"][-1] == "2026-02-01"
     by_month = dict(zip(chart["months"], zip(chart["value"], chart["cost"], strict=True), strict=True))
     # Dec: product 0 (10 units x 10) + half of it for `half` + product 1 (100) = 250.
     assert by_month["2025-12-01"] == (250.0, 2000.0)

@@ -36,7 +36,7 @@ def test_inbox_lists_alerts_needing_action_with_evidence(client, governance_lead
     # A snooze that has run out needs action again; a running one and a resolved one do not.
     assert [item.alert.pk for item in response.context["items"]] == [snoozed.pk]
     item = response.context["items"][0]
-    assert item.chart["cost"][-2:] == [1000.0, 0.0]  # February's cost, and nothing yet in March
+    assert item.chart["cost"][-3:] == [1000.0, 1000.0, 1000.0]  # December to February
     html = response.content.decode()
     assert "€6,000" in html and "2.00\u00d7" in html and snoozed.message in html
     assert response.context["todo_total"] == 1
@@ -212,11 +212,11 @@ def test_inbox_query_count_does_not_grow_with_alerts(client, governance_lead):
 @pytest.mark.django_db
 def test_evidence_chart_follows_the_products_value_and_cost(client, governance_lead, portfolio):
     alert = portfolio.alerts[0]
-    factories.CostEntryFactory(data_product=alert.data_product, period_start=date(2026, 3, 1), amount=Decimal("50"))
+    factories.CostEntryFactory(data_product=alert.data_product, period_start=date(2026, 2, 1), amount=Decimal("50"))
     client.force_login(governance_lead)
     response = client.get(f"/inbox/alerts/{alert.pk}/")
     assert response.status_code == 200
     item = response.context["item"]
-    assert item.chart["months"][-1] == "2026-03-01"
-    assert item.chart["cost"][-1] == 50.0
-    assert item.chart["value"][-4:] == [100.0, 200.0, 300.0, 0.0]
+    assert len(item.chart["months"]) == 12 and item.chart["months"][-1] == "2026-02-01"
+    assert item.chart["cost"][-1] == 1050.0
+    assert item.chart["value"][-4:] == [0.0, 100.0, 200.0, 300.0]
