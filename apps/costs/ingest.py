@@ -20,6 +20,7 @@ external_id (optional; currency defaults to MESHVALUE_CURRENCY, category to `oth
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
@@ -41,6 +42,7 @@ from apps.core.api.ingest import (
 from apps.costs.models import CostCategory
 from apps.costs.services import CostInput, cost_errors
 
+ZERO = Decimal(0)
 COLUMNS = Columns(
     required=("data_product", "period_start", "amount"), optional=("currency", "category", "note", "external_id")
 )
@@ -88,20 +90,22 @@ def cost_inputs(
                 number, "data_product", f"You may not record costs of data product {product.pk}: it is not yours."
             )
             forbidden_rows.append(number)
-        if product is None or "period_start" not in values or "amount" not in values:
+        if "period_start" not in values:
             continue
+        # The service's rules run on every row whose period could be read, even when its product or
+        # amount could not (they stand in, unchecked), so one answer reports every problem.
         entry = CostInput(
-            data_product=product,
+            data_product=product,  # type: ignore[arg-type]
             period_start=values["period_start"],
-            amount=values["amount"],
+            amount=values.get("amount", ZERO),
             category=values.get("category", CostCategory.OTHER),
             currency=values.get("currency", ""),
             note=values.get("note", ""),
             external_id=values.get("external_id"),
         )
-        # The service's rules run on every row whose fields could be read: one answer, every problem.
         for name, message in cost_errors(entry).items():
-            errors.add(number, name, message)
+            if name in values:  # a field that could not be read is reported once, as unreadable
+                errors.add(number, name, message)
         inputs.append(entry)
     errors.raise_if_any(forbidden_rows=forbidden_rows)
     return inputs

@@ -40,6 +40,7 @@ from apps.kpis.services import MeasurementInput, measurement_errors
 COLUMNS = Columns(required=("kpi", "period_start", "value"), optional=("note",))
 PARSERS = {"kpi": parse_id, "period_start": parse_date, "value": parse_decimal, "note": parse_text}
 VALUE_PLACES = Measurement._meta.get_field("value").decimal_places
+ZERO = Decimal(0)  # stands for a value that could not be read, so the other rules still run
 
 
 def measurement_inputs_from_json(data: Any, *, user: User | AnonymousUser) -> list[MeasurementInput]:
@@ -81,15 +82,16 @@ def measurement_inputs(
                 number, "kpi", f"You may not record outcomes of KPI {kpi.pk}: it is attributed to no product of yours."
             )
             forbidden_rows.append(number)
-        if kpi is None or "period_start" not in values or "value" not in values:
+        if kpi is None or "period_start" not in values:
             continue
-        # The rules of the service (period aligned to the cadence, digits) run on every row whose
-        # fields could be read, so one answer reports every problem.
+        # The service's rules (period aligned to the cadence, digits) run on every row whose KPI and
+        # period could be read, even when its value could not, so one answer reports every problem.
         entry = MeasurementInput(
-            kpi=kpi, period_start=values["period_start"], value=values["value"], note=values.get("note", "")
+            kpi=kpi, period_start=values["period_start"], value=values.get("value", ZERO), note=values.get("note", "")
         )
         for name, message in measurement_errors(entry).items():
-            errors.add(number, name, message)
+            if name in values:  # a value that could not be read is reported once, as unreadable
+                errors.add(number, name, message)
         inputs.append(entry)
     errors.raise_if_any(forbidden_rows=forbidden_rows)
     return inputs

@@ -91,11 +91,12 @@ def test_bulk_outcomes_report_every_bad_row_and_store_none(as_owner, own_kpi, we
         {"kpi": own_kpi.pk, "period_start": "0001-01-01", "value": "1"},  # 13: date out of range
         {"kpi": "seven", "period_start": "2026-01-01", "value": "1"},  # 14: not an id
         {"kpi": own_kpi.pk, "period_start": "2026-01-01", "value": "1e30"},  # 15: too many digits
+        {"kpi": own_kpi.pk, "period_start": "2026-01-20", "value": "x"},  # 16: two problems
     ]
     response = as_owner.post("/api/v1/measurements/bulk/", rows, format="json")
     assert response.status_code == 400
     errors = row_errors(response)
-    assert sorted(errors) == list(range(2, 16))
+    assert sorted(errors) == list(range(2, 17))
     assert errors[2] == {"kpi": ["KPI 999999 does not exist."]}
     assert "does not start a monthly period" in errors[3]["period_start"][0]
     assert "2026-01-01" in errors[3]["period_start"][0]
@@ -111,6 +112,7 @@ def test_bulk_outcomes_report_every_bad_row_and_store_none(as_owner, own_kpi, we
     assert "between 1900-01-01" in errors[13]["period_start"][0]
     assert "integer id" in errors[14]["kpi"][0]
     assert "digits before the decimal point" in errors[15]["value"][0]
+    assert set(errors[16]) == {"period_start", "value"}  # every problem of a row, not just the first
     assert "nothing was stored" in response.json()["detail"]
     assert Measurement.objects.count() == 0
 
@@ -264,11 +266,12 @@ def test_bulk_costs_report_every_bad_row(as_owner, own_product):
         {"data_product": own_product.pk, "period_start": "2026-01-01", "amount": "10", "category": "snacks"},
         {"data_product": 424242, "period_start": "2026-01-01", "amount": "10"},
         {"data_product": own_product.pk, "period_start": "2026-01-01", "amount": "-Infinity"},
+        {"data_product": 424242, "period_start": "2026-01-03", "amount": "x", "currency": "GBP"},
     ]
     response = as_owner.post("/api/v1/costs/bulk/", rows, format="json")
     assert response.status_code == 400
     errors = row_errors(response)
-    assert sorted(errors) == [2, 3, 4, 5, 6, 7, 8]
+    assert sorted(errors) == [2, 3, 4, 5, 6, 7, 8, 9]
     assert errors[2] == {"amount": ["A cost cannot be negative."]}
     assert "records costs in EUR; got USD" in errors[3]["currency"][0]
     assert "does not start a monthly period" in errors[4]["period_start"][0]
@@ -276,6 +279,7 @@ def test_bulk_costs_report_every_bad_row(as_owner, own_product):
     assert "Choose one of" in errors[6]["category"][0]
     assert errors[7] == {"data_product": ["Data product 424242 does not exist."]}
     assert errors[8] == {"amount": ["Enter a finite number."]}
+    assert set(errors[9]) == {"data_product", "period_start", "amount", "currency"}
     assert CostEntry.objects.count() == 0
 
 
