@@ -249,7 +249,6 @@ def dashboard(*, as_of: date) -> dict:
         "evaluated_on": summary.evaluated_on,
         "recommendation_counts": _recommendation_counts(totals),
         "domains": summary.domains,
-        "open_alerts": summary.open_alerts,
         "goals": goals_progress(as_of=as_of),
         "bets": bets_summary(as_of=as_of),
         "monthly_chart": monthly_chart,
