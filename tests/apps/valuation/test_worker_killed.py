@@ -73,7 +73,7 @@ def start_worker(redis_url: str, name: str, **env: str) -> subprocess.Popen:
         cwd=ROOT,
         env=environment,
         # The worker's log, to read when a test fails.
-        stdout=open(Path(tempfile.gettempdir()) / f"meshvalue-worker-{name}.log", "wb"),
+        stdout=open(worker_log(name), "wb"),
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
@@ -93,7 +93,8 @@ def children(pid: int) -> list[int]:
 
 
 def worker_log(name: str) -> Path:
-    return Path(tempfile.gettempdir()) / f"meshvalue-worker-{name}.log"
+    """The worker's log: one per test process, since several suites may run on one machine."""
+    return Path(tempfile.gettempdir()) / f"meshvalue-worker-{os.getpid()}-{name}.log"
 
 
 def received(log: Path) -> int:
@@ -134,9 +135,10 @@ def portfolio(redis_url):
     import redis
 
     build_scenario()
-    # Start from an empty broker database: queues and the unacknowledged messages of earlier runs.
+    # Start from an empty queue, without the unacknowledged messages of earlier runs (only the
+    # keys kombu uses for them: the broker may be shared with other work).
     client = redis.Redis.from_url(redis_url)
-    client.flushdb()
+    client.delete("celery", "unacked", "unacked_index", "unacked_mutex")
     client.close()
     return redis_url
 
