@@ -20,6 +20,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from django.db import connection
@@ -44,9 +45,11 @@ ROOT = Path(__file__).resolve().parents[3]
 def start_worker(redis_url: str, name: str, **env: str) -> subprocess.Popen:
     """A real `celery worker` process (prefork, one child) on the test database and the Redis broker."""
     settings_dict = connection.settings_dict
-    database_url = (
-        f"postgres://{settings_dict['USER']}@{settings_dict['HOST']}:{settings_dict['PORT']}/{settings_dict['NAME']}"
-    )
+    credentials = quote(settings_dict["USER"] or "", safe="")
+    if settings_dict.get("PASSWORD"):
+        credentials += ":" + quote(settings_dict["PASSWORD"], safe="")
+    host = f"{settings_dict['HOST'] or '127.0.0.1'}:{settings_dict['PORT'] or 5432}"
+    database_url = f"postgres://{credentials}@{host}/{settings_dict['NAME']}"
     environment = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
