@@ -20,10 +20,15 @@ class AsOfForm(forms.Form):
 
     as_of = forms.DateField(label="As of", required=False, widget=DateInput())
 
+    # Two years of monthly history are drawn before the date: keep well inside the calendar.
+    EARLIEST = date(2000, 1, 1)
+
     def clean_as_of(self) -> date:
         as_of = self.cleaned_data.get("as_of") or timezone.localdate()
         if as_of > timezone.localdate():
             raise forms.ValidationError("Choose today or an earlier date: the future has not been measured yet.")
+        if as_of < self.EARLIEST:
+            raise forms.ValidationError(f"Choose a date from {self.EARLIEST:%-d %B %Y} on.")
         return as_of
 
     def as_of_or_today(self) -> date:

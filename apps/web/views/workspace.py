@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.validators import slug_re
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -60,8 +61,9 @@ def _render_workspace(request: HttpRequest, *, status: int = 200, **forms) -> Ht
     """The workspace page; bound forms passed in `forms` replace the fresh ones (to show their errors)."""
     initial_kpi = None
     initial_product = None
-    slug = request.GET.get("product")
-    if slug:
+    slug = request.GET.get("product", "")
+    # Only a well-formed slug reaches the database (a NUL byte would make PostgreSQL refuse the query).
+    if slug and slug_re.fullmatch(slug):
         initial_product = workspace_product_list(request.user).filter(slug=slug).first()
         if initial_product is not None:
             initial_kpi = (
