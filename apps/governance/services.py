@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.catalog.models import DataProduct, Lifecycle
-from apps.governance.models import Alert, AlertStatus, Decision, DecisionAction
+from apps.governance.models import Alert, AlertKind, AlertStatus, Decision, DecisionAction
 from apps.notifications.services import retirement_decided_notify
 
 
@@ -131,7 +131,12 @@ def alert_decide(
     sunset_on: date | None = None,
     new_owner: User | None = None,
 ) -> Decision:
-    """Decide on an alert: record and apply the decision, then resolve the alert."""
+    """Decide on an alert: record and apply the decision, then resolve the alert.
+
+    Deciding a `bet_due` alert also confirms the measured outcome of the product's due bets.
+    """
+    from apps.bets.services import bets_confirm_for_alert  # bets reads governance models: import late
+
     alert = _locked_unresolved(alert)
     decision = decision_record(
         data_product=alert.data_product,
@@ -146,4 +151,6 @@ def alert_decide(
     alert.resolved_at = decision.decided_at
     alert.resolution = f"Decided: {decision.get_action_display().lower()} by {user.username}."
     alert.save(update_fields=["status", "resolved_at", "resolution"])
+    if alert.kind == AlertKind.BET_DUE:
+        bets_confirm_for_alert(alert=alert, user=user)
     return decision

@@ -127,3 +127,18 @@ def test_a_resolved_alert_cannot_be_decided_again():
     with pytest.raises(ValidationError):
         alert_decide(alert=alert, user=UserFactory(), action="keep", rationale="Again.")
     assert Decision.objects.count() == 1
+
+
+def test_deciding_a_bet_due_alert_confirms_the_measured_outcome():
+    from apps.bets.models import BetStatus
+    from tests.factories import ValueBetFactory
+
+    today = timezone.localdate()
+    bet = ValueBetFactory(
+        opens_on=today - timedelta(days=200), review_on=today - timedelta(days=1), expected_value=Decimal("1000")
+    )
+    alert = AlertFactory(kind="bet_due", data_product=bet.data_product)
+    alert_decide(alert=alert, user=UserFactory(), action="keep", rationale="The bet lost; the product stays.")
+    bet.refresh_from_db()
+    assert bet.status == BetStatus.LOST  # no measurements: realised value 0 is below the expected 1000
+    assert bet.settled_on == today and bet.realised_value == Decimal("0")
