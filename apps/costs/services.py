@@ -162,3 +162,26 @@ def costs_record_bulk(*, entries: Sequence[CostInput], recorded_by: User | None 
         existing[entry.external_id] if entry.external_id and entry.external_id in existing else next(created)
         for entry in entries
     ]
+
+
+_EDITABLE_COST_FIELDS = ("data_product", "period_start", "amount", "category", "currency", "note", "external_id")
+
+
+@transaction.atomic
+def cost_update(*, cost_entry: CostEntry, **changes: object) -> CostEntry:
+    """Correct a cost line with the same rules as recording one. Raises ValidationError per field."""
+    unknown = set(changes) - set(_EDITABLE_COST_FIELDS)
+    if unknown:
+        raise ValidationError(dict.fromkeys(sorted(unknown), "This field cannot be changed."))
+    merged = {name: changes.get(name, getattr(cost_entry, name)) for name in _EDITABLE_COST_FIELDS}
+    entry = CostInput(**merged)  # type: ignore[arg-type]
+    errors = cost_errors(entry)
+    if errors:
+        raise ValidationError(errors)
+    for name, value in merged.items():
+        setattr(cost_entry, name, value)
+    cost_entry.currency = entry.currency_or_default()
+    cost_entry.external_id = entry.external_id or None
+    cost_entry.full_clean()
+    cost_entry.save()
+    return cost_entry

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.db.models import Model
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
@@ -16,12 +15,12 @@ from rest_framework.response import Response
 from apps.core.api import access
 from apps.core.api.serializers import CsvUploadSerializer
 from apps.core.api.views import upload_content
-from apps.core.api.viewsets import ModelApiViewSet, clean_save
+from apps.core.api.viewsets import ModelApiViewSet
 from apps.costs import ingest, selectors
 from apps.costs.api.filters import CostEntryFilter
 from apps.costs.api.serializers import CostEntrySerializer, CostRowSerializer
 from apps.costs.models import CostEntry
-from apps.costs.services import CostInput, cost_errors, cost_record, costs_record_bulk
+from apps.costs.services import cost_record, cost_update, costs_record_bulk
 
 
 class CostEntryViewSet(ModelApiViewSet):
@@ -42,16 +41,7 @@ class CostEntryViewSet(ModelApiViewSet):
     def update_object(self, instance: CostEntry, data: dict[str, Any]) -> Model:
         if "data_product" in data:  # moving a line to another product: that one must be theirs too
             self.authorize_objects([data["data_product"]])
-        merged = {
-            name: data.get(name, getattr(instance, name))
-            for name in ("data_product", "period_start", "amount", "category", "currency", "note", "external_id")
-        }
-        errors = cost_errors(CostInput(**merged))
-        if errors:
-            raise ValidationError(errors)
-        merged["currency"] = CostInput(**merged).currency_or_default()
-        merged["external_id"] = merged["external_id"] or None
-        return clean_save(instance, merged)
+        return cost_update(cost_entry=instance, **data)
 
     @extend_schema(request=CostRowSerializer(many=True), responses={201: CostEntrySerializer(many=True)})
     @action(detail=False, methods=["post"])

@@ -85,3 +85,15 @@ def test_many_lines_without_external_id_are_allowed():
     CostEntryFactory(external_id=None)
     CostEntryFactory(external_id=None)
     assert CostEntry.objects.count() == 2
+
+
+def test_a_cost_correction_follows_the_recording_rules():
+    from apps.costs.services import cost_update
+
+    entry = CostEntryFactory(amount=Decimal("10.00"))
+    with pytest.raises(ValidationError) as raised:
+        cost_update(cost_entry=entry, amount=Decimal("-5"), period_start=date(2026, 1, 3))
+    assert set(raised.value.message_dict) == {"amount", "period_start"}
+    entry.refresh_from_db()
+    assert entry.amount == Decimal("10.00")
+    assert cost_update(cost_entry=entry, amount=Decimal("12.50")).amount == Decimal("12.50")
