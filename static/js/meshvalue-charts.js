@@ -73,9 +73,12 @@
 
     /* The value/cost map: one trace per recommendation. data: {traces: [{name, colour, x, y, text, hover, url}], currency} */
     map: function (el, data) {
-      var maxima = [1];
+      var maxima = [];
       data.traces.forEach(function (t) { maxima = maxima.concat(t.x, t.y); });
+      if (!maxima.some(function (v) { return v > 0; })) { maxima.push(1); }
       var top = Math.max.apply(null, maxima) * 1.08;
+      var positives = maxima.filter(function (v) { return v > 0; });
+      var low = Math.min.apply(null, positives) / 2;
       var traces = data.traces.map(function (t) {
         return {
           type: "scatter", mode: "markers", name: t.name, x: t.x, y: t.y, text: t.text, customdata: t.url,
@@ -85,7 +88,8 @@
       });
       // The break-even diagonal: above it a product returns more value than it costs.
       traces.unshift({
-        type: "scatter", mode: "lines", name: "Break-even", x: [0, top], y: [0, top], hoverinfo: "skip",
+        // Three points so that the line survives on log axes, where 0 cannot be drawn.
+        type: "scatter", mode: "lines", name: "Break-even", x: [0, low, top], y: [0, low, top], hoverinfo: "skip",
         line: { color: "#98a2b3", width: 1, dash: "dot" }, showlegend: true,
       });
       Plotly.newPlot(
@@ -96,7 +100,16 @@
           yaxis: Object.assign(moneyAxis(data.currency, "Realised value"), { rangemode: "tozero" }),
           hovermode: "closest",
           legend: { orientation: "h", x: 0, y: -0.22, yanchor: "top", font: { size: 12 } },
-          margin: { l: 64, r: 16, t: 8, b: 8 },
+          // Small products crowd the origin on linear axes; log axes spread them out.
+          updatemenus: [{
+            type: "buttons", direction: "right", showactive: true, x: 1, xanchor: "right", y: 1.02, yanchor: "bottom",
+            pad: { r: 0, t: 0 }, font: { size: 11 }, bgcolor: "#fff", bordercolor: "#d0d5dd",
+            buttons: [
+              { label: "Linear", method: "relayout", args: [{ "xaxis.type": "linear", "yaxis.type": "linear" }] },
+              { label: "Log", method: "relayout", args: [{ "xaxis.type": "log", "yaxis.type": "log" }] },
+            ],
+          }],
+          margin: { l: 64, r: 16, t: 36, b: 8 },
         }),
         CONFIG
       );

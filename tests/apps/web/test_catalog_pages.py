@@ -75,7 +75,7 @@ def test_product_page_without_evaluation_or_kpis_explains_itself(client, executi
     product = factories.DataProductFactory(lifecycle="proposed", launched_on=None)
     client.force_login(executive)
     html = client.get(f"/products/{product.slug}/").content.decode()
-    assert "Not evaluated yet" in html
+    assert "Not evaluated: only active products are evaluated, and this one is proposed." in html
     assert "No KPIs are attributed to this product yet" in html
 
 
