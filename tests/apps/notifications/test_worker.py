@@ -138,9 +138,7 @@ def test_a_worker_killed_mid_send_leaves_no_duplicate(broker, people, smtp_serve
 
         # The message comes back (acks_late, reject_on_worker_lost) to a new pool process, which
         # finds the row leased and leaves it alone: no second request while the lease runs.
-        wait_for(
-            lambda: pool_processes(worker.pid) and pool_processes(worker.pid)[0] != child, 30, "a new pool process"
-        )
+        wait_for(lambda: any(pid != child for pid in pool_processes(worker.pid)), 30, "a new pool process")
         time.sleep(4)
         assert len(http_receiver.requests) == 1
         webhook.refresh_from_db()
