@@ -64,10 +64,12 @@ def test_the_bet_due_alert_shows_the_proposed_outcome_and_deciding_it_confirms(b
         f"Open bet due: bet #{bet.pk} was due for review on 2025-07-01 (realised value 400.00 against 400.00 "
         "expected: proposed outcome won). Deciding this alert confirms it."
     )
+    # Deciding the alert (governance's alert_decide calls bets_confirm_for_alert) settles the bet.
     alert_decide(alert=alert, user=governance_lead, action="keep", rationale="The bet paid off as expected.")
-    [confirmed] = bets_confirm_for_alert(alert=alert, user=governance_lead)
-    assert (confirmed.status, confirmed.realised_value) == (BetStatus.WON, D("400"))
-    assert confirmed.settled_on is not None
+    bet.refresh_from_db()
+    assert (bet.status, bet.realised_value, bet.realised_cost) == (BetStatus.WON, D("400"), D("300"))
+    assert bet.settled_on is not None
+    assert bets_confirm_for_alert(alert=alert, user=governance_lead) == []  # nothing left to confirm
     portfolio_evaluate(as_of=date(2025, 7, 3))
     assert (
         not Alert.objects.filter(data_product=bet.data_product, kind=AlertKind.BET_DUE)
