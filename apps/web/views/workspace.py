@@ -59,13 +59,15 @@ def _cost_form(request: HttpRequest, data=None, initial=None) -> CostForm:
 
 def _render_workspace(request: HttpRequest, *, status: int = 200, **forms) -> HttpResponse:
     """The workspace page; bound forms passed in `forms` replace the fresh ones (to show their errors)."""
-    initial_kpi = None
     initial_product = None
+    # `?kpi=` comes from the "Show its periods" button that stands in for htmx without JavaScript.
+    raw_kpi = request.GET.get("kpi", "")
+    initial_kpi = int(raw_kpi) if raw_kpi.isdigit() and len(raw_kpi) < 19 else None
     slug = request.GET.get("product", "")
     # Only a well-formed slug reaches the database (a NUL byte would make PostgreSQL refuse the query).
     if slug and slug_re.fullmatch(slug):
         initial_product = workspace_product_list(request.user).filter(slug=slug).first()
-        if initial_product is not None:
+        if initial_product is not None and initial_kpi is None:
             initial_kpi = (
                 KPI.objects.filter(attributions__data_product=initial_product)
                 .order_by("name")

@@ -220,3 +220,20 @@ def test_evidence_chart_follows_the_products_value_and_cost(client, governance_l
     assert len(item.chart["months"]) == 12 and item.chart["months"][-1] == "2026-02-01"
     assert item.chart["cost"][-1] == 1050.0
     assert item.chart["value"][-4:] == [0.0, 100.0, 200.0, 300.0]
+
+
+@pytest.mark.django_db
+def test_a_refused_decision_over_htmx_redraws_the_card_with_the_panel_open_and_the_errors(
+    client, governance_lead, portfolio
+):
+    alert = portfolio.alerts[0]
+    client.force_login(governance_lead)
+    response = client.post(
+        f"/inbox/alerts/{alert.pk}/decide/", {"action": "retire", "rationale": ""}, HTTP_HX_REQUEST="true"
+    )
+    html = response.content.decode()
+    assert response.status_code == 200 and "<html" not in html
+    assert '<details class="action-panel disclosure" open>' in html
+    assert "a rationale is required" in html and "A decision to retire needs a sunset date." in html
+    assert 'aria-invalid="true"' in html
+    assert not Decision.objects.exists()

@@ -227,3 +227,14 @@ def test_costs_only_for_my_products_a_retired_one_included(client, product_owner
     )
     assert response.status_code == 302
     assert CostEntry.objects.filter(data_product=retired).count() == 1
+
+
+@pytest.mark.django_db
+def test_without_javascript_a_get_with_the_kpi_offers_its_periods(client, product_owner, mine):
+    weekly = factories.KPIFactory(goal=mine.goal, name="Weekly KPI", cadence="weekly")
+    factories.AttributionFactory(kpi=weekly, data_product=mine.products[0], weight=Decimal("0.5"))
+    client.force_login(product_owner)
+    form = client.get(f"/workspace/?kpi={weekly.pk}").context["outcome_form"]
+    assert form.selected_kpi == weekly
+    assert form.period_options[0].start == date(2026, 3, 16)
+    assert "Show its periods" in client.get("/workspace/").content.decode()
