@@ -99,7 +99,10 @@
           xaxis: Object.assign(moneyAxis(data.currency, "Cost"), { rangemode: "tozero" }),
           yaxis: Object.assign(moneyAxis(data.currency, "Realised value"), { rangemode: "tozero" }),
           hovermode: "closest",
-          legend: { orientation: "h", x: 0, y: -0.22, yanchor: "top", font: { size: 12 } },
+          // On a phone the legend would sit on the axis title; the strip of counts above the chart
+          // uses the same colours and says the same.
+          showlegend: el.clientWidth >= 520,
+          legend: { orientation: "h", x: 0, y: -0.26, yanchor: "top", font: { size: 12 } },
           // Small products crowd the origin on linear axes; log axes spread them out.
           updatemenus: [{
             type: "buttons", direction: "right", showactive: true, x: 1, xanchor: "right", y: 1.02, yanchor: "bottom",
