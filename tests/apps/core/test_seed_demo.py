@@ -47,3 +47,21 @@ def test_seed_demo_refuses_a_bad_date():
 
     with pytest.raises(CommandError, match="--today must be a date"):
         call_command("seed_demo", today="21/11/2026")
+
+
+@pytest.mark.django_db
+def test_demo_history_evaluates_a_year_of_months_and_records_decisions_once():
+    from apps.governance.models import Decision
+    from apps.valuation.models import Evaluation
+
+    call_command("seed_demo", today="2026-11-21")
+    call_command("demo_history", today="2026-11-21", months=3)
+    dates = sorted(set(Evaluation.objects.values_list("as_of", flat=True)))
+    assert dates == [date(2026, 8, 1), date(2026, 9, 1), date(2026, 10, 1), date(2026, 11, 21)]
+    recommendations = set(Evaluation.objects.filter(as_of=date(2026, 11, 21)).values_list("recommendation", flat=True))
+    assert recommendations == {"invest", "hold", "retire", "review", "incubating"}
+    decisions = Decision.objects.count()
+    assert decisions >= 3
+    assert all(d.decided_at.date() <= date(2026, 11, 21) for d in Decision.objects.all())
+    call_command("demo_history", today="2026-11-21", months=3)
+    assert Decision.objects.count() == decisions
