@@ -139,3 +139,42 @@ def test_a_run_waits_for_the_commit_and_survives_a_broker_outage(monkeypatch, dj
     EvaluationRun.objects.filter(pk=run.pk).update(created_at=timezone.now() - timedelta(minutes=5))
     assert evaluation_runs_requeue() == [run.pk]
     assert sent == [run.pk]
+
+
+@pytest.mark.django_db
+def test_the_daily_entry_records_a_beat_run_for_today(django_capture_on_commit_callbacks, monkeypatch):
+    from django.utils import timezone
+
+    from apps.valuation.tasks import portfolio_evaluate_scheduled
+
+    sent: list[int] = []
+    monkeypatch.setattr(evaluation_run_execute, "delay", sent.append)
+    with django_capture_on_commit_callbacks(execute=True):
+        result = portfolio_evaluate_scheduled.run()
+    run = EvaluationRun.objects.get(pk=result["run_id"])
+    assert (run.as_of, run.trigger, run.status) == (timezone.localdate(), "beat", RunStatus.QUEUED)
+    assert sent == [run.pk]
+
+
+@pytest.mark.django_db
+def test_executing_a_run_queues_one_task_per_chunk_after_commit(monkeypatch, settings):
+    build_scenario()
+    settings.MESHVALUE_EVALUATION_CHUNK_SIZE = 1  # every product its own chunk
+    queued: list[tuple] = []
+    monkeypatch.setattr(evaluation_chunk_evaluate, "delay_on_commit", lambda *args: queued.append(args))
+    run = EvaluationRun.objects.create(as_of=AS_OF, trigger="test")
+    result = evaluation_run_execute.run(run.pk)
+    run.refresh_from_db()
+    # six active products, plus eta: deprecated but with an unresolved alert to resolve.
+    assert result["chunks"] == run.chunks_total == len(queued) == 7
+    assert {args[1] for args in queued} == {AS_OF.isoformat()}
+    for run_id, as_of, chunk, chunk_size in queued:
+        evaluation_chunk_evaluate.run(run_id, as_of, chunk, chunk_size)
+    run.refresh_from_db()
+    assert (run.status, run.products_evaluated, run.alerts_opened, run.alerts_resolved) == (
+        RunStatus.SUCCEEDED,
+        6,
+        8,
+        1,
+    )
+    assert evaluation_run_execute.run(run.pk) == {"run_id": run.pk, "chunks": 0}  # a redelivery: nothing left
