@@ -216,7 +216,7 @@ def portfolio_chunk_evaluate(
         gathered = portfolio_facts_gather(scope)
         valuations = [evaluate_product(f, gathered.policies[f.product_id], as_of) for f in gathered.facts]
         evaluation_ids = evaluations_upsert(valuations=valuations, policies=gathered.policies, run_id=run_id)
-    alerts_lock(chunk=chunk)
+    alerts_lock()
     alert_pass = alerts_reconcile(
         scope=scope, valuations=valuations, evaluation_ids=evaluation_ids, skip=gathered.later_evaluated
     )

@@ -41,9 +41,14 @@ def evaluation_lock(*, as_of: date, chunk: int) -> None:
     _lock(_EVALUATION_NAMESPACE | (as_of.toordinal() << 24) | (chunk & 0xFFFFFF))
 
 
-def alerts_lock(*, chunk: int) -> None:
-    """Serialise the alert pass of one chunk of products across evaluation dates."""
-    _lock(_ALERTS_NAMESPACE | (chunk & 0xFFFFFF))
+def alerts_lock() -> None:
+    """Serialise alert passes: one at a time, whatever their date or chunk.
+
+    The pass is short (tens of milliseconds for 10,000 products), and one lock for all of them
+    means two passes never race to open the same alert, even when two runs cut the portfolio
+    into chunks of different sizes.
+    """
+    _lock(_ALERTS_NAMESPACE)
 
 
 def bets_lock() -> None:
