@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from meshvalue.periods import CADENCE_DAYS, Cadence, cadence_days
 
@@ -165,7 +165,7 @@ class Valuation:
     reasons: tuple[str, ...]
     signals: tuple[Signal, ...] = field(default=())
 
-    @property
+    @cached_property
     def alert_kinds(self) -> frozenset[str]:
         """The kinds of alert this valuation asks for (recommendations retire/invest/review and each signal)."""
         kinds = {signal.kind.value for signal in self.signals}

@@ -94,20 +94,30 @@ def alerts_reconcile(
         if status == AlertStatus.SNOOZED and snoozed_until is not None and snoozed_until < as_of:
             reopen.append(alert_id)
 
-    to_open = [
-        Alert(
-            data_product_id=valuation.product_id,
-            kind=kind,
-            status=AlertStatus.OPEN,
-            evaluation_id=evaluation_ids.get(valuation.product_id),
-            message=message,
-            opened_on=as_of,
+    to_open = []
+    for valuation in valuations:
+        product_id = valuation.product_id
+        if product_id in skip:
+            continue
+        missing = [
+            kind
+            for kind in valuation.alert_kinds
+            if (product_id, kind) not in unresolved and (product_id, kind) not in raised_today
+        ]
+        if not missing:
+            continue  # the common case: nothing new, no message to write
+        messages = _messages(valuation)
+        to_open.extend(
+            Alert(
+                data_product_id=product_id,
+                kind=kind,
+                status=AlertStatus.OPEN,
+                evaluation_id=evaluation_ids.get(product_id),
+                message=messages[kind],
+                opened_on=as_of,
+            )
+            for kind in sorted(missing)
         )
-        for valuation in valuations
-        if valuation.product_id not in skip
-        for kind, message in sorted(_messages(valuation).items())
-        if (valuation.product_id, kind) not in unresolved and (valuation.product_id, kind) not in raised_today
-    ]
     opened = [alert.pk for alert in Alert.objects.bulk_create(to_open)] if to_open else []
 
     if resolutions:
