@@ -315,6 +315,8 @@ def _recommend(
     if facts.launched_on is None:
         return Recommendation.INCUBATING, ("not launched yet: no launch date",)
     age = (as_of - facts.launched_on).days
+    if age < 0:
+        return Recommendation.INCUBATING, (f"not launched yet: launches on {facts.launched_on.isoformat()}",)
     if age < policy.grace_days:
         return Recommendation.INCUBATING, (
             f"launched on {facts.launched_on.isoformat()}, {age} days ago, within the {policy.grace_days}-day"

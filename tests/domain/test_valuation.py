@@ -155,6 +155,12 @@ EVIDENCE = (kpi_with("700", 4, "120", 1),)  # value 3000 over 365 days, 200 over
     [
         ("no launch date", facts(launched_on=None, attributions=EVIDENCE, cost=D("1")), "incubating", "not launched"),
         (
+            "launch date still ahead",
+            facts(launched_on=AS_OF + timedelta(days=3), attributions=EVIDENCE, cost=D("1")),
+            "incubating",
+            "not launched yet: launches on 2026-07-03",
+        ),
+        (
             "one day inside the grace period",
             facts(launched_on=AS_OF - timedelta(days=89), attributions=EVIDENCE, cost=D("1")),
             "incubating",
