@@ -199,7 +199,6 @@ def _without_cyclic_gc() -> Iterator[None]:
             gc.enable()
 
 
-@transaction.atomic
 def portfolio_chunk_evaluate(
     *, as_of: date, chunk: int = 0, chunk_size: int | None = None, run_id: int | None = None
 ) -> EvaluationSummary:
@@ -207,15 +206,21 @@ def portfolio_chunk_evaluate(
 
     A fixed number of queries whatever the number of products: a lock, the set-based reads,
     one upsert of evaluations (unique per product and date, so a re-run rewrites the same rows)
-    and one alert pass. Idempotent: running it twice for a date changes nothing the second time.
+    and one alert pass, in one transaction. Idempotent: running it twice for a date changes
+    nothing the second time.
     """
+    with _without_cyclic_gc():
+        return _chunk_evaluate(as_of=as_of, chunk=chunk, chunk_size=chunk_size, run_id=run_id)
+
+
+@transaction.atomic
+def _chunk_evaluate(*, as_of: date, chunk: int, chunk_size: int | None, run_id: int | None) -> EvaluationSummary:
     scope = Scope(as_of, chunk * chunk_size, (chunk + 1) * chunk_size) if chunk_size else Scope(as_of)
     evaluation_session_tune()
     evaluation_lock(as_of=as_of, chunk=chunk)
-    with _without_cyclic_gc():
-        gathered = portfolio_facts_gather(scope)
-        valuations = [evaluate_product(f, gathered.policies[f.product_id], as_of) for f in gathered.facts]
-        evaluation_ids = evaluations_upsert(valuations=valuations, policies=gathered.policies, run_id=run_id)
+    gathered = portfolio_facts_gather(scope)
+    valuations = [evaluate_product(f, gathered.policies[f.product_id], as_of) for f in gathered.facts]
+    evaluation_ids = evaluations_upsert(valuations=valuations, policies=gathered.policies, run_id=run_id)
     alerts_lock()
     alert_pass = alerts_reconcile(
         scope=scope, valuations=valuations, evaluation_ids=evaluation_ids, skip=gathered.later_evaluated
