@@ -13,12 +13,12 @@ arithmetic; figures are rounded (half up) only when a `Valuation` is built.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
-from functools import cached_property, lru_cache
+from functools import lru_cache
 
 from meshvalue.periods import CADENCE_DAYS, Cadence, cadence_days
 
@@ -108,6 +108,22 @@ class AttributedKpi:
 
 
 @dataclass(frozen=True)
+class KpiEvidence:
+    """One KPI's current measurements as of a date, summed once and shared by every product it serves.
+
+    `counts` and `values` are keyed by window length in days: how many current measurements fall
+    in the window and what they are worth together (`totals_value`, before any weight).
+    """
+
+    kpi_id: int
+    name: str
+    cadence: Cadence
+    latest_period_start: date | None
+    counts: Mapping[int, int]
+    values: Mapping[int, Decimal]
+
+
+@dataclass(frozen=True)
 class DueBet:
     """An open bet whose review date has come."""
 
@@ -165,9 +181,11 @@ class Valuation:
     reasons: tuple[str, ...]
     signals: tuple[Signal, ...] = field(default=())
 
-    @cached_property
+    @property
     def alert_kinds(self) -> frozenset[str]:
         """The kinds of alert this valuation asks for (recommendations retire/invest/review and each signal)."""
+        if not self.signals:
+            return _ALERT_KINDS_OF[self.recommendation]
         kinds = {signal.kind.value for signal in self.signals}
         if self.recommendation in ALERTING_RECOMMENDATIONS:
             kinds.add(self.recommendation.value)
@@ -175,6 +193,11 @@ class Valuation:
 
 
 ALERTING_RECOMMENDATIONS = frozenset({Recommendation.RETIRE, Recommendation.INVEST, Recommendation.REVIEW})
+_ALERT_KINDS_OF = {
+    recommendation: frozenset({recommendation.value}) if recommendation in ALERTING_RECOMMENDATIONS else frozenset()
+    for recommendation in Recommendation
+}
+NO_USAGE = UsageFacts()
 
 
 # --- arithmetic -------------------------------------------------------------------------------
@@ -192,14 +215,21 @@ def measurement_value(kpi: KpiTerms, value: Decimal) -> Decimal:
     return improvement(kpi, value) * kpi.value_per_unit
 
 
+def summed_value(
+    direction: Direction, baseline: Decimal, value_per_unit: Decimal, count: int, value_sum: Decimal
+) -> Decimal:
+    """The summed value of `count` measurements of one KPI whose values sum to `value_sum`."""
+    if count == 0:
+        return ZERO
+    improvement_sum = value_sum - count * baseline
+    if direction is Direction.DECREASE:
+        improvement_sum = -improvement_sum
+    return improvement_sum * value_per_unit
+
+
 def totals_value(kpi: KpiTerms, totals: MeasurementTotals) -> Decimal:
     """The summed value of `totals.count` measurements whose values sum to `totals.value_sum`."""
-    if totals.count == 0:
-        return ZERO
-    improvement_sum = totals.value_sum - totals.count * kpi.baseline
-    if kpi.direction is Direction.DECREASE:
-        improvement_sum = -improvement_sum
-    return improvement_sum * kpi.value_per_unit
+    return summed_value(kpi.direction, kpi.baseline, kpi.value_per_unit, totals.count, totals.value_sum)
 
 
 def measurement_totals(measurements: Iterable[tuple[date, Decimal]], window: Window) -> MeasurementTotals:
@@ -250,42 +280,36 @@ def _stale_horizons(as_of: date, stale_periods: int) -> dict[Cadence, date]:
     return {cadence: as_of - timedelta(days=stale_periods * days) for cadence, days in CADENCE_DAYS.items()}
 
 
-def stale_kpis(attributions: Sequence[AttributedKpi], as_of: date, stale_periods: int) -> list[AttributedKpi]:
-    """The attributed KPIs with no current measurement since `stale_periods` periods of their cadence."""
+def stale_kpis(kpis: Iterable[KpiEvidence], as_of: date, stale_periods: int) -> list[KpiEvidence]:
+    """The KPIs with no current measurement since `stale_periods` periods of their cadence."""
     horizons = _stale_horizons(as_of, stale_periods)
-    return [
-        attributed
-        for attributed in attributions
-        if attributed.latest_period_start is None or attributed.latest_period_start < horizons[attributed.kpi.cadence]
-    ]
+    return [kpi for kpi in kpis if kpi.latest_period_start is None or kpi.latest_period_start < horizons[kpi.cadence]]
 
 
-def signals_for(facts: ProductFacts, policy: Policy, as_of: date) -> tuple[Signal, ...]:
+def _signals(
+    *, stale: Sequence[KpiEvidence], usage: UsageFacts, owner: str, due_bets: Sequence[DueBet], policy: Policy
+) -> tuple[Signal, ...]:
     """The stale_kpi, orphaned and bet_due signals of a product, in that order."""
     signals: list[Signal] = []
-    stale = stale_kpis(facts.attributions, as_of, policy.stale_periods)
     if stale:
         parts = []
-        for attributed in stale:
-            horizon_days = policy.stale_periods * cadence_days(attributed.kpi.cadence)
-            last = attributed.latest_period_start
+        for kpi in stale:
+            horizon_days = policy.stale_periods * cadence_days(kpi.cadence)
+            last = kpi.latest_period_start
             since = f"last measured for the period of {last.isoformat()}" if last else "no current measurement"
-            parts.append(
-                f"{attributed.kpi.name} ({attributed.kpi.cadence.value}): {since}, none in the last {horizon_days} days"
-            )
+            parts.append(f"{kpi.name} ({kpi.cadence.value}): {since}, none in the last {horizon_days} days")
         signals.append(Signal(SignalKind.STALE_KPI, "Stale KPI evidence: " + "; ".join(parts) + "."))
-    usage = facts.usage
     if usage.total_uses > 0 and usage.owner_uses == 0:
         signals.append(
             Signal(
                 SignalKind.ORPHANED,
                 f"Used {usage.total_uses} times by {usage.consumers} consumer(s) in the last {USAGE_DAYS} days, "
-                f"but not by its owner {facts.owner}: it may need a new owner.",
+                f"but not by its owner {owner}: it may need a new owner.",
             )
         )
-    if facts.due_bets:
+    if due_bets:
         parts = []
-        for bet in sorted(facts.due_bets, key=lambda bet: (bet.review_on, bet.bet_id)):
+        for bet in sorted(due_bets, key=lambda bet: (bet.review_on, bet.bet_id)):
             part = f"bet #{bet.bet_id} was due for review on {bet.review_on.isoformat()}"
             if bet.realised_value is not None:
                 outcome = settle_bet(realised_value=bet.realised_value, expected_value=bet.expected_value)
@@ -301,40 +325,41 @@ def signals_for(facts: ProductFacts, policy: Policy, as_of: date) -> tuple[Signa
 
 
 def _recommend(
-    facts: ProductFacts,
+    *,
     policy: Policy,
     as_of: date,
-    *,
+    launched_on: date | None,
+    attributions: Sequence[tuple[Decimal, KpiEvidence]],
+    evidence: bool,
     value: Decimal,
     cost: Decimal,
+    window_ratio: Decimal | None,
     recent_value: Decimal,
     recent_cost: Decimal,
+    recent_ratio: Decimal | None,
 ) -> tuple[Recommendation, tuple[str, ...]]:
     window, recent = policy.window_days, policy.recent_days
     # 1. incubating
-    if facts.launched_on is None:
+    if launched_on is None:
         return Recommendation.INCUBATING, ("not launched yet: no launch date",)
-    age = (as_of - facts.launched_on).days
+    age = (as_of - launched_on).days
     if age < 0:
-        return Recommendation.INCUBATING, (f"not launched yet: launches on {facts.launched_on.isoformat()}",)
+        return Recommendation.INCUBATING, (f"not launched yet: launches on {launched_on.isoformat()}",)
     if age < policy.grace_days:
         return Recommendation.INCUBATING, (
-            f"launched on {facts.launched_on.isoformat()}, {age} days ago, within the {policy.grace_days}-day"
-            " grace period",
+            f"launched on {launched_on.isoformat()}, {age} days ago, within the {policy.grace_days}-day grace period",
         )
     # 2. review
-    if not facts.attributions:
+    if not attributions:
         return Recommendation.REVIEW, ("no KPI is attributed to this product: its value cannot be measured",)
-    if all(attributed.window.count == 0 for attributed in facts.attributions):
-        names = ", ".join(sorted(attributed.kpi.name for attributed in facts.attributions))
+    if not evidence:
+        names = ", ".join(sorted(kpi.name for _, kpi in attributions))
         return Recommendation.REVIEW, (
             f"no current measurement of its KPIs ({names}) in the last {window} days: no evidence of value",
         )
     # 3. hold when nothing was spent
-    if cost == 0:
+    if window_ratio is None:
         return Recommendation.HOLD, (f"no cost recorded over {window} days: value/cost is undefined",)
-    window_ratio = value / cost
-    recent_ratio = ratio(recent_value, recent_cost)
     recent_text = (
         f"{_fmt(recent_ratio)} over the last {recent} days"
         if recent_ratio is not None
@@ -358,35 +383,104 @@ def _recommend(
     )
 
 
-def evaluate_product(facts: ProductFacts, policy: Policy, as_of: date) -> Valuation:
-    """Apply the valuation rules of DESIGN.md to one product as of `as_of`."""
-    # product_value over both windows in one pass (this runs once per product of the portfolio).
+def evaluate_attributed(
+    *,
+    product_id: int,
+    as_of: date,
+    policy: Policy,
+    launched_on: date | None,
+    owner: str,
+    attributions: Sequence[tuple[Decimal, KpiEvidence]],
+    cost: Decimal = ZERO,
+    recent_cost: Decimal = ZERO,
+    usage: UsageFacts = NO_USAGE,
+    due_bets: Sequence[DueBet] = (),
+) -> Valuation:
+    """Apply the valuation rules of DESIGN.md to one product as of `as_of`.
+
+    `attributions` are the product's (weight, KPI) pairs; each `KpiEvidence` is summed once per
+    pass and shared by every product the KPI serves, with `counts` and `values` for at least the
+    policy's two window lengths. This runs once per product of the portfolio, so it reads each
+    attribution once (value over both windows, evidence, staleness) and builds one object.
+    """
+    window, recent = policy.window_days, policy.recent_days
+    horizons = _stale_horizons(as_of, policy.stale_periods)
     value = recent_value = ZERO
-    for attributed in facts.attributions:
-        value += attributed.weight * totals_value(attributed.kpi, attributed.window)
-        recent_value += attributed.weight * totals_value(attributed.kpi, attributed.recent)
+    evidence = False
+    stale: list[KpiEvidence] = []
+    for weight, kpi in attributions:
+        values = kpi.values
+        value += weight * values[window]
+        recent_value += weight * values[recent]
+        if kpi.counts[window]:
+            evidence = True
+        latest = kpi.latest_period_start
+        if latest is None or latest < horizons[kpi.cadence]:
+            stale.append(kpi)
+    window_ratio = value / cost if cost else None
+    recent_ratio = recent_value / recent_cost if recent_cost else None
     recommendation, reasons = _recommend(
-        facts,
-        policy,
-        as_of,
+        policy=policy,
+        as_of=as_of,
+        launched_on=launched_on,
+        attributions=attributions,
+        evidence=evidence,
         value=value,
-        cost=facts.cost,
+        cost=cost,
+        window_ratio=window_ratio,
         recent_value=recent_value,
-        recent_cost=facts.recent_cost,
+        recent_cost=recent_cost,
+        recent_ratio=recent_ratio,
+    )
+    signals = (
+        _signals(stale=stale, usage=usage, owner=owner, due_bets=due_bets, policy=policy)
+        if stale or due_bets or (usage.total_uses > 0 and usage.owner_uses == 0)
+        else ()
     )
     return Valuation(
+        product_id,
+        as_of,
+        value.quantize(CENTS, ROUND_HALF_UP),
+        cost.quantize(CENTS, ROUND_HALF_UP),
+        None if window_ratio is None else window_ratio.quantize(RATIO_PLACES, ROUND_HALF_UP),
+        (value - cost).quantize(CENTS, ROUND_HALF_UP),
+        recent_value.quantize(CENTS, ROUND_HALF_UP),
+        recent_cost.quantize(CENTS, ROUND_HALF_UP),
+        None if recent_ratio is None else recent_ratio.quantize(RATIO_PLACES, ROUND_HALF_UP),
+        recommendation,
+        reasons,
+        signals,
+    )
+
+
+def kpi_evidence(attributed: AttributedKpi, policy: Policy) -> KpiEvidence:
+    """The `KpiEvidence` of one attributed KPI whose totals were gathered for `policy`'s two windows."""
+    kpi = attributed.kpi
+    # Recent first: were both lengths equal, the policy window's totals stand for both.
+    lengths = ((policy.recent_days, attributed.recent), (policy.window_days, attributed.window))
+    return KpiEvidence(
+        kpi_id=kpi.kpi_id,
+        name=kpi.name,
+        cadence=kpi.cadence,
+        latest_period_start=attributed.latest_period_start,
+        counts={days: totals.count for days, totals in lengths},
+        values={days: totals_value(kpi, totals) for days, totals in lengths},
+    )
+
+
+def evaluate_product(facts: ProductFacts, policy: Policy, as_of: date) -> Valuation:
+    """Apply the valuation rules of DESIGN.md to one product as of `as_of` (see `evaluate_attributed`)."""
+    return evaluate_attributed(
         product_id=facts.product_id,
         as_of=as_of,
-        value=money(value),
-        cost=money(facts.cost),
-        ratio=_stored_ratio(ratio(value, facts.cost)),
-        net=money(value - facts.cost),
-        recent_value=money(recent_value),
-        recent_cost=money(facts.recent_cost),
-        recent_ratio=_stored_ratio(ratio(recent_value, facts.recent_cost)),
-        recommendation=recommendation,
-        reasons=reasons,
-        signals=signals_for(facts, policy, as_of),
+        policy=policy,
+        launched_on=facts.launched_on,
+        owner=facts.owner,
+        attributions=tuple((attributed.weight, kpi_evidence(attributed, policy)) for attributed in facts.attributions),
+        cost=facts.cost,
+        recent_cost=facts.recent_cost,
+        usage=facts.usage,
+        due_bets=facts.due_bets,
     )
 
 

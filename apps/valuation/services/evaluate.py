@@ -14,7 +14,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from apps.valuation.models import Evaluation, EvaluationRun, RunStatus
-from meshvalue.valuation import Policy, Valuation, evaluate_product
+from meshvalue.valuation import Policy, Valuation, evaluate_attributed
 
 from .alerts import alerts_reconcile
 from .gather import Scope, portfolio_facts_gather, product_buckets
@@ -219,8 +219,23 @@ def _chunk_evaluate(*, as_of: date, chunk: int, chunk_size: int | None, run_id: 
     evaluation_session_tune()
     evaluation_lock(as_of=as_of, chunk=chunk)
     gathered = portfolio_facts_gather(scope)
-    valuations = [evaluate_product(f, gathered.policies[f.product_id], as_of) for f in gathered.facts]
-    evaluation_ids = evaluations_upsert(valuations=valuations, policies=gathered.policies, run_id=run_id)
+    valuations = [
+        evaluate_attributed(
+            product_id=product.product_id,
+            as_of=as_of,
+            policy=product.policy,
+            launched_on=product.launched_on,
+            owner=product.owner,
+            attributions=product.attributions,
+            cost=product.cost,
+            recent_cost=product.recent_cost,
+            usage=product.usage,
+            due_bets=product.due_bets,
+        )
+        for product in gathered.products
+    ]
+    policies = {product.product_id: product.policy for product in gathered.products}
+    evaluation_ids = evaluations_upsert(valuations=valuations, policies=policies, run_id=run_id)
     alerts_lock()
     alert_pass = alerts_reconcile(
         scope=scope, valuations=valuations, evaluation_ids=evaluation_ids, skip=gathered.later_evaluated

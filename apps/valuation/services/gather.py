@@ -12,6 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.db import connection
 from django.db.models import Count, F, Max, Q, QuerySet, Sum
@@ -25,16 +26,15 @@ from apps.usage.models import UsageRecord
 from apps.valuation.models import Evaluation, EvaluationPolicy
 from meshvalue.periods import Cadence, cadence_days
 from meshvalue.valuation import (
+    NO_USAGE,
     USAGE_DAYS,
     ZERO,
-    AttributedKpi,
     Direction,
     DueBet,
-    KpiTerms,
-    MeasurementTotals,
+    KpiEvidence,
     Policy,
-    ProductFacts,
     UsageFacts,
+    summed_value,
 )
 
 ALL_PRODUCTS = (0, 2**62)
@@ -59,12 +59,29 @@ class Scope:
         return Q(**{f"{prefix}id__gte": self.first_id, f"{prefix}id__lt": self.last_id})
 
 
+class ProductInputs(NamedTuple):
+    """What the rules (`meshvalue.valuation.evaluate_attributed`) need about one product.
+
+    A named tuple rather than a frozen dataclass: one is built per product, and the KPI sums it
+    points to are shared by every product a KPI serves.
+    """
+
+    product_id: int
+    policy: Policy
+    launched_on: date | None
+    owner: str
+    attributions: tuple[tuple[Decimal, KpiEvidence], ...]
+    cost: Decimal
+    recent_cost: Decimal
+    usage: UsageFacts
+    due_bets: tuple[DueBet, ...]
+
+
 @dataclass(frozen=True)
 class PortfolioFacts:
-    """What one pass read: the policy and the facts of every product in scope."""
+    """What one pass read: the inputs of the rules for every product in scope."""
 
-    policies: dict[int, Policy]  # by product id
-    facts: list[ProductFacts]
+    products: list[ProductInputs]
     later_evaluated: frozenset[int]  # products with an evaluation after as_of: alerts are theirs
 
 
@@ -133,7 +150,7 @@ def portfolio_facts_gather(scope: Scope) -> PortfolioFacts:
         .values_list("id", "domain_id", "launched_on", "owner__username")
     )
 
-    kpis: dict[int, KpiTerms] = {}
+    kpi_terms: dict[int, tuple[str, Direction, Decimal, Decimal, Cadence]] = {}
     attributions: dict[int, list[tuple[int, Decimal]]] = defaultdict(list)
     for product_id, kpi_id, weight, name, direction, baseline, value_per_unit, cadence in rows(
         Attribution.objects.filter(in_range)
@@ -149,8 +166,8 @@ def portfolio_facts_gather(scope: Scope) -> PortfolioFacts:
             "kpi__cadence",
         )
     ):
-        if kpi_id not in kpis:
-            kpis[kpi_id] = KpiTerms(kpi_id, name, _DIRECTIONS[direction], baseline, value_per_unit, _CADENCES[cadence])
+        if kpi_id not in kpi_terms:
+            kpi_terms[kpi_id] = (name, _DIRECTIONS[direction], baseline, value_per_unit, _CADENCES[cadence])
         attributions[product_id].append((kpi_id, weight))
 
     # Sum per KPI first (STACK.md: before meeting the attributions), over every window length any
@@ -166,18 +183,26 @@ def portfolio_facts_gather(scope: Scope) -> PortfolioFacts:
         since = Q(period_start__gte=as_of - timedelta(days=length))
         measurement_aggregates[f"count_{length}"] = Count("id", filter=since)
         measurement_aggregates[f"sum_{length}"] = Sum("value", filter=since)
-    kpi_totals: dict[int, tuple[date, dict[int, MeasurementTotals]]] = {}
-    for kpi_id, latest, *sums in rows(
-        measurements.order_by()
-        .values("kpi_id")
-        .annotate(**measurement_aggregates)
-        .values_list("kpi_id", *measurement_aggregates)
-    ):
-        by_length = {}
-        for index, length in enumerate(lengths):
-            count = sums[2 * index]
-            by_length[length] = MeasurementTotals(count, sums[2 * index + 1]) if count else _NO_MEASUREMENTS
-        kpi_totals[kpi_id] = (latest, by_length)
+    kpi_totals: dict[int, tuple] = {
+        kpi_id: totals
+        for kpi_id, *totals in rows(
+            measurements.order_by()
+            .values("kpi_id")
+            .annotate(**measurement_aggregates)
+            .values_list("kpi_id", *measurement_aggregates)
+        )
+    }
+    # Each KPI's value per window length, once per pass, shared by every product it serves.
+    never_measured = (None, *[0, None] * len(lengths))
+    evidence: dict[int, KpiEvidence] = {}
+    for kpi_id, (name, direction, baseline, value_per_unit, cadence) in kpi_terms.items():
+        latest, *sums = kpi_totals.get(kpi_id, never_measured)
+        counts = {length: sums[2 * index] for index, length in enumerate(lengths)}
+        values = {
+            length: summed_value(direction, baseline, value_per_unit, sums[2 * index], sums[2 * index + 1])
+            for index, length in enumerate(lengths)
+        }
+        evidence[kpi_id] = KpiEvidence(kpi_id, name, cadence, latest, counts, values)
 
     cost_aggregates = {
         f"cost_{length}": Sum("amount", filter=Q(period_start__gte=as_of - timedelta(days=length)))
@@ -228,43 +253,27 @@ def portfolio_facts_gather(scope: Scope) -> PortfolioFacts:
         Evaluation.objects.filter(in_range, as_of__gt=as_of).order_by().values_list("data_product_id", flat=True)
     )
 
-    policies: dict[int, Policy] = {}
-    facts: list[ProductFacts] = []
-    no_usage = UsageFacts()
+    inputs: list[ProductInputs] = []
+    no_attributions: list[tuple[int, Decimal]] = []
     for product_id, domain_id, launched_on, owner in products:
         policy = by_domain.get(domain_id, default)
-        policies[product_id] = policy
-        window, recent = policy.window_days, policy.recent_days
-        attributed = []
-        for kpi_id, weight in attributions.get(product_id, ()):
-            latest, by_length = kpi_totals.get(kpi_id, _NEVER_MEASURED)
-            attributed.append(
-                AttributedKpi(
-                    kpis[kpi_id],
-                    weight,
-                    by_length.get(window, _NO_MEASUREMENTS),
-                    by_length.get(recent, _NO_MEASUREMENTS),
-                    latest,
-                )
-            )
         cost = costs.get(product_id)
-        facts.append(
-            ProductFacts(
-                product_id=product_id,
-                launched_on=launched_on,
-                owner=owner,
-                attributions=tuple(attributed),
-                cost=(cost[window] or ZERO) if cost else ZERO,
-                recent_cost=(cost[recent] or ZERO) if cost else ZERO,
-                usage=usage.get(product_id, no_usage),
-                due_bets=tuple(due_bets.get(product_id, ())),
+        inputs.append(
+            ProductInputs(
+                product_id,
+                policy,
+                launched_on,
+                owner,
+                tuple([(weight, evidence[kpi_id]) for kpi_id, weight in attributions.get(product_id, no_attributions)]),
+                (cost[policy.window_days] or ZERO) if cost else ZERO,
+                (cost[policy.recent_days] or ZERO) if cost else ZERO,
+                usage.get(product_id, NO_USAGE),
+                tuple(due_bets.get(product_id, ())),
             )
         )
-    return PortfolioFacts(policies=policies, facts=facts, later_evaluated=later_evaluated)
+    return PortfolioFacts(products=inputs, later_evaluated=later_evaluated)
 
 
-_NO_MEASUREMENTS = MeasurementTotals()
-_NEVER_MEASURED: tuple[None, dict[int, MeasurementTotals]] = (None, {})
 _DIRECTIONS = {direction.value: direction for direction in Direction}
 _CADENCES = {cadence.value: cadence for cadence in Cadence}
 
