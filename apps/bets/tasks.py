@@ -7,13 +7,15 @@ from django.db import InterfaceError, OperationalError
 from kombu.exceptions import OperationalError as BrokerOperationalError
 
 from apps.bets.services import bets_settle_due
+from apps.core.task_budget import backoff_max
 
 
 @shared_task(
     autoretry_for=(OperationalError, InterfaceError, BrokerOperationalError),
     retry_backoff=True,
-    retry_backoff_max=300,
-    max_retries=5,
+    # A retry's countdown plus the run must fit inside the Redis visibility timeout.
+    retry_backoff_max=backoff_max(),
+    max_retries=8,
     acks_late=True,
     reject_on_worker_lost=True,
 )

@@ -1,7 +1,13 @@
 from django.apps import AppConfig
+from django.core import checks
 
 
 class CoreConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "apps.core"
     verbose_name = "Core"
+
+    def ready(self) -> None:
+        from apps.core.checks import celery_time_budget_check
+
+        checks.register(celery_time_budget_check, checks.Tags.compatibility)

@@ -12,10 +12,14 @@ class NotificationsConfig(AppConfig):
 
 
 def notification_settings_check(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
-    """Settings whose combination would send twice or lose track of a send."""
+    """Settings whose combination would send twice or lose track of a send.
+
+    Retry delays may be as long as they like (NOTIFICATION_RETRY_MAX_SECONDS): one too long for
+    a Celery countdown waits in the outbox for the sweep instead (apps.core.task_budget).
+    """
     from django.conf import settings
 
-    from apps.notifications.tasks import SEND_TIME_LIMIT
+    from apps.notifications.tasks import SEND_SOFT_TIME_LIMIT, SEND_TIME_LIMIT
 
     errors = []
     if settings.NOTIFICATION_SEND_LEASE_SECONDS <= SEND_TIME_LIMIT:
@@ -26,14 +30,24 @@ def notification_settings_check(app_configs=None, **kwargs) -> list[checks.Check
                 id="notifications.E001",
             )
         )
-    if settings.NOTIFICATION_RETRY_MAX_SECONDS >= settings.CELERY_VISIBILITY_TIMEOUT:
+    if settings.EMAIL_TIMEOUT is None or settings.EMAIL_TIMEOUT >= SEND_SOFT_TIME_LIMIT:
         errors.append(
             checks.Error(
-                "NOTIFICATION_RETRY_MAX_SECONDS must stay below CELERY_VISIBILITY_TIMEOUT: Redis hands out "
-                "a message scheduled further ahead more than once.",
+                f"EMAIL_TIMEOUT ({settings.EMAIL_TIMEOUT}) must be set and below the send task's soft time limit "
+                f"({SEND_SOFT_TIME_LIMIT} s), so that a hung SMTP server is a timeout retried later.",
                 id="notifications.E002",
             )
         )
     if settings.NOTIFICATION_MAX_ATTEMPTS < 1:
         errors.append(checks.Error("NOTIFICATION_MAX_ATTEMPTS must be at least 1.", id="notifications.E003"))
+    webhook_timeout = settings.WEBHOOK_CONNECT_TIMEOUT + settings.WEBHOOK_READ_TIMEOUT
+    if webhook_timeout >= SEND_SOFT_TIME_LIMIT:
+        errors.append(
+            checks.Error(
+                f"WEBHOOK_CONNECT_TIMEOUT + WEBHOOK_READ_TIMEOUT ({webhook_timeout:g} s) must stay below the send "
+                f"task's soft time limit ({SEND_SOFT_TIME_LIMIT} s), so that a slow receiver is a timeout retried "
+                "later.",
+                id="notifications.E004",
+            )
+        )
     return errors

@@ -149,6 +149,8 @@ class Delivery(models.Model):
     # limit is shorter than the lease, so an expired lease means the sender died.
     lease_expires_at = models.DateTimeField(null=True, blank=True)
     # When the last Celery message for this row should have run; the sweep re-sends overdue ones.
+    # None while no message is in flight (a retry too far ahead for a countdown): the sweep
+    # publishes the row as soon as it is due.
     message_due_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)

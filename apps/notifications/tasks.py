@@ -4,6 +4,10 @@ Every task is idempotent (outbox rows are unique per event, channel and recipien
 send checks the row's state under a lock), so `acks_late` with `reject_on_worker_lost` is
 safe. Database and broker hiccups are retried with backoff; a receiver's failure is not a
 task failure: the delivery row records it and schedules its own retry.
+
+Every task runs within the project's time limits (CELERY_TASK_SOFT_TIME_LIMIT and
+CELERY_TASK_TIME_LIMIT, seconds), below the Redis visibility timeout; countdowns are capped so
+that a waiting retry is never handed out twice (apps.core.task_budget).
 """
 
 from __future__ import annotations
@@ -12,12 +16,14 @@ import logging
 from datetime import date
 
 from celery import shared_task
+from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerOperationalError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from apps.core.task_budget import backoff
 from apps.notifications.services import outbox, retirement, sending
 from apps.notifications.services.digests import weekly_digests_queue
 
@@ -25,37 +31,50 @@ logger = logging.getLogger(__name__)
 
 RETRYABLE_ERRORS = (OperationalError, InterfaceError, BrokerOperationalError, RedisConnectionError, RedisTimeoutError)
 MAX_RETRIES = 5
-# One send: SMTP (EMAIL_TIMEOUT) or HTTP (connect + read timeouts) fits well inside these.
-# The hard limit must stay below NOTIFICATION_SEND_LEASE_SECONDS (checked in apps.py).
-SEND_SOFT_TIME_LIMIT = 45
-SEND_TIME_LIMIT = 60
-_TASK_OPTIONS = {"acks_late": True, "reject_on_worker_lost": True, "max_retries": MAX_RETRIES, "ignore_result": True}
-_JOB_OPTIONS = {**_TASK_OPTIONS, "soft_time_limit": 10 * 60, "time_limit": 12 * 60}
+# One send: an SMTP operation (EMAIL_TIMEOUT) or an HTTP request (connect + read timeouts) fits
+# inside the soft limit, which also ends a send whose many slow steps add up (it is recorded as
+# a failed attempt and retried). The hard limit stays below NOTIFICATION_SEND_LEASE_SECONDS;
+# apps.py checks both.
+SEND_SOFT_TIME_LIMIT = settings.CELERY_TASK_SOFT_TIME_LIMIT
+SEND_TIME_LIMIT = settings.CELERY_TASK_TIME_LIMIT
+_TASK_OPTIONS = {
+    "acks_late": True,
+    "reject_on_worker_lost": True,
+    "max_retries": MAX_RETRIES,
+    "ignore_result": True,
+    "soft_time_limit": settings.CELERY_TASK_SOFT_TIME_LIMIT,
+    "time_limit": settings.CELERY_TASK_TIME_LIMIT,
+}
 
 
 def _backoff(retries: int) -> int:
-    """Seconds before retry number `retries + 1`: 2, 4, 8, ... capped at five minutes."""
-    return min(2 ** (retries + 1), 300)
+    """Seconds before retry number `retries + 1`: 2, 4, 8, ... capped to fit the visibility timeout."""
+    return backoff(retries, time_limit=settings.CELERY_TASK_TIME_LIMIT)
 
 
 def _as_of(value: str | None) -> date:
     return date.fromisoformat(value) if value else timezone.localdate()
 
 
-@shared_task(bind=True, soft_time_limit=SEND_SOFT_TIME_LIMIT, time_limit=SEND_TIME_LIMIT, **_TASK_OPTIONS)
+@shared_task(bind=True, **_TASK_OPTIONS)
 def delivery_send(self, delivery_id: int) -> str:
-    """Make one attempt at delivery `delivery_id` and schedule the next one if it failed for now."""
+    """Make one attempt at delivery `delivery_id` and schedule the next one if it failed for now.
+
+    A retry due within a countdown Redis can hold (apps.core.task_budget) is published now; a
+    later one stays a pending row with its `next_attempt_at`, which the every-minute sweep
+    publishes when it is due.
+    """
     try:
         result = sending.delivery_send(delivery_id=delivery_id)
     except RETRYABLE_ERRORS as error:
         raise self.retry(exc=error, countdown=_backoff(self.request.retries)) from error
-    if result.retry_in is not None:
+    if result.retry_in is not None and result.retry_by_message:
         # The row already says when; if this message is lost, the sweep sends it then.
         outbox.deliveries_dispatch(delivery_ids=[delivery_id], countdown=result.retry_in)
     return result.status
 
 
-@shared_task(bind=True, soft_time_limit=50, time_limit=55, **_TASK_OPTIONS)
+@shared_task(bind=True, **_TASK_OPTIONS)
 def deliveries_sweep(self) -> int:
     """Publish again deliveries whose message was lost or whose sender died (every minute)."""
     try:
@@ -65,7 +84,7 @@ def deliveries_sweep(self) -> int:
         return 0
 
 
-@shared_task(bind=True, **_JOB_OPTIONS)
+@shared_task(bind=True, **_TASK_OPTIONS)
 def weekly_digests_send(self, as_of: str | None = None) -> int:
     """Queue this week's digests for executives and governance leads (weekly)."""
     try:
@@ -74,7 +93,7 @@ def weekly_digests_send(self, as_of: str | None = None) -> int:
         raise self.retry(exc=error, countdown=_backoff(self.request.retries)) from error
 
 
-@shared_task(bind=True, **_JOB_OPTIONS)
+@shared_task(bind=True, **_TASK_OPTIONS)
 def sunset_reminders_send(self, as_of: str | None = None) -> int:
     """Queue reminders of sunsets coming within NOTIFICATION_SUNSET_REMINDER_DAYS (daily)."""
     try:
@@ -83,7 +102,7 @@ def sunset_reminders_send(self, as_of: str | None = None) -> int:
         raise self.retry(exc=error, countdown=_backoff(self.request.retries)) from error
 
 
-@shared_task(bind=True, **_JOB_OPTIONS)
+@shared_task(bind=True, **_TASK_OPTIONS)
 def data_products_retire_due_run(self, as_of: str | None = None) -> list[int]:
     """Retire every deprecated product whose sunset date has come (daily, just after midnight)."""
     try:

@@ -4,7 +4,9 @@ Reliability (see README, "Celery and reliability"): messages are JSON; tasks are
 late and rejected back to the queue when their worker dies, which is safe because every task
 is idempotent (unique evaluations per product and date, at most one unresolved alert per
 product and kind, runs that count each chunk once). They retry with exponential backoff on
-database and broker errors only; anything else fails the run with its error.
+database and broker errors only; anything else fails the run with its error. Every countdown
+is capped so that it plus the hard time limit fits inside the Redis visibility timeout
+(apps.core.task_budget): a retry waiting longer would be handed out twice.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from kombu.exceptions import OperationalError as BrokerOperationalError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from apps.core.task_budget import backoff, backoff_max
 from apps.valuation.services import (
     evaluation_run_begin,
     evaluation_run_fail,
@@ -33,7 +36,9 @@ logger = logging.getLogger(__name__)
 
 # Transient: the database or the broker went away for a moment. Everything else is a bug or bad data.
 RETRYABLE_ERRORS = (OperationalError, InterfaceError, BrokerOperationalError, RedisConnectionError, RedisTimeoutError)
-MAX_RETRIES = 5
+# Countdowns are capped at a few seconds (2, 4, then countdown_max()), so eight retries cover a
+# database or Redis restart of about a minute.
+MAX_RETRIES = 8
 _TASK_OPTIONS = {
     "acks_late": True,
     "reject_on_worker_lost": True,
@@ -44,8 +49,8 @@ _TASK_OPTIONS = {
 
 
 def _backoff(retries: int) -> int:
-    """Seconds before retry number `retries + 1`: 2, 4, 8, ... capped at five minutes."""
-    return min(2 ** (retries + 1), 300)
+    """Seconds before retry number `retries + 1`: 2, 4, 8, ... capped to fit the visibility timeout."""
+    return backoff(retries, time_limit=settings.CELERY_TASK_TIME_LIMIT)
 
 
 def _fail_run(run_id: int, error: BaseException) -> None:
@@ -107,7 +112,7 @@ def evaluation_chunk_evaluate(self, run_id: int | None, as_of: str, chunk: int, 
     bind=True,
     autoretry_for=RETRYABLE_ERRORS,
     retry_backoff=True,
-    retry_backoff_max=300,
+    retry_backoff_max=backoff_max(),
     max_retries=MAX_RETRIES,
     acks_late=True,
     reject_on_worker_lost=True,
@@ -118,7 +123,14 @@ def portfolio_evaluate_scheduled(self) -> dict:
     return {"run_id": run.pk, "as_of": run.as_of.isoformat()}
 
 
-@shared_task(acks_late=True, reject_on_worker_lost=True, autoretry_for=RETRYABLE_ERRORS, max_retries=3)
+@shared_task(
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=RETRYABLE_ERRORS,
+    retry_backoff=True,
+    retry_backoff_max=backoff_max(),
+    max_retries=3,
+)
 def evaluation_runs_requeue_scheduled() -> dict:
     """Beat, every few minutes: send again the runs a broker outage or a lost worker left behind."""
     return {"requeued": evaluation_runs_requeue()}

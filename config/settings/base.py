@@ -33,6 +33,9 @@ MESHVALUE_CURRENCY = env.str("MESHVALUE_CURRENCY", default="EUR").upper()
 MESHVALUE_MAX_IMPORT_ROWS = env.int("MESHVALUE_MAX_IMPORT_ROWS", default=10_000)
 # Products per chunk when the evaluation of a large portfolio is split across workers.
 MESHVALUE_EVALUATION_CHUNK_SIZE = env.int("MESHVALUE_EVALUATION_CHUNK_SIZE", default=2_000)
+# How long a chunk waits for another evaluation of the same products (PostgreSQL lock_timeout);
+# below the soft time limit, so a stuck lock is a retried error, not a task killed by its limit.
+MESHVALUE_EVALUATION_LOCK_TIMEOUT = env.str("MESHVALUE_EVALUATION_LOCK_TIMEOUT", default="5s")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -140,18 +143,21 @@ EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="meshvalue <meshvalue@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
-# An SMTP server that hangs must not hold a worker past the send lease below.
+# Seconds an SMTP operation may take; below the send task's soft time limit, so a server that
+# hangs is a timeout retried later, not a killed task (checked by apps.notifications).
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 
 # --- Notifications (apps.notifications) -------------------------------------------------
 # Webhooks may not target loopback, link-local or private addresses unless this is set.
 WEBHOOK_ALLOW_PRIVATE_TARGETS = env.bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", default=False)
-WEBHOOK_CONNECT_TIMEOUT = env.float("WEBHOOK_CONNECT_TIMEOUT", default=5.0)
+# Together below the send task's soft time limit (checked by apps.notifications).
+WEBHOOK_CONNECT_TIMEOUT = env.float("WEBHOOK_CONNECT_TIMEOUT", default=3.0)
 WEBHOOK_READ_TIMEOUT = env.float("WEBHOOK_READ_TIMEOUT", default=10.0)
 # A delivery is marked failed after this many attempts; retries back off exponentially with jitter.
 NOTIFICATION_MAX_ATTEMPTS = env.int("NOTIFICATION_MAX_ATTEMPTS", default=8)
 NOTIFICATION_RETRY_BASE_SECONDS = env.float("NOTIFICATION_RETRY_BASE_SECONDS", default=30.0)
-# Kept under the broker's visibility timeout: a longer countdown would be delivered twice.
+# Retries due sooner than a Celery countdown may run (apps.core.task_budget) are published with
+# a countdown; later ones wait in the outbox for the every-minute sweep.
 NOTIFICATION_RETRY_MAX_SECONDS = env.float("NOTIFICATION_RETRY_MAX_SECONDS", default=15 * 60.0)
 # How long one send may hold a delivery; longer than the send task's hard time limit.
 NOTIFICATION_SEND_LEASE_SECONDS = env.int("NOTIFICATION_SEND_LEASE_SECONDS", default=120)
@@ -199,17 +205,26 @@ SPECTACULAR_SETTINGS = {
 
 # --- Celery ---------------------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
-# The longest task must finish well inside the visibility timeout, or Redis hands it out twice.
-CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=30 * 60)
-CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=25 * 60)
-CELERY_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", default=CELERY_TASK_TIME_LIMIT + 5 * 60)
+# Every task is short (an evaluation chunk of 2,000 products takes well under a second), so the
+# whole project runs on a tight time budget (README, "Celery and reliability"). Redis hands a
+# message out again once it has been unacknowledged for CELERY_VISIBILITY_TIMEOUT seconds,
+# counted from its delivery to a worker: a task's countdown plus its run must stay below it
+# (apps.core.checks enforces it for every registered task; apps.core.task_budget caps retry
+# countdowns). A whole worker killed mid-task has its task back within that timeout plus the
+# restore interval.
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=15)
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=20)
+CELERY_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", default=30)
 _REDIS_TRANSPORT_OPTIONS = {
     "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
     # kombu 5.7: how often a live worker sweeps for messages unacknowledged for longer than the
     # visibility timeout (those of a worker that died) and puts them back on the queue. The throttle
     # makes only every Nth sweep scan Redis (default 10): 1 makes the interval the only control.
-    "unacked_restore_interval": env.float("CELERY_UNACKED_RESTORE_INTERVAL", default=5.0),
+    "unacked_restore_interval": env.float("CELERY_UNACKED_RESTORE_INTERVAL", default=2.0),
     "unacked_restore_throttle": env.int("CELERY_UNACKED_RESTORE_THROTTLE", default=1),
+    # The sweep holds a Redis lock for milliseconds; a worker killed while holding it would block
+    # every other worker's sweep for kombu's default 300 s, far longer than the visibility timeout.
+    "unacked_mutex_expire": 10,
 }
 CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = REDIS_URL

@@ -47,7 +47,8 @@ def deliveries_create(*, deliveries: Sequence[NewDelivery]) -> list[int]:
 
     The unique constraint on (event, event_key, channel, recipient) makes a second row for the
     same notification impossible, so calling this twice for the same thing sends nothing new.
-    Returns the ids of the rows created as pending. Two queries, whatever the number of rows.
+    Returns the ids of the rows created as pending. Two queries, whatever the number of rows:
+    one INSERT for them all on PostgreSQL (SQLite's parameter limit makes Django split it there).
     """
     if not deliveries:
         return []
@@ -72,7 +73,7 @@ def deliveries_create(*, deliveries: Sequence[NewDelivery]) -> list[int]:
         )
         for new in deliveries
     ]
-    Delivery.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
+    Delivery.objects.bulk_create(rows, ignore_conflicts=True)
     # ignore_conflicts gives no ids back; the uids generated here find exactly the rows inserted.
     created = list(
         Delivery.objects.filter(uid__in=[row.uid for row in rows], status=DeliveryStatus.PENDING)
@@ -146,9 +147,10 @@ def _job_lock(name: str) -> bool:
 def deliveries_sweep(*, now: datetime | None = None, limit: int = 1000) -> list[int]:
     """Publish again the deliveries whose message was lost, and those whose sender died.
 
-    A pending row is overdue when it is due and its last message should have run more than
-    `NOTIFICATION_SWEEP_GRACE_SECONDS` ago (e.g. Redis was down when it was published); a
-    `sending` row whose lease expired belongs to a worker that died mid-send. Rows locked by
+    A pending row is overdue when it is due and either has no message in flight (a retry too
+    far ahead for a Celery countdown, see apps.core.task_budget) or its last message should
+    have run more than `NOTIFICATION_SWEEP_GRACE_SECONDS` ago (e.g. Redis was down when it was
+    published); a `sending` row whose lease expired belongs to a worker that died mid-send. Rows locked by
     a concurrent sweep are skipped, so overlapping runs publish each row once.
     """
     now = now or timezone.now()

@@ -27,6 +27,7 @@ from django.db import transaction
 from django.utils import timezone
 from requests_hardened.ip_filter import InvalidIPAddress
 
+from apps.core.task_budget import countdown_fits
 from apps.notifications.models import Channel, Delivery, DeliveryStatus, Event
 from apps.notifications.services.messages import (
     EVENT_TYPES,
@@ -60,10 +61,16 @@ class Outcome:
 
 @dataclass(frozen=True)
 class SendResult:
-    """What the task should do next: nothing, or send again in `retry_in` seconds."""
+    """What the task should do next: nothing, or send again in `retry_in` seconds.
+
+    `retry_by_message` says whether the retry goes out now as a message with that countdown;
+    otherwise the countdown is too long for Redis to hold (apps.core.task_budget) and the row
+    waits, pending, for the outbox sweep to publish it when it is due.
+    """
 
     status: str
     retry_in: float | None = None
+    retry_by_message: bool = False
 
 
 def retry_delay(attempt: int) -> float:
@@ -196,7 +203,7 @@ def _record(delivery_id: int, attempt: int, outcome: Outcome) -> SendResult:
             return SendResult(status="superseded")
         delivery.lease_expires_at = None
         delivery.last_status_code = outcome.status_code
-        retry_in = None
+        retry_in, retry_by_message = None, False
         if outcome.ok:
             delivery.status, delivery.sent_at, delivery.last_error = DeliveryStatus.SENT, now, ""
         elif outcome.skipped:
@@ -205,13 +212,16 @@ def _record(delivery_id: int, attempt: int, outcome: Outcome) -> SendResult:
             delivery.status, delivery.last_error = DeliveryStatus.FAILED, outcome.error
         else:
             retry_in = retry_delay(delivery.attempts)
+            retry_by_message = countdown_fits(retry_in)
             delivery.status, delivery.last_error = DeliveryStatus.PENDING, outcome.error
             delivery.next_attempt_at = now + timedelta(seconds=retry_in)
-            delivery.message_due_at = delivery.next_attempt_at
+            # No message in flight (None) makes the sweep publish the row as soon as it is due;
+            # a message's due time makes it wait NOTIFICATION_SWEEP_GRACE_SECONDS for that message.
+            delivery.message_due_at = delivery.next_attempt_at if retry_by_message else None
         delivery.save()
     if not outcome.ok:
         logger.warning("delivery %s attempt %s: %s -> %s", delivery_id, attempt, outcome.error, delivery.status)
-    return SendResult(status=delivery.status, retry_in=retry_in)
+    return SendResult(status=delivery.status, retry_in=retry_in, retry_by_message=retry_by_message)
 
 
 SENDERS = {Channel.EMAIL: _send_email, Channel.WEBHOOK: _send_webhook}

@@ -67,7 +67,7 @@ def evaluation_session_tune() -> None:
     if not _is_postgresql():
         return
     work_mem = getattr(settings, "MESHVALUE_EVALUATION_WORK_MEM", "256MB")
-    lock_timeout = getattr(settings, "MESHVALUE_EVALUATION_LOCK_TIMEOUT", "120s")
+    lock_timeout = getattr(settings, "MESHVALUE_EVALUATION_LOCK_TIMEOUT", "5s")
     # PostgreSQL 14+: a backend whose client died (a SIGKILLed worker) notices within a second,
     # even while it waits on a lock, and rolls back, releasing its locks for the redelivered task.
     # Evaluations are derived data, recomputed by the next run: a commit lost in a server crash

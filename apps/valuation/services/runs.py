@@ -22,8 +22,7 @@ from apps.valuation.models import EvaluationRun, RunStatus
 
 logger = logging.getLogger(__name__)
 
-# A queued run older than this was never picked up; a running one quiet for longer than the
-# visibility timeout has lost its messages.
+# A queued run older than this was never picked up.
 QUEUED_GRACE = timedelta(minutes=2)
 
 
@@ -64,7 +63,12 @@ def evaluation_runs_requeue() -> list[int]:
     Safe to repeat: a run counts each chunk once and every chunk is idempotent.
     """
     now = timezone.now()
-    stalled_after = timedelta(seconds=settings.CELERY_VISIBILITY_TIMEOUT)
+    # A dead worker's chunk comes back by itself within the visibility timeout plus a restore
+    # interval; only a running run older than that (and than the queued grace, so that a run
+    # whose chunks merely wait behind other work is not sent twice) has lost its messages.
+    transport = settings.CELERY_BROKER_TRANSPORT_OPTIONS
+    restored_within = timedelta(seconds=transport["visibility_timeout"] + transport["unacked_restore_interval"])
+    stalled_after = max(QUEUED_GRACE, restored_within)
     stuck = list(
         EvaluationRun.objects.filter(
             Q(status=RunStatus.QUEUED, created_at__lt=now - QUEUED_GRACE)

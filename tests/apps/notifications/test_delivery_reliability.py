@@ -10,6 +10,7 @@ import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
+from apps.core.task_budget import countdown_max
 from apps.notifications.models import Channel, Delivery, DeliveryStatus
 from apps.notifications.services.outbox import deliveries_sweep
 from apps.notifications.services.sending import delivery_send, retry_delay
@@ -141,19 +142,47 @@ def test_the_sweep_republishes_rows_whose_message_was_lost(people, settings):
         assert set(deliveries_sweep()) == ids  # still not sent: keep trying
 
 
-def test_the_sweep_leaves_sent_failed_and_future_retries_alone(people, http_receiver):
+def test_a_retry_too_far_ahead_for_a_countdown_waits_in_the_outbox_for_the_sweep(people, http_receiver, settings):
+    """A countdown longer than Redis can hold would be delivered twice: the sweep publishes the retry when due."""
+    settings.NOTIFICATION_RETRY_BASE_SECONDS = 30  # 15-30 s: beyond countdown_max() (7 s by default)
     http_receiver.script(500)
     subscribe(http_receiver)
     alert = open_alert(people["product"])
     delivery = webhook_delivery(alert)
-    delivery_send(delivery_id=delivery.pk)  # fails for now, retry scheduled
+    result = delivery_send(delivery_id=delivery.pk)  # fails for now
+    assert result.retry_in > countdown_max() and not result.retry_by_message
     emails = Delivery.objects.filter(alert=alert, channel=Channel.EMAIL)
     emails.update(status=DeliveryStatus.SENT, sent_at=timezone.now())
     delivery.refresh_from_db()
+    assert (delivery.status, delivery.message_due_at) == (DeliveryStatus.PENDING, None)  # no message in flight
     with time_machine.travel(delivery.next_attempt_at - timedelta(seconds=1), tick=False):
-        assert deliveries_sweep() == []
+        assert deliveries_sweep() == []  # not due yet
+    with time_machine.travel(delivery.next_attempt_at + timedelta(seconds=1), tick=False):
+        assert deliveries_sweep() == [delivery.pk]  # due: published at once, no grace to wait for
+        assert deliveries_sweep() == []  # and once
+        assert delivery_send(delivery_id=delivery.pk).status == DeliveryStatus.SENT
+    with time_machine.travel(delivery.next_attempt_at + timedelta(hours=1), tick=False):
+        assert deliveries_sweep() == []  # sent rows are left alone
+    assert len(http_receiver.requests) == 2
+
+
+def test_a_short_retry_goes_out_with_a_countdown_and_the_sweep_only_covers_its_loss(people, http_receiver, settings):
+    settings.NOTIFICATION_RETRY_BASE_SECONDS = 4  # 2-4 s: fits a countdown
+    http_receiver.script(500)
+    subscribe(http_receiver)
+    alert = open_alert(people["product"])
+    delivery = webhook_delivery(alert)
+    result = delivery_send(delivery_id=delivery.pk)
+    assert result.retry_in <= countdown_max() and result.retry_by_message
+    Delivery.objects.filter(alert=alert, channel=Channel.EMAIL).update(
+        status=DeliveryStatus.SENT, sent_at=timezone.now()
+    )
+    delivery.refresh_from_db()
+    assert delivery.message_due_at == delivery.next_attempt_at  # the message with the countdown is on its way
+    with time_machine.travel(delivery.message_due_at + timedelta(seconds=60), tick=False):
+        assert deliveries_sweep() == []  # it may still run
     with time_machine.travel(delivery.message_due_at + timedelta(minutes=6), tick=False):
-        assert deliveries_sweep() == [delivery.pk]
+        assert deliveries_sweep() == [delivery.pk]  # it was lost
 
 
 def test_a_sender_that_died_mid_send_is_replaced_once_its_lease_ends(people, http_receiver):

@@ -36,10 +36,27 @@ def test_tasks_are_late_acknowledged_and_the_send_is_time_limited_below_its_leas
     assert tasks.delivery_send.time_limit < settings.NOTIFICATION_SEND_LEASE_SECONDS
 
 
-def test_the_settings_check_refuses_a_lease_shorter_than_a_send(settings):
+def test_the_send_fits_the_project_time_budget_and_its_timeouts_fit_the_send(settings):
+    assert tasks.delivery_send.time_limit == settings.CELERY_TASK_TIME_LIMIT
+    assert tasks.delivery_send.soft_time_limit == settings.CELERY_TASK_SOFT_TIME_LIMIT
+    assert tasks.delivery_send.soft_time_limit > settings.EMAIL_TIMEOUT
+    assert tasks.delivery_send.soft_time_limit > settings.WEBHOOK_CONNECT_TIMEOUT + settings.WEBHOOK_READ_TIMEOUT
+    for task in (tasks.deliveries_sweep, tasks.weekly_digests_send, tasks.data_products_retire_due_run):
+        assert task.time_limit < settings.CELERY_VISIBILITY_TIMEOUT, task.name
+
+
+def test_the_settings_check_refuses_a_short_lease_and_timeouts_longer_than_a_send(settings):
     from apps.notifications.apps import notification_settings_check
 
     assert notification_settings_check() == []
-    settings.NOTIFICATION_SEND_LEASE_SECONDS = 30
-    settings.NOTIFICATION_RETRY_MAX_SECONDS = settings.CELERY_VISIBILITY_TIMEOUT
-    assert [error.id for error in notification_settings_check()] == ["notifications.E001", "notifications.E002"]
+    # A retry schedule far beyond the visibility timeout is fine: the sweep publishes those retries.
+    settings.NOTIFICATION_RETRY_MAX_SECONDS = 100 * settings.CELERY_VISIBILITY_TIMEOUT
+    assert notification_settings_check() == []
+    settings.NOTIFICATION_SEND_LEASE_SECONDS = tasks.SEND_TIME_LIMIT
+    settings.EMAIL_TIMEOUT = tasks.SEND_SOFT_TIME_LIMIT
+    settings.WEBHOOK_CONNECT_TIMEOUT, settings.WEBHOOK_READ_TIMEOUT = 5, tasks.SEND_SOFT_TIME_LIMIT - 5
+    assert [error.id for error in notification_settings_check()] == [
+        "notifications.E001",
+        "notifications.E002",
+        "notifications.E004",
+    ]

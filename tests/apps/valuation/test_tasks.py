@@ -6,13 +6,16 @@ import time
 
 import pytest
 
-from apps.bets.tasks import bets_settle_due_scheduled  # noqa: F401  (registers the task)
+from apps.bets.tasks import bets_settle_due_scheduled
 from apps.governance.models import Alert, AlertStatus
 from apps.valuation.models import Evaluation, EvaluationRun, RunStatus
 from apps.valuation.tasks import (
+    MAX_RETRIES,
     _backoff,
     evaluation_chunk_evaluate,
     evaluation_run_execute,
+    evaluation_runs_requeue_scheduled,
+    portfolio_evaluate_scheduled,
 )
 
 from .scenario import AS_OF, build_scenario
@@ -53,8 +56,22 @@ def test_a_chunk_that_fails_for_good_fails_its_run(monkeypatch):
     assert (run.status, run.error) == (RunStatus.FAILED, "ValueError: bad data")
 
 
-def test_backoff_grows_and_is_capped():
-    assert [_backoff(n) for n in range(10)] == [2, 4, 8, 16, 32, 64, 128, 256, 300, 300]
+def test_backoff_grows_and_is_capped_to_fit_the_visibility_timeout(settings):
+    # Defaults: visibility 30 s, hard limit 20 s, 3 s margin: a countdown of at most 7 s.
+    assert [_backoff(n) for n in range(6)] == [2, 4, 7, 7, 7, 7]
+    for retries in range(MAX_RETRIES):
+        assert _backoff(retries) + settings.CELERY_TASK_TIME_LIMIT < settings.CELERY_VISIBILITY_TIMEOUT
+    # Eight retries ride out a database or Redis restart of about a minute.
+    assert sum(_backoff(n) for n in range(MAX_RETRIES)) >= 45
+    for task in (portfolio_evaluate_scheduled, evaluation_runs_requeue_scheduled, bets_settle_due_scheduled):
+        assert task.retry_backoff
+        assert task.retry_backoff_max + task_time_limit(task) < settings.CELERY_VISIBILITY_TIMEOUT
+
+
+def task_time_limit(task) -> int:
+    from config.celery_app import app
+
+    return task.time_limit or app.conf.task_time_limit
 
 
 def test_tasks_are_json_only_late_acknowledged_and_time_limited(settings):
