@@ -10,7 +10,7 @@ PORT ?= 8000
 help:
 	@echo "make demo     install, load the demo portfolio into SQLite, evaluate it, serve on http://$(HOST):$(PORT)"
 	@echo "make test     install test dependencies and run the whole suite"
-	@echo "make lint     ruff check, ruff format --check and the import contract"
+	@echo "make lint     ruff check, ruff format --check, the import contract, mypy --strict on meshvalue/"
 	@echo "make run | worker | beat   the web server, a Celery worker, Celery beat"
 	@echo "make bench    time the evaluation of a synthetic portfolio in PostgreSQL (BENCH_ARGS=--products N)"
 
@@ -43,6 +43,7 @@ lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy --strict meshvalue
 
 format: install-dev
 	$(BIN)/ruff check --fix .
