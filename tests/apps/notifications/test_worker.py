@@ -7,23 +7,16 @@ clock for leases. Receivers are the real SMTP and HTTP servers of conftest.py.
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import tempfile
 import time
-from collections.abc import Callable
-from pathlib import Path
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from apps.notifications.models import Channel, Delivery, DeliveryStatus
 from apps.notifications.services.outbox import deliveries_sweep
 from tests.apps.notifications.conftest import verify_signature
 from tests.apps.notifications.helpers import open_alert, subscribe
+from tests.workers import broker_reset, kill_pool_processes, pool_processes, start_worker, stop, wait_for
 
 pytestmark = [
     pytest.mark.celery_worker,
@@ -31,66 +24,13 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.usefixtures("postgres"),
 ]
-ROOT = Path(__file__).resolve().parents[3]
-
-
-def wait_for(predicate: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-
-
-def start_worker(redis_url: str, name: str, **env: str) -> subprocess.Popen:
-    db = connection.settings_dict
-    environment = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "REDIS_URL": redis_url,
-        "CONN_MAX_AGE": "0",
-        **env,
-    }
-    return subprocess.Popen(
-        [
-            *(sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=prefork", "--concurrency=1"),
-            *("--without-mingle", "--without-gossip", "--loglevel=INFO", f"--hostname={name}@%h"),
-        ],
-        cwd=ROOT,
-        env=environment,
-        stdout=open(Path(tempfile.gettempdir()) / f"meshvalue-notify-worker-{name}.log", "wb"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-
-
-def pool_processes(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            if parent == pid:
-                found.append(int(entry.name))
-    return found
-
-
-def stop(worker: subprocess.Popen) -> None:
-    if worker.poll() is None:
-        os.killpg(worker.pid, signal.SIGKILL)
-        worker.wait(timeout=10)
 
 
 @pytest.fixture
 def broker(redis_url):
-    from config.celery_app import app
-
-    app.control.purge()  # messages left by other tests would only be noise
-    return redis_url
+    broker_reset(redis_url)  # messages left by other tests would only be noise
+    yield redis_url
+    broker_reset(redis_url)  # and this test's must not come back to the next test's workers
 
 
 def smtp_env(smtp_server) -> dict[str, str]:
@@ -127,18 +67,17 @@ def test_a_worker_killed_mid_send_leaves_no_duplicate(broker, people, smtp_serve
     subscribe(http_receiver)
     worker = start_worker(broker, "killed-mid-send", **smtp_env(smtp_server))
     try:
-        wait_for(lambda: len(pool_processes(worker.pid)) == 1, 30, "the worker's pool process")
+        wait_for(lambda: bool(pool_processes(worker.pid)), 30, "the worker's pool process")
         alert = open_alert(people["product"])
         webhook = Delivery.objects.get(alert=alert, channel=Channel.WEBHOOK)
         http_receiver.wait_for(1, timeout=30)
-        [child] = pool_processes(worker.pid)
-        os.kill(child, signal.SIGKILL)  # mid-send: the request is in the receiver's hands
+        killed = kill_pool_processes(worker)  # mid-send: the request is in the receiver's hands
         webhook.refresh_from_db()
         assert webhook.status == DeliveryStatus.SENDING
 
         # The message comes back (acks_late, reject_on_worker_lost) to a new pool process, which
         # finds the row leased and leaves it alone: no second request while the lease runs.
-        wait_for(lambda: any(pid != child for pid in pool_processes(worker.pid)), 30, "a new pool process")
+        wait_for(lambda: bool(pool_processes(worker.pid) - killed), 30, "a new pool process")
         time.sleep(4)
         assert len(http_receiver.requests) == 1
         webhook.refresh_from_db()
