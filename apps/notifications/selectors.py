@@ -44,10 +44,9 @@ def governance_leads_by_domain(domain_ids: Iterable[int] | None = None) -> dict[
     """
     leads = {user.pk: user for user in role_members(Role.GOVERNANCE_LEAD)}
     domains = Domain.objects.all() if domain_ids is None else Domain.objects.filter(pk__in=list(domain_ids))
-    tied: dict[int, set[int]] = {pk: set() for pk in domains.values_list("pk", flat=True)}
+    tied: dict[int, set[int]] = {}
     for domain_id, owner_id in domains.values_list("pk", "owner_id"):
-        if owner_id in leads:
-            tied[domain_id].add(owner_id)
+        tied[domain_id] = {owner_id} if owner_id in leads else set()
     links = DomainGovernanceLead.objects.filter(domain_id__in=list(tied), user_id__in=list(leads))
     for domain_id, user_id in links.values_list("domain_id", "user_id"):
         tied[domain_id].add(user_id)

@@ -12,13 +12,12 @@ import time
 import pytest
 import time_machine
 from django.conf import settings as django_settings
-from django.db import connection
 from django.utils import timezone
 
 from apps.notifications.models import Delivery, DeliveryStatus
 from apps.notifications.services.outbox import deliveries_sweep
 from tests.apps.notifications.conftest import free_port
-from tests.apps.notifications.test_worker import ROOT, start_worker, stop, wait_for
+from tests.workers import ROOT, broker_reset, database_url, start_worker, stop, wait_for
 
 pytestmark = [
     pytest.mark.celery_worker,
@@ -41,10 +40,7 @@ OPEN_AN_ALERT = textwrap.dedent(
 
 
 def test_alerts_opened_while_redis_is_down_are_sent_once_it_is_back(redis_url, people, smtp_server):
-    from config.celery_app import app
-
-    app.control.purge()
-    db = connection.settings_dict
+    broker_reset(redis_url)
     dead_broker = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
     result = subprocess.run(
         [sys.executable, "-c", OPEN_AN_ALERT, people["product"].slug],
@@ -52,7 +48,7 @@ def test_alerts_opened_while_redis_is_down_are_sent_once_it_is_back(redis_url, p
         env={
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "config.settings.test",
-            "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+            "DATABASE_URL": database_url(),
             "REDIS_URL": dead_broker,
         },
         capture_output=True,
@@ -75,4 +71,5 @@ def test_alerts_opened_while_redis_is_down_are_sent_once_it_is_back(redis_url, p
         time.sleep(1)
     finally:
         stop(worker)
+        broker_reset(redis_url)
     assert sorted(message["To"] for message in smtp_server.messages) == ["lead@example.com", "owner@example.com"]
