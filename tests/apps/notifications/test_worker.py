@@ -16,7 +16,17 @@ from apps.notifications.models import Channel, Delivery, DeliveryStatus
 from apps.notifications.services.outbox import deliveries_sweep
 from tests.apps.notifications.conftest import verify_signature
 from tests.apps.notifications.helpers import open_alert, subscribe
-from tests.workers import broker_reset, kill_pool_processes, pool_processes, start_worker, stop, wait_for
+from tests.workers import (
+    broker_reset,
+    kill_pool_processes,
+    kill_worker,
+    pool_processes,
+    received,
+    start_worker,
+    stop,
+    wait_for,
+    worker_log,
+)
 
 pytestmark = [
     pytest.mark.celery_worker,
@@ -101,6 +111,57 @@ def test_a_worker_killed_mid_send_leaves_no_duplicate(broker, people, smtp_serve
     assert Delivery.objects.filter(alert=alert).count() == 3  # one row per recipient, ever
     assert len({request.headers["webhook-id"] for request in http_receiver.requests}) == 1
     assert len(http_receiver.requests) == 2
+    assert sorted(message["To"] for message in smtp_server.messages) == ["lead@example.com", "owner@example.com"]
+    webhook.refresh_from_db()
+    assert (webhook.status, webhook.attempts) == (DeliveryStatus.SENT, 2)
+
+
+def test_a_whole_worker_killed_mid_send_is_replaced_within_the_visibility_timeout_and_sends_once(
+    broker, people, smtp_server, http_receiver
+):
+    """With the default transport options: the send's message comes back to a second worker
+    within the visibility timeout plus a restore interval, which leaves the leased row alone;
+    once the lease ends the sweep sends it again with the same id."""
+    from django.conf import settings
+
+    transport = settings.CELERY_BROKER_TRANSPORT_OPTIONS
+    http_receiver.script(first_delays=(8.0,))  # the first request hangs: the worker dies meanwhile
+    subscribe(http_receiver)
+    first = start_worker(broker, "whole-killed-mid-send", **smtp_env(smtp_server))
+    second = None
+    try:
+        alert = open_alert(people["product"])
+        webhook = Delivery.objects.get(alert=alert, channel=Channel.WEBHOOK)
+        http_receiver.wait_for(1, timeout=30)
+        kill_worker(first)  # main process and pool process: nobody rejects the message
+        killed_at = time.monotonic()
+        webhook.refresh_from_db()
+        assert (webhook.status, webhook.attempts) == (DeliveryStatus.SENDING, 1)
+
+        second = start_worker(broker, "whole-survivor", **smtp_env(smtp_server))
+        wait_for(
+            lambda: received(worker_log("whole-survivor"), "apps.notifications.tasks.delivery_send") >= 1,
+            transport["visibility_timeout"] + transport["unacked_restore_interval"] + 10,
+            "the send's message to come back",
+            0.2,
+        )
+        redelivered_after = time.monotonic() - killed_at
+        assert redelivered_after < 45, redelivered_after
+        time.sleep(1)  # the survivor finds the row leased to the dead sender and leaves it alone
+        assert len(http_receiver.requests) == 1
+        webhook.refresh_from_db()
+        assert (webhook.status, webhook.attempts) == (DeliveryStatus.SENDING, 1)
+
+        Delivery.objects.filter(pk=webhook.pk).update(lease_expires_at=timezone.now())  # the lease runs out
+        assert deliveries_sweep() == [webhook.pk]
+        wait_for(lambda: Delivery.objects.get(pk=webhook.pk).status == DeliveryStatus.SENT, 30, "the resend")
+        time.sleep(1)
+        print(f"whole worker killed mid-send: message back on another worker after {redelivered_after:.1f}s")
+    finally:
+        stop(first)
+        stop(second)
+    assert len(http_receiver.requests) == 2
+    assert len({request.headers["webhook-id"] for request in http_receiver.requests}) == 1
     assert sorted(message["To"] for message in smtp_server.messages) == ["lead@example.com", "owner@example.com"]
     webhook.refresh_from_db()
     assert (webhook.status, webhook.attempts) == (DeliveryStatus.SENT, 2)
