@@ -30,7 +30,9 @@ from apps.notifications.services.digests import weekly_digests_queue
 logger = logging.getLogger(__name__)
 
 RETRYABLE_ERRORS = (OperationalError, InterfaceError, BrokerOperationalError, RedisConnectionError, RedisTimeoutError)
-MAX_RETRIES = 5
+# Countdowns are capped at a few seconds (2, 4, then countdown_max()): eight retries ride out a
+# database or Redis restart of about a minute.
+MAX_RETRIES = 8
 # One send: an SMTP operation (EMAIL_TIMEOUT) or an HTTP request (connect + read timeouts) fits
 # inside the soft limit, which also ends a send whose many slow steps add up (it is recorded as
 # a failed attempt and retried). The hard limit stays below NOTIFICATION_SEND_LEASE_SECONDS;
