@@ -329,7 +329,8 @@ def _recommend(
     policy: Policy,
     as_of: date,
     launched_on: date | None,
-    attributions: Sequence[tuple[Decimal, KpiEvidence]],
+    kpi_count: int,
+    kpi_names: Sequence[str],
     evidence: bool,
     value: Decimal,
     cost: Decimal,
@@ -350,10 +351,10 @@ def _recommend(
             f"launched on {launched_on.isoformat()}, {age} days ago, within the {policy.grace_days}-day grace period",
         )
     # 2. review
-    if not attributions:
+    if not kpi_count:
         return Recommendation.REVIEW, ("no KPI is attributed to this product: its value cannot be measured",)
     if not evidence:
-        names = ", ".join(sorted(kpi.name for _, kpi in attributions))
+        names = ", ".join(sorted(kpi_names))
         return Recommendation.REVIEW, (
             f"no current measurement of its KPIs ({names}) in the last {window} days: no evidence of value",
         )
@@ -383,25 +384,14 @@ def _recommend(
     )
 
 
-def evaluate_attributed(
-    *,
-    product_id: int,
-    as_of: date,
-    policy: Policy,
-    launched_on: date | None,
-    owner: str,
-    attributions: Sequence[tuple[Decimal, KpiEvidence]],
-    cost: Decimal = ZERO,
-    recent_cost: Decimal = ZERO,
-    usage: UsageFacts = NO_USAGE,
-    due_bets: Sequence[DueBet] = (),
-) -> Valuation:
-    """Apply the valuation rules of DESIGN.md to one product as of `as_of`.
+def attributed_sums(
+    attributions: Iterable[tuple[Decimal, KpiEvidence]], policy: Policy, as_of: date
+) -> tuple[Decimal, Decimal, bool, list[KpiEvidence]]:
+    """A product's value over the policy window and the recent window, whether any of its KPIs has a
+    current measurement in the window (evidence), and its stale KPIs.
 
-    `attributions` are the product's (weight, KPI) pairs; each `KpiEvidence` is summed once per
-    pass and shared by every product the KPI serves, with `counts` and `values` for at least the
-    policy's two window lengths. This runs once per product of the portfolio, so it reads each
-    attribution once (value over both windows, evidence, staleness) and builds one object.
+    `attributions` are the product's (weight, KPI) pairs; each `KpiEvidence` has `counts` and
+    `values` for at least the policy's two window lengths. Each attribution is read once.
     """
     window, recent = policy.window_days, policy.recent_days
     horizons = _stale_horizons(as_of, policy.stale_periods)
@@ -417,13 +407,44 @@ def evaluate_attributed(
         latest = kpi.latest_period_start
         if latest is None or latest < horizons[kpi.cadence]:
             stale.append(kpi)
+    return value, recent_value, evidence, stale
+
+
+def evaluate_summed(
+    *,
+    product_id: int,
+    as_of: date,
+    policy: Policy,
+    launched_on: date | None,
+    owner: str,
+    kpi_count: int,
+    kpi_names: Sequence[str],
+    evidence: bool,
+    stale: Sequence[KpiEvidence],
+    value: Decimal,
+    recent_value: Decimal,
+    cost: Decimal = ZERO,
+    recent_cost: Decimal = ZERO,
+    usage: UsageFacts = NO_USAGE,
+    due_bets: Sequence[DueBet] = (),
+) -> Valuation:
+    """Apply the valuation rules of DESIGN.md to one product whose figures are already summed.
+
+    `value` and `recent_value` are the sums over the product's attributed KPIs of weight times the
+    KPI's value in each window (`attributed_sums`, or the same sum done by the database);
+    `kpi_count` is how many KPIs are attributed to it; `evidence` says whether one of them has a
+    current measurement in the policy window; `kpi_names` (their names) is read only when none
+    has; `stale` are the attributed KPIs that are stale under `policy` (`stale_kpis`).
+    This runs once per product of the portfolio and builds one object.
+    """
     window_ratio = value / cost if cost else None
     recent_ratio = recent_value / recent_cost if recent_cost else None
     recommendation, reasons = _recommend(
         policy=policy,
         as_of=as_of,
         launched_on=launched_on,
-        attributions=attributions,
+        kpi_count=kpi_count,
+        kpi_names=kpi_names,
         evidence=evidence,
         value=value,
         cost=cost,
@@ -450,6 +471,40 @@ def evaluate_attributed(
         recommendation,
         reasons,
         signals,
+    )
+
+
+def evaluate_attributed(
+    *,
+    product_id: int,
+    as_of: date,
+    policy: Policy,
+    launched_on: date | None,
+    owner: str,
+    attributions: Sequence[tuple[Decimal, KpiEvidence]],
+    cost: Decimal = ZERO,
+    recent_cost: Decimal = ZERO,
+    usage: UsageFacts = NO_USAGE,
+    due_bets: Sequence[DueBet] = (),
+) -> Valuation:
+    """Apply the valuation rules of DESIGN.md to one product from its (weight, KPI) pairs."""
+    value, recent_value, evidence, stale = attributed_sums(attributions, policy, as_of)
+    return evaluate_summed(
+        product_id=product_id,
+        as_of=as_of,
+        policy=policy,
+        launched_on=launched_on,
+        owner=owner,
+        kpi_count=len(attributions),
+        kpi_names=[kpi.name for _, kpi in attributions] if not evidence else (),
+        evidence=evidence,
+        stale=stale,
+        value=value,
+        recent_value=recent_value,
+        cost=cost,
+        recent_cost=recent_cost,
+        usage=usage,
+        due_bets=due_bets,
     )
 
 

@@ -14,7 +14,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from apps.valuation.models import Evaluation, EvaluationRun, RunStatus
-from meshvalue.valuation import Policy, Valuation, evaluate_attributed
+from meshvalue.valuation import Policy, Valuation, evaluate_summed
 
 from .alerts import alerts_reconcile
 from .gather import Scope, portfolio_facts_gather, product_buckets
@@ -151,13 +151,31 @@ def _upsert_postgresql(valuations: list[Valuation], policies: dict[int, Policy],
             "RETURNING data_product_id, id",
         ]
     )
+    # The JSON of a list of strings, exactly as json.dumps writes it, without its per-call setup.
+    encode = json.encoder.encode_basestring_ascii  # type: ignore[attr-defined]
+    policy_columns: dict[int, tuple] = {}  # by id(): a pass shares a few Policy objects
     with connection.cursor() as cursor:
         cursor.execute(create)
         with cursor.cursor.copy(f"COPY evaluation_load ({columns}) FROM STDIN") as copy:
+            write_row = copy.write_row
             for valuation in valuations:
                 policy = policies[valuation.product_id]
-                signals = [{"kind": signal.kind.value, "message": signal.message} for signal in valuation.signals]
-                copy.write_row(
+                policy_values = policy_columns.get(id(policy))
+                if policy_values is None:
+                    policy_values = policy_columns[id(policy)] = (
+                        policy.window_days,
+                        policy.recent_days,
+                        policy.grace_days,
+                        policy.retire_below,
+                        policy.invest_above,
+                        policy.stale_periods,
+                    )
+                signals = (
+                    json.dumps([{"kind": signal.kind.value, "message": signal.message} for signal in valuation.signals])
+                    if valuation.signals
+                    else "[]"
+                )
+                write_row(
                     (
                         valuation.product_id,
                         valuation.value,
@@ -168,14 +186,9 @@ def _upsert_postgresql(valuations: list[Valuation], policies: dict[int, Policy],
                         valuation.recent_cost,
                         valuation.recent_ratio,
                         valuation.recommendation.value,
-                        json.dumps(list(valuation.reasons)),
-                        json.dumps(signals),
-                        policy.window_days,
-                        policy.recent_days,
-                        policy.grace_days,
-                        policy.retire_below,
-                        policy.invest_above,
-                        policy.stale_periods,
+                        "[" + ", ".join(map(encode, valuation.reasons)) + "]",
+                        signals,
+                        *policy_values,
                     )
                 )
         cursor.execute(upsert, [valuations[0].as_of, run_id])
@@ -220,13 +233,18 @@ def _chunk_evaluate(*, as_of: date, chunk: int, chunk_size: int | None, run_id: 
     evaluation_lock(as_of=as_of, chunk=chunk)
     gathered = portfolio_facts_gather(scope)
     valuations = [
-        evaluate_attributed(
+        evaluate_summed(
             product_id=product.product_id,
             as_of=as_of,
             policy=product.policy,
             launched_on=product.launched_on,
             owner=product.owner,
-            attributions=product.attributions,
+            kpi_count=product.kpi_count,
+            kpi_names=product.kpi_names,
+            evidence=product.evidence,
+            stale=product.stale,
+            value=product.value,
+            recent_value=product.recent_value,
             cost=product.cost,
             recent_cost=product.recent_cost,
             usage=product.usage,

@@ -9,6 +9,7 @@ thousand rows), which is the fast order on PostgreSQL (see STACK.md).
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -21,7 +22,7 @@ from apps.bets.models import BetStatus, ValueBet
 from apps.catalog.models import DataProduct, Lifecycle
 from apps.costs.models import CostEntry
 from apps.governance.models import UNRESOLVED_STATUSES
-from apps.kpis.models import Attribution, Measurement
+from apps.kpis.models import KPI, Attribution, Measurement
 from apps.usage.models import UsageRecord
 from apps.valuation.models import Evaluation, EvaluationPolicy
 from meshvalue.periods import Cadence, cadence_days
@@ -34,6 +35,8 @@ from meshvalue.valuation import (
     KpiEvidence,
     Policy,
     UsageFacts,
+    attributed_sums,
+    stale_kpis,
     summed_value,
 )
 
@@ -60,17 +63,21 @@ class Scope:
 
 
 class ProductInputs(NamedTuple):
-    """What the rules (`meshvalue.valuation.evaluate_attributed`) need about one product.
+    """What the rules (`meshvalue.valuation.evaluate_summed`) need about one product, summed.
 
-    A named tuple rather than a frozen dataclass: one is built per product, and the KPI sums it
-    points to are shared by every product a KPI serves.
+    A named tuple rather than a frozen dataclass: one is built per product of the portfolio.
     """
 
     product_id: int
     policy: Policy
     launched_on: date | None
     owner: str
-    attributions: tuple[tuple[Decimal, KpiEvidence], ...]
+    kpi_count: int
+    kpi_names: Sequence[str]  # read only when there is no evidence
+    evidence: bool
+    stale: Sequence[KpiEvidence]
+    value: Decimal
+    recent_value: Decimal
     cost: Decimal
     recent_cost: Decimal
     usage: UsageFacts
@@ -150,6 +157,111 @@ def portfolio_facts_gather(scope: Scope) -> PortfolioFacts:
         .values_list("id", "domain_id", "launched_on", "owner__username")
     )
 
+    if _sums_in_database():
+        summed = _product_kpis_summed(scope, lengths, horizon, all_policies)
+        by_product: dict[int, list[tuple[Decimal, KpiEvidence]]] = {}
+    else:
+        summed = None
+        by_product = _product_kpis_portable(scope, lengths, horizon)
+
+    cost_aggregates = {
+        f"cost_{length}": Sum("amount", filter=Q(period_start__gte=as_of - timedelta(days=length)))
+        for length in lengths
+    }
+    costs = {
+        product_id: sums
+        for product_id, *sums in rows(
+            CostEntry.objects.filter(
+                in_range, period_start__gte=as_of - timedelta(days=max(lengths)), period_start__lt=as_of
+            )
+            .order_by()
+            .values("data_product_id")
+            .annotate(**cost_aggregates)
+            .values_list("data_product_id", *cost_aggregates)
+        )
+    }
+
+    by_owner = Q(consumer=F("data_product__owner__username")) | (
+        Q(consumer=F("data_product__owner__team")) & ~Q(data_product__owner__team="")
+    )
+    usage = {
+        product_id: UsageFacts(total_uses=total or 0, owner_uses=owner or 0, consumers=consumers)
+        for product_id, total, owner, consumers in rows(
+            UsageRecord.objects.filter(
+                in_range, day__gte=as_of - timedelta(days=USAGE_DAYS), day__lt=as_of, count__gt=0
+            )
+            .order_by()
+            .values("data_product_id")
+            .annotate(
+                total_uses=Sum("count"),
+                owner_uses=Sum("count", filter=by_owner),
+                consumers=Count("consumer", distinct=True),
+            )
+            .values_list("data_product_id", "total_uses", "owner_uses", "consumers")
+        )
+    }
+
+    due_bets: dict[int, list[DueBet]] = defaultdict(list)
+    for product_id, bet_id, review_on, expected_value, realised_value in (
+        ValueBet.objects.filter(in_range, status=BetStatus.OPEN, review_on__lte=as_of)
+        .order_by("review_on", "id")
+        .values_list("data_product_id", "id", "review_on", "expected_value", "realised_value")
+    ):
+        due_bets[product_id].append(DueBet(bet_id, review_on, expected_value, realised_value))
+
+    later_evaluated = frozenset(
+        Evaluation.objects.filter(in_range, as_of__gt=as_of).order_by().values_list("data_product_id", flat=True)
+    )
+
+    inputs: list[ProductInputs] = []
+    length_index = {length: index for index, length in enumerate(lengths)}
+    no_costs = [None] * len(lengths)
+    no_kpis = (0, [ZERO] * len(lengths), [0] * len(lengths), None, None)
+    no_attributions: list[tuple[Decimal, KpiEvidence]] = []
+    for product_id, domain_id, launched_on, owner in products:
+        policy = by_domain.get(domain_id, default)
+        window, recent = length_index[policy.window_days], length_index[policy.recent_days]
+        if summed is not None:
+            kpi_count, values, measured, names, stale_candidates = summed.get(product_id, no_kpis)
+            value, recent_value, evidence = values[window], values[recent], measured[window] > 0
+            stale = stale_kpis(stale_candidates, as_of, policy.stale_periods) if stale_candidates else ()
+        else:
+            pairs = by_product.get(product_id, no_attributions)
+            value, recent_value, evidence, stale = attributed_sums(pairs, policy, as_of)
+            kpi_count, names = len(pairs), None if evidence else [kpi.name for _, kpi in pairs]
+        cost = costs.get(product_id, no_costs)
+        inputs.append(
+            ProductInputs(
+                product_id,
+                policy,
+                launched_on,
+                owner,
+                kpi_count,
+                names or (),
+                evidence,
+                stale,
+                value,
+                recent_value,
+                cost[window] or ZERO,
+                cost[recent] or ZERO,
+                usage.get(product_id, NO_USAGE),
+                tuple(due_bets.get(product_id, ())),
+            )
+        )
+    return PortfolioFacts(products=inputs, later_evaluated=later_evaluated)
+
+
+def _sums_in_database() -> bool:
+    """Whether the database sums per product exactly (PostgreSQL's numeric; SQLite's decimals are floats)."""
+    return connection.vendor == "postgresql"
+
+
+def _product_kpis_portable(
+    scope: Scope, lengths: list[int], horizon: date
+) -> dict[int, list[tuple[Decimal, KpiEvidence]]]:
+    """Each product's (weight, KPI) pairs, every KPI summed once (two queries, any database)."""
+    as_of = scope.as_of
+    in_range = scope.products("data_product_")
     kpi_terms: dict[int, tuple[str, Direction, Decimal, Decimal, Cadence]] = {}
     attributions: dict[int, list[tuple[int, Decimal]]] = defaultdict(list)
     for product_id, kpi_id, weight, name, direction, baseline, value_per_unit, cadence in rows(
@@ -204,74 +316,97 @@ def portfolio_facts_gather(scope: Scope) -> PortfolioFacts:
         }
         evidence[kpi_id] = KpiEvidence(kpi_id, name, cadence, latest, counts, values)
 
-    cost_aggregates = {
-        f"cost_{length}": Sum("amount", filter=Q(period_start__gte=as_of - timedelta(days=length)))
-        for length in lengths
-    }
-    costs = {
-        product_id: dict(zip(lengths, sums, strict=True))
-        for product_id, *sums in rows(
-            CostEntry.objects.filter(
-                in_range, period_start__gte=as_of - timedelta(days=max(lengths)), period_start__lt=as_of
-            )
-            .order_by()
-            .values("data_product_id")
-            .annotate(**cost_aggregates)
-            .values_list("data_product_id", *cost_aggregates)
-        )
+    return {
+        product_id: [(weight, evidence[kpi_id]) for kpi_id, weight in pairs]
+        for product_id, pairs in attributions.items()
     }
 
-    by_owner = Q(consumer=F("data_product__owner__username")) | (
-        Q(consumer=F("data_product__owner__team")) & ~Q(data_product__owner__team="")
-    )
-    usage = {
-        product_id: UsageFacts(total_uses=total or 0, owner_uses=owner or 0, consumers=consumers)
-        for product_id, total, owner, consumers in rows(
-            UsageRecord.objects.filter(
-                in_range, day__gte=as_of - timedelta(days=USAGE_DAYS), day__lt=as_of, count__gt=0
-            )
-            .order_by()
-            .values("data_product_id")
-            .annotate(
-                total_uses=Sum("count"),
-                owner_uses=Sum("count", filter=by_owner),
-                consumers=Count("consumer", distinct=True),
-            )
-            .values_list("data_product_id", "total_uses", "owner_uses", "consumers")
+
+def _product_kpis_summed(
+    scope: Scope, lengths: list[int], horizon: date, policies: list[Policy]
+) -> dict[int, tuple[int, list[Decimal], list[int], list[str] | None, list[KpiEvidence] | None]]:
+    """Per product, its KPIs summed by PostgreSQL in one grouped query (exact `numeric` arithmetic).
+
+    For each window length: the product's value (the sum over its attributions of weight times
+    `meshvalue.valuation.summed_value` of the KPI) and how many of its KPIs have a current
+    measurement in the window; how many KPIs are attributed to it; their names only when none has
+    a measurement in the shortest policy window (the review rule's reason); and, with their latest
+    period, the KPIs that are stale under the smallest `stale_periods` of any policy (a superset:
+    the rules narrow it to the product's own policy). Measurements are summed per KPI before
+    they meet the attributions (STACK.md); everything per KPI and per product stays in the
+    database, so Python reads one row per product.
+    """
+    as_of = scope.as_of
+    min_stale_periods = min(p.stale_periods for p in policies)
+    shortest_window = lengths.index(min(p.window_days for p in policies))
+    params: dict[str, object] = {"as_of": as_of, "horizon": horizon}
+    kpi_sums, product_sums = [], []
+    for index, length in enumerate(lengths):
+        params[f"since_{index}"] = as_of - timedelta(days=length)
+        since = f"period_start >= %(since_{index})s"
+        kpi_sums.append(
+            f"count(*) FILTER (WHERE {since}) AS count_{index}, sum(value) FILTER (WHERE {since}) AS sum_{index}"
         )
-    }
-
-    due_bets: dict[int, list[DueBet]] = defaultdict(list)
-    for product_id, bet_id, review_on, expected_value, realised_value in (
-        ValueBet.objects.filter(in_range, status=BetStatus.OPEN, review_on__lte=as_of)
-        .order_by("review_on", "id")
-        .values_list("data_product_id", "id", "review_on", "expected_value", "realised_value")
-    ):
-        due_bets[product_id].append(DueBet(bet_id, review_on, expected_value, realised_value))
-
-    later_evaluated = frozenset(
-        Evaluation.objects.filter(in_range, as_of__gt=as_of).order_by().values_list("data_product_id", flat=True)
-    )
-
-    inputs: list[ProductInputs] = []
-    no_attributions: list[tuple[int, Decimal]] = []
-    for product_id, domain_id, launched_on, owner in products:
-        policy = by_domain.get(domain_id, default)
-        cost = costs.get(product_id)
-        inputs.append(
-            ProductInputs(
-                product_id,
-                policy,
-                launched_on,
-                owner,
-                tuple([(weight, evidence[kpi_id]) for kpi_id, weight in attributions.get(product_id, no_attributions)]),
-                (cost[policy.window_days] or ZERO) if cost else ZERO,
-                (cost[policy.recent_days] or ZERO) if cost else ZERO,
-                usage.get(product_id, NO_USAGE),
-                tuple(due_bets.get(product_id, ())),
-            )
+        improvement = (
+            f"CASE WHEN k.direction = %(decrease)s THEN k.baseline * s.count_{index} - s.sum_{index}"
+            f" ELSE s.sum_{index} - k.baseline * s.count_{index} END"
         )
-    return PortfolioFacts(products=inputs, later_evaluated=later_evaluated)
+        product_sums.append(
+            f"coalesce(sum(a.weight * k.value_per_unit * {improvement}) FILTER (WHERE s.count_{index} > 0), 0)"
+            f" AS value_{index}, count(*) FILTER (WHERE s.count_{index} > 0) AS measured_{index}"
+        )
+    params["decrease"] = Direction.DECREASE.value
+    for cadence in Cadence:
+        params[f"fresh_{cadence.value}"] = as_of - timedelta(days=min_stale_periods * cadence_days(cadence))
+    fresh_since = " ".join(f"WHEN %({c.value})s THEN %(fresh_{c.value})s::date" for c in Cadence)
+    params.update({cadence.value: cadence.value for cadence in Cadence})
+    in_range, kpis_in_range = "", ""
+    if not scope.is_whole:
+        params.update(first_id=scope.first_id, last_id=scope.last_id)
+        in_range = "AND a.data_product_id >= %(first_id)s AND a.data_product_id < %(last_id)s"
+        kpis_in_range = (
+            f"AND kpi_id IN (SELECT kpi_id FROM {Attribution._meta.db_table}"  # noqa: S608 (see below)
+            " WHERE data_product_id >= %(first_id)s AND data_product_id < %(last_id)s)"
+        )
+    # Only our models' table names and generated placeholders go into the text; values are parameters.
+    sql = f"""
+        WITH s AS (
+            SELECT kpi_id, max(period_start) AS latest, {", ".join(kpi_sums)}
+            FROM {Measurement._meta.db_table}
+            WHERE is_current AND period_start >= %(horizon)s AND period_start < %(as_of)s {kpis_in_range}
+            GROUP BY kpi_id
+        )
+        SELECT a.data_product_id, count(*), {", ".join(product_sums)},
+            CASE WHEN count(*) FILTER (WHERE s.count_{shortest_window} > 0) = 0 THEN array_agg(k.name) END,
+            json_agg(json_build_array(a.kpi_id, k.name, k.cadence, s.latest) ORDER BY a.kpi_id)
+                FILTER (WHERE s.latest IS NULL OR s.latest < CASE k.cadence {fresh_since} END)
+        FROM {Attribution._meta.db_table} a
+        JOIN {KPI._meta.db_table} k ON k.id = a.kpi_id
+        LEFT JOIN s ON s.kpi_id = a.kpi_id
+        WHERE true {in_range}
+        GROUP BY a.data_product_id
+    """  # noqa: S608
+    summed = {}
+    width = len(lengths)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for product_id, kpi_count, *columns in cursor.fetchall():
+            names, stale = columns[2 * width], columns[2 * width + 1]
+            summed[product_id] = (
+                kpi_count,
+                columns[0 : 2 * width : 2],
+                columns[1 : 2 * width : 2],
+                names,
+                [
+                    KpiEvidence(
+                        kpi_id, name, _CADENCES[cadence], date.fromisoformat(latest) if latest else None, {}, {}
+                    )
+                    for kpi_id, name, cadence, latest in stale
+                ]
+                if stale
+                else None,
+            )
+    return summed
 
 
 _DIRECTIONS = {direction.value: direction for direction in Direction}
