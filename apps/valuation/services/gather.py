@@ -164,8 +164,11 @@ def portfolio_facts_gather(scope: Scope) -> PortfolioFacts:
         summed = None
         by_product = _product_kpis_portable(scope, lengths, horizon)
 
+    # The longest window is the scan's own bounds: no filter for it.
     cost_aggregates = {
         f"cost_{length}": Sum("amount", filter=Q(period_start__gte=as_of - timedelta(days=length)))
+        if length < max(lengths)
+        else Sum("amount")
         for length in lengths
     }
     costs = {
@@ -329,8 +332,9 @@ def _product_kpis_summed(
 
     For each window length: the product's value (the sum over its attributions of weight times
     `meshvalue.valuation.summed_value` of the KPI) and how many of its KPIs have a current
-    measurement in the window; how many KPIs are attributed to it; their names only when none has
-    a measurement in the shortest policy window (the review rule's reason); and, with their latest
+    measurement in the window; how many KPIs are attributed to it; the names of those with no
+    measurement in the shortest policy window (all of them whenever the review rule needs their
+    names, since every window ends at the evaluation date); and, with their latest
     period, the KPIs that are stale under the smallest `stale_periods` of any policy (a superset:
     the rules narrow it to the product's own policy). Measurements are summed per KPI before
     they meet the attributions (STACK.md); everything per KPI and per product stays in the
@@ -343,10 +347,9 @@ def _product_kpis_summed(
     kpi_sums, product_sums = [], []
     for index, length in enumerate(lengths):
         params[f"since_{index}"] = as_of - timedelta(days=length)
-        since = f"period_start >= %(since_{index})s"
-        kpi_sums.append(
-            f"count(*) FILTER (WHERE {since}) AS count_{index}, sum(value) FILTER (WHERE {since}) AS sum_{index}"
-        )
+        # A window that reaches back to the horizon needs no filter: the scan's own bounds are its bounds.
+        since = "" if params[f"since_{index}"] <= horizon else f" FILTER (WHERE period_start >= %(since_{index})s)"
+        kpi_sums.append(f"count(*){since} AS count_{index}, sum(value){since} AS sum_{index}")
         improvement = (
             f"CASE WHEN k.direction = %(decrease)s THEN k.baseline * s.count_{index} - s.sum_{index}"
             f" ELSE s.sum_{index} - k.baseline * s.count_{index} END"
@@ -377,7 +380,7 @@ def _product_kpis_summed(
             GROUP BY kpi_id
         )
         SELECT a.data_product_id, count(*), {", ".join(product_sums)},
-            CASE WHEN count(*) FILTER (WHERE s.count_{shortest_window} > 0) = 0 THEN array_agg(k.name) END,
+            array_agg(k.name) FILTER (WHERE coalesce(s.count_{shortest_window}, 0) = 0),
             json_agg(json_build_array(a.kpi_id, k.name, k.cadence, s.latest) ORDER BY a.kpi_id)
                 FILTER (WHERE s.latest IS NULL OR s.latest < CASE k.cadence {fresh_since} END)
         FROM {Attribution._meta.db_table} a
