@@ -271,6 +271,12 @@ def _fmt(amount: Decimal) -> str:
     return f"{amount.quantize(CENTS, rounding=ROUND_HALF_UP):.2f}"
 
 
+@lru_cache(maxsize=64)
+def _fmt_threshold(amount: Decimal) -> str:
+    """A policy threshold as text: a pass has a few thresholds and 10,000s of reasons that quote them."""
+    return _fmt(amount)
+
+
 # --- rules ---------------------------------------------------------------------------------------
 
 
@@ -368,19 +374,20 @@ def _recommend(
     )
     # 4. retire: compare exactly (value < threshold * cost) so a ratio at the threshold never retires.
     retire_below, invest_above = policy.retire_below, policy.invest_above
+    retire_text, invest_text = _fmt_threshold(retire_below), _fmt_threshold(invest_above)
     if value < retire_below * cost and recent_ratio is not None and recent_value < retire_below * recent_cost:
         return Recommendation.RETIRE, (
-            f"value/cost {_fmt(window_ratio)} below {_fmt(retire_below)} over {window} days and {recent_text}",
+            f"value/cost {_fmt(window_ratio)} below {retire_text} over {window} days and {recent_text}",
         )
     # 5. invest
     if value >= invest_above * cost and recent_ratio is not None and recent_value >= invest_above * recent_cost:
         return Recommendation.INVEST, (
-            f"value/cost {_fmt(window_ratio)} at or above {_fmt(invest_above)} over {window} days and {recent_text}",
+            f"value/cost {_fmt(window_ratio)} at or above {invest_text} over {window} days and {recent_text}",
         )
     # 6. hold
     return Recommendation.HOLD, (
-        f"value/cost {_fmt(window_ratio)} over {window} days and {recent_text}: neither below {_fmt(retire_below)}"
-        f" on both (retire) nor at or above {_fmt(invest_above)} on both (invest)",
+        f"value/cost {_fmt(window_ratio)} over {window} days and {recent_text}: neither below {retire_text}"
+        f" on both (retire) nor at or above {invest_text} on both (invest)",
     )
 
 
