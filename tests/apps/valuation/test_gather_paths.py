@@ -38,12 +38,12 @@ FIELDS = (
 )
 
 
-def outcome(*, in_database: bool, monkeypatch: pytest.MonkeyPatch) -> tuple[list, list]:
+def outcome(*, in_database: bool, monkeypatch: pytest.MonkeyPatch, chunk_size: int | None = None) -> tuple[list, list]:
     """Evaluate two dates with one way of summing, then roll back to the scenario as built."""
     monkeypatch.setattr(gather, "_sums_in_database", lambda: in_database)
     with transaction.atomic():
         for as_of in (AS_OF - timedelta(days=45), AS_OF):
-            portfolio_evaluate(as_of=as_of)
+            portfolio_evaluate(as_of=as_of, chunk_size=chunk_size)
         evaluations = list(Evaluation.objects.order_by("data_product_id", "as_of").values_list(*FIELDS))
         alerts = list(
             Alert.objects.order_by("data_product_id", "kind", "opened_on").values_list(
@@ -71,6 +71,9 @@ def test_database_sums_match_python_sums(monkeypatch, override):
     in_python = outcome(in_database=False, monkeypatch=monkeypatch)
     in_database = outcome(in_database=True, monkeypatch=monkeypatch)
     assert in_database == in_python
+    # Chunks of two products: the sums of each chunk read only its own products' rows.
+    assert outcome(in_database=True, monkeypatch=monkeypatch, chunk_size=2) == in_python
+    assert outcome(in_database=False, monkeypatch=monkeypatch, chunk_size=2) == in_python
     evaluations, alerts = in_database
     assert len(evaluations) >= 12 and alerts
     assert {evaluation[1] for evaluation in evaluations} == {AS_OF - timedelta(days=45), AS_OF}
