@@ -2,8 +2,11 @@
 
 Every query covers the whole scope (the active products whose ids fall in one chunk's range)
 at once and groups in the database; nothing here runs a query per product or per KPI.
-Measurements are summed per KPI *before* they meet the attributions (in Python, on a few
-thousand rows), which is the fast order on PostgreSQL (see STACK.md).
+Measurements are summed per KPI *before* they meet the attributions, which is the fast order
+on PostgreSQL (see STACK.md). On PostgreSQL the sums per product are done there too, in exact
+`numeric`, so Python reads one row per product; elsewhere (SQLite, the demo) each KPI is summed
+once in Python, in `Decimal`, and shared by the products it serves. Both give the same figures
+(tests/apps/valuation/test_gather_paths.py).
 """
 
 from __future__ import annotations
@@ -141,7 +144,7 @@ def _horizon_days(policies: list[Policy]) -> int:
 
 
 def portfolio_facts_gather(scope: Scope) -> PortfolioFacts:
-    """Read everything the rules need about the products in `scope` in nine queries."""
+    """Read everything the rules need about the products in `scope` in seven queries (eight off PostgreSQL)."""
     as_of = scope.as_of
     default, by_domain = policies_by_domain()
     all_policies = [default, *by_domain.values()]
