@@ -98,25 +98,7 @@ def evaluations_upsert(
     return {row.data_product_id: row.pk for row in rows}
 
 
-_LOAD_COLUMNS = [
-    "data_product_id",
-    "value",
-    "cost",
-    "ratio",
-    "net",
-    "recent_value",
-    "recent_cost",
-    "recent_ratio",
-    "recommendation",
-    "reasons",
-    "signals",
-    "window_days",
-    "recent_days",
-    "grace_days",
-    "retire_below",
-    "invest_above",
-    "stale_periods",
-]
+_LOAD_COLUMNS = ["data_product_id", *_UPDATED_FIELDS]
 
 
 def _upsert_postgresql(valuations: list[Valuation], policies: dict[int, Policy], run_id: int | None) -> dict[int, int]:
