@@ -38,6 +38,7 @@ from apps.core.api.ingest import (
     parse_id,
     parse_text,
     read_fields,
+    rows_reference,
 )
 from apps.costs.models import CostCategory
 from apps.costs.services import CostInput, cost_errors
@@ -77,19 +78,18 @@ def cost_inputs(
     parsed = [
         read_fields(row, number, PARSERS, errors, required=COLUMNS.required) for number, row in enumerate(rows, 1)
     ]
-    products = DataProduct.objects.in_bulk({values["data_product"] for values in parsed if "data_product" in values})
-    forbidden = access.forbidden_ids(DataProduct, products, user, access.RECORD_COSTS)
-    forbidden_rows: list[int] = []
+    products, forbidden_rows = rows_reference(
+        parsed,
+        field_name="data_product",
+        model=DataProduct,
+        user=user,
+        granted=access.RECORD_COSTS,
+        errors=errors,
+        label="Data product",
+        forbidden_message="You may not record costs of data product {pk}: it is not yours.",
+    )
     inputs: list[CostInput] = []
-    for number, values in enumerate(parsed, start=1):
-        product = products.get(values["data_product"]) if "data_product" in values else None
-        if "data_product" in values and product is None:
-            errors.add(number, "data_product", f"Data product {values['data_product']} does not exist.")
-        elif product is not None and product.pk in forbidden:
-            errors.add(
-                number, "data_product", f"You may not record costs of data product {product.pk}: it is not yours."
-            )
-            forbidden_rows.append(number)
+    for number, (values, product) in enumerate(zip(parsed, products, strict=True), start=1):
         if "period_start" not in values:
             continue
         # The service's rules run on every row whose period could be read, even when its product or

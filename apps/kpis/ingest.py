@@ -33,6 +33,7 @@ from apps.core.api.ingest import (
     parse_id,
     parse_text,
     read_fields,
+    rows_reference,
 )
 from apps.kpis.models import KPI, Measurement
 from apps.kpis.services import MeasurementInput, measurement_errors
@@ -69,19 +70,18 @@ def measurement_inputs(
             del values["value"]
         parsed.append(values)
 
-    kpis = KPI.objects.in_bulk({values["kpi"] for values in parsed if "kpi" in values})
-    forbidden = access.forbidden_ids(KPI, kpis, user, access.RECORD_OUTCOMES)
-    forbidden_rows: list[int] = []
+    kpis, forbidden_rows = rows_reference(
+        parsed,
+        field_name="kpi",
+        model=KPI,
+        user=user,
+        granted=access.RECORD_OUTCOMES,
+        errors=errors,
+        label="KPI",
+        forbidden_message="You may not record outcomes of KPI {pk}: it is attributed to no product of yours.",
+    )
     inputs: list[MeasurementInput] = []
-    for number, values in enumerate(parsed, start=1):
-        kpi = kpis.get(values["kpi"]) if "kpi" in values else None
-        if "kpi" in values and kpi is None:
-            errors.add(number, "kpi", f"KPI {values['kpi']} does not exist.")
-        elif kpi is not None and kpi.pk in forbidden:
-            errors.add(
-                number, "kpi", f"You may not record outcomes of KPI {kpi.pk}: it is attributed to no product of yours."
-            )
-            forbidden_rows.append(number)
+    for number, (values, kpi) in enumerate(zip(parsed, kpis, strict=True), start=1):
         if kpi is None or "period_start" not in values:
             continue
         # The service's rules (period aligned to the cadence, digits) run on every row whose KPI and

@@ -27,6 +27,7 @@ from apps.core.api.ingest import (
     parse_id,
     parse_text,
     read_fields,
+    rows_reference,
 )
 from apps.usage.models import UsageRecord
 from apps.usage.services import UsageInput
@@ -55,20 +56,19 @@ def usage_inputs(
     parsed = [
         read_fields(row, number, PARSERS, errors, required=COLUMNS.required) for number, row in enumerate(rows, 1)
     ]
-    products = DataProduct.objects.in_bulk({values["data_product"] for values in parsed if "data_product" in values})
-    forbidden = access.forbidden_ids(DataProduct, products, user, access.RECORD_USAGE)
-    forbidden_rows: list[int] = []
+    products, forbidden_rows = rows_reference(
+        parsed,
+        field_name="data_product",
+        model=DataProduct,
+        user=user,
+        granted=access.RECORD_USAGE,
+        errors=errors,
+        label="Data product",
+        forbidden_message="You may not record usage of data product {pk}: it is not yours.",
+    )
     first_row_of: dict[tuple[int, Any, str], int] = {}
     inputs: list[UsageInput] = []
-    for number, values in enumerate(parsed, start=1):
-        product = products.get(values["data_product"]) if "data_product" in values else None
-        if "data_product" in values and product is None:
-            errors.add(number, "data_product", f"Data product {values['data_product']} does not exist.")
-        elif product is not None and product.pk in forbidden:
-            errors.add(
-                number, "data_product", f"You may not record usage of data product {product.pk}: it is not yours."
-            )
-            forbidden_rows.append(number)
+    for number, (values, product) in enumerate(zip(parsed, products, strict=True), start=1):
         if product is None or not {"consumer", "day", "count"} <= values.keys():
             continue
         key = (product.pk, values["day"], values["consumer"])
