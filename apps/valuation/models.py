@@ -90,6 +90,27 @@ MONEY = {"max_digits": 20, "decimal_places": 2}
 RATIO = {"max_digits": 20, "decimal_places": 4}
 
 
+# What an evaluation states: its figures, recommendation, reasons, signals and the policy it used.
+EVALUATION_FIGURES = (
+    "value",
+    "cost",
+    "ratio",
+    "net",
+    "recent_value",
+    "recent_cost",
+    "recent_ratio",
+    "recommendation",
+    "reasons",
+    "signals",
+    "window_days",
+    "recent_days",
+    "grace_days",
+    "retire_below",
+    "invest_above",
+    "stale_periods",
+)
+
+
 class Evaluation(models.Model):
     """One product's figures and recommendation as of a date, with the policy values used."""
 

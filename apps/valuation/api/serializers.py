@@ -5,7 +5,7 @@ from decimal import Decimal
 from rest_framework import serializers
 
 from apps.core.api.serializers import ApiModelSerializer, BoundedDateField
-from apps.valuation.models import Evaluation, EvaluationPolicy, EvaluationRun
+from apps.valuation.models import EVALUATION_FIGURES, Evaluation, EvaluationPolicy, EvaluationRun
 
 
 class EvaluationSerializer(serializers.ModelSerializer):
@@ -14,29 +14,7 @@ class EvaluationSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Evaluation
-        fields = [
-            "id",
-            "data_product",
-            "as_of",
-            "run",
-            "value",
-            "cost",
-            "ratio",
-            "net",
-            "recent_value",
-            "recent_cost",
-            "recent_ratio",
-            "recommendation",
-            "reasons",
-            "signals",
-            "window_days",
-            "recent_days",
-            "grace_days",
-            "retire_below",
-            "invest_above",
-            "stale_periods",
-            "created_at",
-        ]
+        fields = ["id", "data_product", "as_of", "run", *EVALUATION_FIGURES, "created_at"]
         read_only_fields = fields
 
 

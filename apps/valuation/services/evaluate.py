@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from apps.valuation.models import Evaluation, EvaluationRun, RunStatus
+from apps.valuation.models import EVALUATION_FIGURES, Evaluation, EvaluationRun, RunStatus
 from meshvalue.valuation import Policy, Valuation, evaluate_summed
 
 from .alerts import alerts_reconcile
@@ -21,24 +21,7 @@ from .gather import Scope, portfolio_facts_gather, product_buckets
 from .locks import alerts_lock, evaluation_lock, evaluation_session_tune
 
 # Rewritten when a date is evaluated again; `run` and `created_at` keep pointing at the first run.
-_UPDATED_FIELDS = [
-    "value",
-    "cost",
-    "ratio",
-    "net",
-    "recent_value",
-    "recent_cost",
-    "recent_ratio",
-    "recommendation",
-    "reasons",
-    "signals",
-    "window_days",
-    "recent_days",
-    "grace_days",
-    "retire_below",
-    "invest_above",
-    "stale_periods",
-]
+_UPDATED_FIELDS = list(EVALUATION_FIGURES)
 
 
 @dataclass
