@@ -14,6 +14,7 @@ from django.utils.text import slugify
 
 from apps.accounts.models import User
 from apps.catalog.models import BusinessGoal, DataProduct, Domain, GoalStatus, Lifecycle
+from apps.core.services import fields_apply, instance_save
 
 # Lifecycle moves a governance lead may make by hand; retirement normally comes from a decision.
 ALLOWED_LIFECYCLE_MOVES: dict[str, set[str]] = {
@@ -75,20 +76,6 @@ def _slug_or_error(slug: str, name: str) -> str:
     return slug
 
 
-def _apply(instance: Model, fields: dict[str, Any], allowed: frozenset[str]) -> list[tuple[str, Any]]:
-    """Set the plain fields of `fields` on `instance`; returns the many-to-many ones to set after saving."""
-    unknown = set(fields) - allowed
-    if unknown:
-        raise TypeError(f"Unexpected fields: {', '.join(sorted(unknown))}")
-    many_to_many = []
-    for name, value in fields.items():
-        if instance._meta.get_field(name).many_to_many:
-            many_to_many.append((name, value))
-        else:
-            setattr(instance, name, value)
-    return many_to_many
-
-
 # Time spans the database checks too: said here per field, rather than as a violated constraint.
 _SPANS: dict[type[Model], tuple[str, str, str]] = {
     BusinessGoal: ("starts_on", "ends_on", "A goal cannot end before it starts."),
@@ -102,10 +89,7 @@ def _save(instance: Model, many_to_many: list[tuple[str, Any]]) -> None:
         start, end = getattr(instance, span[0]), getattr(instance, span[1])
         if start is not None and end is not None and end < start:
             raise ValidationError({span[1]: span[2]})
-    instance.full_clean()
-    instance.save()
-    for name, value in many_to_many:
-        getattr(instance, name).set(value)
+    instance_save(instance, many_to_many)
 
 
 @transaction.atomic
@@ -119,7 +103,7 @@ def domain_create(*, name: str, slug: str = "", owner: User | None = None, descr
 @transaction.atomic
 def domain_update(*, domain: Domain, **fields: Any) -> Domain:
     """Change a domain's name, slug, owner or description."""
-    _save(domain, _apply(domain, fields, _DOMAIN_FIELDS))
+    _save(domain, fields_apply(domain, fields, _DOMAIN_FIELDS))
     return domain
 
 
@@ -153,7 +137,7 @@ def goal_create(
 @transaction.atomic
 def goal_update(*, goal: BusinessGoal, **fields: Any) -> BusinessGoal:
     """Change any of a goal's fields (name, slug, description, domain, sponsor, span, status)."""
-    _save(goal, _apply(goal, fields, _GOAL_FIELDS))
+    _save(goal, fields_apply(goal, fields, _GOAL_FIELDS))
     return goal
 
 
@@ -196,7 +180,7 @@ def data_product_create(
 def data_product_update(*, data_product: DataProduct, lifecycle: str | None = None, **fields: Any) -> DataProduct:
     """Change a product's fields; a new `lifecycle` moves it through `data_product_set_lifecycle`."""
     product = DataProduct.objects.select_for_update().get(pk=data_product.pk)
-    _save(product, _apply(product, fields, _PRODUCT_FIELDS))
+    _save(product, fields_apply(product, fields, _PRODUCT_FIELDS))
     if lifecycle is not None and lifecycle != product.lifecycle:
         product = data_product_set_lifecycle(
             data_product=product, lifecycle=lifecycle, on=timezone.localdate(), sunset_on=fields.get("sunset_on")

@@ -220,22 +220,3 @@ class ModelApiViewSet(
     mixins.DestroyModelMixin,
 ):
     """Every CRUD method; writes go through `create_object`, `update_object`, `delete_object`."""
-
-
-def clean_save(instance: Model, data: Mapping[str, Any] | None = None) -> Model:
-    """Set `data` on `instance`, run model validation (fields, uniques, check constraints), save.
-
-    For plain records whose rules are all in the model (domains, policies); anything with a
-    rule of its own has a service. Many-to-many values are set after saving.
-    """
-    many_to_many = {}
-    for name, value in (data or {}).items():
-        if isinstance(instance._meta.get_field(name), models.ManyToManyField):
-            many_to_many[name] = value
-        else:
-            setattr(instance, name, value)
-    instance.full_clean()
-    instance.save()
-    for name, value in many_to_many.items():
-        getattr(instance, name).set(value)
-    return instance

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.db.models import Model
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
@@ -14,7 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps.core.api import access
-from apps.core.api.viewsets import ApiView, ModelApiViewSet, ReadOnlyApiViewSet, clean_save
+from apps.core.api.viewsets import ApiView, ModelApiViewSet, ReadOnlyApiViewSet
 from apps.valuation import selectors
 from apps.valuation.api.filters import EvaluationFilter, EvaluationRunFilter
 from apps.valuation.api.serializers import (
@@ -27,7 +26,7 @@ from apps.valuation.api.serializers import (
 )
 from apps.valuation.models import EvaluationPolicy
 from apps.valuation.portfolio import portfolio_summary
-from apps.valuation.services import evaluation_run_start
+from apps.valuation.services import evaluation_run_start, policy_create, policy_delete, policy_update
 
 
 class EvaluationViewSet(ReadOnlyApiViewSet):
@@ -84,21 +83,13 @@ class EvaluationPolicyViewSet(ModelApiViewSet):
         return EvaluationPolicy.objects.order_by("-is_default", "domain__name", "id")
 
     def create_object(self, data: dict[str, Any]) -> Model:
-        if data.get("domain") is None:
-            raise ValidationError({"domain": "Name the domain this policy is for (there is one default already)."})
-        return clean_save(EvaluationPolicy(is_default=False), data)
+        return policy_create(**data)
 
     def update_object(self, instance: EvaluationPolicy, data: dict[str, Any]) -> Model:
-        if instance.is_default and data.get("domain") is not None:
-            raise ValidationError({"domain": "The default policy belongs to no domain."})
-        if not instance.is_default and "domain" in data and data["domain"] is None:
-            raise ValidationError({"domain": "A domain's policy needs its domain."})
-        return clean_save(instance, data)
+        return policy_update(policy=instance, **data)
 
     def delete_object(self, instance: EvaluationPolicy) -> None:
-        if instance.is_default:
-            raise ValidationError({"is_default": "The default policy cannot be deleted; edit it instead."})
-        instance.delete()
+        policy_delete(policy=instance)
 
 
 class PortfolioSummaryView(ApiView):

@@ -3,6 +3,7 @@
 - `portfolio_evaluate`: evaluate every active product as of a date, synchronously (the command).
 - `portfolio_chunk_evaluate`: one set-based pass over one chunk of products (one Celery task).
 - `evaluation_run_start`: record a run and queue it on Celery after commit (the API, beat).
+- `policy_create`, `policy_update`, `policy_delete`: the default policy and the overrides per domain.
 """
 
 from .evaluate import (
@@ -12,6 +13,7 @@ from .evaluate import (
     portfolio_chunk_evaluate,
     portfolio_evaluate,
 )
+from .policies import policy_create, policy_delete, policy_update
 from .runs import evaluation_run_start
 
 __all__ = [
@@ -19,6 +21,9 @@ __all__ = [
     "evaluation_run_begin",
     "evaluation_run_fail",
     "evaluation_run_start",
+    "policy_create",
+    "policy_delete",
+    "policy_update",
     "portfolio_chunk_evaluate",
     "portfolio_evaluate",
 ]
