@@ -26,6 +26,7 @@ from django.utils import timezone
 from apps.accounts.models import User
 from apps.bets.models import BetStatus, ValueBet
 from apps.catalog.models import BusinessGoal, DataProduct
+from apps.core.services import fields_apply, instance_save
 from apps.costs.models import CostEntry
 from apps.governance.models import Alert, AlertKind
 from apps.kpis.models import Measurement
@@ -157,8 +158,7 @@ def _bet_save(bet: ValueBet) -> None:
         raise ValidationError({"review_on": "A bet cannot be reviewed before it opens."})
     if bet.expected_cost is not None and bet.expected_cost < 0:
         raise ValidationError({"expected_cost": "An expected cost cannot be negative."})
-    bet.full_clean()
-    bet.save()
+    instance_save(bet)
 
 
 @transaction.atomic
@@ -191,14 +191,10 @@ def bet_create(
 @transaction.atomic
 def bet_update(*, bet: ValueBet, **fields: object) -> ValueBet:
     """Change an open bet's terms; a settled bet is history and stays as it was."""
-    unknown = set(fields) - _BET_FIELDS
-    if unknown:
-        raise TypeError(f"Unexpected fields: {', '.join(sorted(unknown))}")
     bet = ValueBet.objects.select_for_update().get(pk=bet.pk)
+    fields_apply(bet, fields, _BET_FIELDS)  # nothing is saved if the bet turns out to be settled
     if bet.status != BetStatus.OPEN:
         raise ValidationError({"status": f"This bet is settled ({bet.status}); its terms cannot change."})
-    for name, value in fields.items():
-        setattr(bet, name, value)
     _bet_save(bet)
     return bet
 

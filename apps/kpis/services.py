@@ -15,6 +15,7 @@ from django.utils import timezone
 from apps.accounts.models import User
 from apps.catalog.models import BusinessGoal, DataProduct
 from apps.core.errors import BulkValidationError, RowError
+from apps.core.services import fields_apply, instance_save
 from apps.kpis.models import KPI, Attribution, CadenceChoices, Direction, Measurement, MeasurementSource
 from meshvalue.periods import alignment_error
 
@@ -221,8 +222,7 @@ def kpi_create(
         target_date=target_date,
         value_per_unit=value_per_unit,
     )
-    kpi.full_clean()
-    kpi.save()
+    instance_save(kpi)
     if attributions:
         attributions_set(kpi=kpi, attributions=attributions)
     return kpi
@@ -234,18 +234,12 @@ def kpi_update(*, kpi: KPI, attributions: Sequence[tuple[DataProduct, Decimal]] 
 
     The cadence cannot change once outcomes are recorded: their periods are aligned to it.
     """
-    unknown = set(fields) - _KPI_FIELDS
-    if unknown:
-        raise TypeError(f"Unexpected fields: {', '.join(sorted(unknown))}")
     kpi = KPI.objects.select_for_update().get(pk=kpi.pk)
     if "cadence" in fields and fields["cadence"] != kpi.cadence and kpi.measurements.exists():
         raise ValidationError(
             {"cadence": "Outcomes are recorded for this KPI with its current cadence; it cannot change."}
         )
-    for name, value in fields.items():
-        setattr(kpi, name, value)
-    kpi.full_clean()
-    kpi.save()
+    instance_save(kpi, fields_apply(kpi, fields, _KPI_FIELDS))
     if attributions is not None:
         attributions_set(kpi=kpi, attributions=attributions)
     return kpi
