@@ -47,10 +47,10 @@ def date_range_error(day: date) -> str | None:
     return f"Enter a date between {MIN_DATE.isoformat()} and {MAX_DATE.isoformat()}."
 
 
-def parse_id(value: Any) -> int:
-    """An integer id from a JSON number or a string of digits."""
+def _whole_number(value: Any, *, low: int, high: int, message: str, range_message: str) -> int:
+    """An integer in low..high from a JSON number or a string of digits; FieldError otherwise."""
     if isinstance(value, bool):
-        raise FieldError("Enter the integer id of an existing record.")
+        raise FieldError(message)
     if isinstance(value, int):
         number = value
     elif isinstance(value, str) and value.strip().isdigit():
@@ -58,10 +58,16 @@ def parse_id(value: Any) -> int:
     elif isinstance(value, float) and value.is_integer():
         number = int(value)
     else:
-        raise FieldError("Enter the integer id of an existing record.")
-    if not 1 <= number <= 2**63 - 1:
-        raise FieldError("Enter the integer id of an existing record.")
+        raise FieldError(message)
+    if not low <= number <= high:
+        raise FieldError(range_message)
     return number
+
+
+def parse_id(value: Any) -> int:
+    """An integer id from a JSON number or a string of digits."""
+    message = "Enter the integer id of an existing record."
+    return _whole_number(value, low=1, high=2**63 - 1, message=message, range_message=message)
 
 
 def parse_date(value: Any) -> date:
@@ -102,19 +108,13 @@ def parse_decimal(value: Any) -> Decimal:
 
 def parse_count(value: Any) -> int:
     """A whole number >= 0 from a JSON integer or a string of digits."""
-    if isinstance(value, bool):
-        raise FieldError("Enter a whole number of 0 or more.")
-    if isinstance(value, int):
-        number = value
-    elif isinstance(value, str) and value.strip().isdigit():
-        number = int(value.strip())
-    elif isinstance(value, float) and value.is_integer():
-        number = int(value)
-    else:
-        raise FieldError("Enter a whole number of 0 or more.")
-    if not 0 <= number <= 2**31 - 1:
-        raise FieldError("Enter a whole number of 0 or more (at most 2147483647).")
-    return number
+    return _whole_number(
+        value,
+        low=0,
+        high=2**31 - 1,
+        message="Enter a whole number of 0 or more.",
+        range_message="Enter a whole number of 0 or more (at most 2147483647).",
+    )
 
 
 def parse_text(value: Any, *, max_length: int | None = None, required: bool = False) -> str:
