@@ -11,6 +11,13 @@ worker's prefetch buffer. See README, "Celery and reliability".
 from __future__ import annotations
 
 from django.conf import settings
+from django.db import InterfaceError, OperationalError
+from kombu.exceptions import OperationalError as BrokerOperationalError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+# Transient failures of the database or the broker: the only errors a task retries on.
+RETRYABLE_ERRORS = (OperationalError, InterfaceError, BrokerOperationalError, RedisConnectionError, RedisTimeoutError)
 
 # Clock skew between the worker that took a message and the one that restores it, plus the
 # moment a message may wait in the worker before a pool process takes it.

@@ -17,19 +17,14 @@ from datetime import date
 
 from celery import shared_task
 from django.conf import settings
-from django.db import InterfaceError, OperationalError
 from django.utils import timezone
-from kombu.exceptions import OperationalError as BrokerOperationalError
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from apps.core.task_budget import backoff
+from apps.core.task_budget import RETRYABLE_ERRORS, backoff
 from apps.notifications.services import outbox, retirement, sending
 from apps.notifications.services.digests import weekly_digests_queue
 
 logger = logging.getLogger(__name__)
 
-RETRYABLE_ERRORS = (OperationalError, InterfaceError, BrokerOperationalError, RedisConnectionError, RedisTimeoutError)
 # Countdowns are capped at a few seconds (2, 4, then countdown_max()): eight retries ride out a
 # database or Redis restart of about a minute.
 MAX_RETRIES = 8

@@ -16,13 +16,9 @@ from datetime import date
 
 from celery import shared_task
 from django.conf import settings
-from django.db import InterfaceError, OperationalError
 from django.utils import timezone
-from kombu.exceptions import OperationalError as BrokerOperationalError
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from apps.core.task_budget import backoff, backoff_max
+from apps.core.task_budget import RETRYABLE_ERRORS, backoff, backoff_max
 from apps.valuation.services import (
     evaluation_run_begin,
     evaluation_run_fail,
@@ -35,7 +31,6 @@ from apps.valuation.services.runs import evaluation_runs_requeue
 logger = logging.getLogger(__name__)
 
 # Transient: the database or the broker went away for a moment. Everything else is a bug or bad data.
-RETRYABLE_ERRORS = (OperationalError, InterfaceError, BrokerOperationalError, RedisConnectionError, RedisTimeoutError)
 # Countdowns are capped at a few seconds (2, 4, then countdown_max()), so eight retries cover a
 # database or Redis restart of about a minute.
 MAX_RETRIES = 8
