@@ -5,7 +5,17 @@ from __future__ import annotations
 from datetime import date
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils import timezone
+
+
+def service_errors_add(form: forms.Form, error: ValidationError) -> None:
+    """Show a service's errors on the form: beside their field where the form has it, else on top.
+
+    The services raise the same messages for the API, so the page and the API always agree.
+    """
+    for field, field_errors in error.message_dict.items():
+        form.add_error(field if field in form.fields else None, field_errors)
 
 
 class DateInput(forms.DateInput):

@@ -20,7 +20,7 @@ from apps.accounts.roles import Role
 from apps.governance.models import Alert
 from apps.governance.services import alert_acknowledge, alert_decide, alert_snooze
 from apps.web.access import role_required
-from apps.web.forms import DecideForm, InboxFilterForm, SnoozeForm
+from apps.web.forms import DecideForm, InboxFilterForm, SnoozeForm, service_errors_add
 from apps.web.selectors.inbox import alert_items, decision_log_page, domain_choices, inbox_page, owner_choices
 
 governance_required = role_required(Role.GOVERNANCE_LEAD)
@@ -112,8 +112,7 @@ def alert_snooze_view(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             alert_snooze(alert=alert, user=request.user, until=form.cleaned_data["until"])
         except ValidationError as error:
-            for field, field_errors in error.message_dict.items():
-                form.add_error(field if field in form.fields else None, field_errors)
+            service_errors_add(form, error)
         else:
             if request.htmx:
                 return _card(request, alert)
@@ -143,8 +142,7 @@ def alert_decide_view(request: HttpRequest, pk: int) -> HttpResponse:
                 new_owner=new_owner,
             )
         except ValidationError as error:
-            for field, field_errors in error.message_dict.items():
-                form.add_error(field if field in form.fields else None, field_errors)
+            service_errors_add(form, error)
         else:
             if request.htmx:
                 return _card(request, alert)

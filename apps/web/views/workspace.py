@@ -17,7 +17,7 @@ from apps.kpis.models import KPI, MeasurementSource
 from apps.kpis.services import measurement_record
 from apps.web import csv_upload as uploads
 from apps.web.access import role_required
-from apps.web.forms import CostForm, CsvUploadForm, OutcomeForm
+from apps.web.forms import CostForm, CsvUploadForm, OutcomeForm, service_errors_add
 from apps.web.selectors.workspace import (
     cost_months,
     cost_products,
@@ -123,8 +123,7 @@ def outcome_log(request: HttpRequest) -> HttpResponse:
                 recorded_by=request.user,
             )
         except ValidationError as error:
-            for field, field_errors in error.message_dict.items():
-                form.add_error(field if field in form.fields else None, field_errors)
+            service_errors_add(form, error)
         else:
             label = option.label if option else measurement.period_start.isoformat()
             if measurement.revision > 1:
@@ -159,8 +158,7 @@ def cost_record_view(request: HttpRequest) -> HttpResponse:
                 recorded_by=request.user,
             )
         except ValidationError as error:
-            for field, field_errors in error.message_dict.items():
-                form.add_error(field if field in form.fields else None, field_errors)
+            service_errors_add(form, error)
         else:
             messages.success(
                 request,
