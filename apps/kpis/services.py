@@ -110,7 +110,7 @@ def measurement_record(
     errors = measurement_errors(entry)
     if errors:
         raise ValidationError(errors)
-    return measurements_record_bulk(entries=[entry], source=source, recorded_by=recorded_by)[0]
+    return _measurements_append(entries=[entry], source=source, recorded_by=recorded_by)[0]
 
 
 def measurements_record_bulk(
@@ -130,9 +130,15 @@ def measurements_record_bulk(
     ]
     if row_errors:
         raise BulkValidationError(row_errors)
+    return _measurements_append(entries=entries, source=source, recorded_by=recorded_by)
+
+
+def _measurements_append(
+    *, entries: Sequence[MeasurementInput], source: str, recorded_by: User | None
+) -> list[Measurement]:
+    """Append checked outcomes as new revisions, in one transaction and a fixed number of queries."""
     if not entries:
         return []
-
     now = timezone.now()
     kpi_ids = sorted({entry.kpi.pk for entry in entries})
     with transaction.atomic():
