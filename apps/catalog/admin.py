@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from apps.catalog.models import BusinessGoal, DataProduct, Domain
+from apps.catalog.models import BusinessGoal, ConsciousDebt, DataProduct, Domain
 
 
 @admin.register(Domain)
@@ -34,3 +34,13 @@ class DataProductAdmin(admin.ModelAdmin):
     list_select_related = ("domain", "owner")
     date_hierarchy = "launched_on"
     ordering = ("name",)
+
+
+@admin.register(ConsciousDebt)
+class ConsciousDebtAdmin(admin.ModelAdmin):
+    list_display = ("title", "data_product", "revisit_on", "resolved_at", "created_by")
+    list_filter = ("resolved_at",)
+    search_fields = ("title", "why", "data_product__name")
+    autocomplete_fields = ("data_product",)
+    list_select_related = ("data_product", "created_by")
+    date_hierarchy = "revisit_on"

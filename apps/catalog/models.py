@@ -85,3 +85,34 @@ class DataProduct(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class ConsciousDebt(models.Model):
+    """A shortcut taken on purpose for a product (a manual step, a missing automation, a known gap).
+
+    Written down so that it is revisited: on `revisit_on` an unresolved debt raises `debt_due`.
+    """
+
+    data_product = models.ForeignKey(DataProduct, on_delete=models.CASCADE, related_name="debts")
+    title = models.CharField(max_length=200)
+    why = models.TextField(help_text="Why the shortcut was taken and what it costs to keep it.")
+    revisit_on = models.DateField()
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolution = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["revisit_on", "id"]
+        indexes = [models.Index(fields=["data_product", "revisit_on"], name="debt_product_revisit")]
+        constraints = [
+            models.CheckConstraint(condition=~Q(title=""), name="debt_title_required"),
+            models.CheckConstraint(
+                condition=Q(resolved_at__isnull=True) | ~Q(resolution=""), name="debt_resolution_when_resolved"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.data_product})"

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from apps.accounts.models import User
-from apps.catalog.models import BusinessGoal, DataProduct, Domain, GoalStatus, Lifecycle
+from apps.catalog.models import BusinessGoal, ConsciousDebt, DataProduct, Domain, GoalStatus, Lifecycle
 from apps.core.services import fields_apply, instance_save
 
 # Lifecycle moves a governance lead may make by hand; retirement normally comes from a decision.
@@ -197,3 +197,44 @@ def data_product_delete(*, data_product: DataProduct) -> None:
             {"lifecycle": f"Only a proposed product can be deleted; this one is {product.lifecycle}: retire it."}
         )
     product.delete()
+
+
+_EDITABLE_DEBT_FIELDS = ("title", "why", "revisit_on")
+
+
+@transaction.atomic
+def debt_record(
+    *, data_product: DataProduct, title: str, why: str, revisit_on: date, user: User | None
+) -> ConsciousDebt:
+    """Write down a conscious shortcut of a product, to be revisited on `revisit_on`."""
+    debt = ConsciousDebt(data_product=data_product, title=title, why=why, revisit_on=revisit_on, created_by=user)
+    debt.full_clean()
+    debt.save()
+    return debt
+
+
+@transaction.atomic
+def debt_update(*, debt: ConsciousDebt, **fields: Any) -> ConsciousDebt:
+    """Change a debt's title, why or revisit date."""
+    unknown = set(fields) - set(_EDITABLE_DEBT_FIELDS)
+    if unknown:
+        raise ValidationError({name: "This field cannot be changed." for name in sorted(unknown)})
+    for name, value in fields.items():
+        setattr(debt, name, value)
+    debt.full_clean()
+    debt.save()
+    return debt
+
+
+@transaction.atomic
+def debt_resolve(*, debt: ConsciousDebt, resolution: str, user: User | None) -> ConsciousDebt:
+    """Close a debt (the shortcut was paid back or accepted for good), with what was done."""
+    if not resolution.strip():
+        raise ValidationError({"resolution": "Say how the shortcut was resolved."})
+    if debt.resolved_at is not None:
+        raise ValidationError({"resolution": "This debt is already resolved."})
+    debt.resolution = resolution.strip()
+    debt.resolved_at = timezone.now()
+    debt.full_clean()
+    debt.save(update_fields=["resolution", "resolved_at"])
+    return debt

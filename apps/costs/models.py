@@ -11,6 +11,7 @@ class CostCategory(models.TextChoices):
     PEOPLE = "people", "People"
     LICENSES = "licenses", "Licenses"
     OTHER = "other", "Other"
+    CREDIT = "credit", "Credit"
 
 
 class CostEntry(models.Model):
@@ -36,7 +37,11 @@ class CostEntry(models.Model):
         ordering = ["-period_start", "data_product_id", "id"]
         indexes = [models.Index(fields=["data_product", "period_start"], name="cost_product_period")]
         constraints = [
-            models.CheckConstraint(condition=Q(amount__gte=0), name="cost_amount_non_negative"),
+            # Refunds, credits and negative adjustments are `credit` entries <= 0; everything else is >= 0.
+            models.CheckConstraint(
+                condition=(Q(category="credit") & Q(amount__lte=0)) | (~Q(category="credit") & Q(amount__gte=0)),
+                name="cost_amount_sign_by_category",
+            ),
         ]
 
     def __str__(self) -> str:

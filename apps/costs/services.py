@@ -44,7 +44,9 @@ def cost_errors(entry: CostInput) -> dict[str, str]:
     amount = entry.amount
     if not isinstance(amount, Decimal) or not amount.is_finite():
         errors["amount"] = "Enter a finite number."
-    elif amount < 0:
+    elif entry.category == CostCategory.CREDIT and amount > 0:
+        errors["amount"] = "A credit is recorded as 0 or a negative amount (a refund, credit or negative adjustment)."
+    elif entry.category != CostCategory.CREDIT and amount < 0:
         errors["amount"] = "A cost cannot be negative."
     elif amount.adjusted() >= 12:
         errors["amount"] = "Enter an amount below 10^12."

@@ -12,6 +12,8 @@ class AlertKind(models.TextChoices):
     STALE_KPI = "stale_kpi", "Stale KPI"
     ORPHANED = "orphaned", "Orphaned"
     BET_DUE = "bet_due", "Bet due"
+    DEBT_DUE = "debt_due", "Conscious debt due"
+    SOURCE_FAILING = "source_failing", "KPI source failing"
 
 
 class AlertStatus(models.TextChoices):
@@ -28,7 +30,7 @@ class Alert(models.Model):
     """A signal about a product; at most one unresolved alert per (product, kind)."""
 
     data_product = models.ForeignKey("catalog.DataProduct", on_delete=models.CASCADE, related_name="alerts")
-    kind = models.CharField(max_length=12, choices=AlertKind.choices)
+    kind = models.CharField(max_length=16, choices=AlertKind.choices)
     status = models.CharField(max_length=14, choices=AlertStatus.choices, default=AlertStatus.OPEN)
     evaluation = models.ForeignKey(
         "valuation.Evaluation", on_delete=models.SET_NULL, null=True, blank=True, related_name="alerts"
@@ -89,6 +91,8 @@ class Decision(models.Model):
     )
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="decisions")
     decided_at = models.DateTimeField(auto_now_add=True)
+    # Until this date the same kind of alert is not raised again for the product (DESIGN.md v2).
+    revisit_on = models.DateField(null=True, blank=True)
 
     class Meta:
         ordering = ["-decided_at", "-id"]

@@ -63,6 +63,18 @@ class Attribution(models.Model):
     kpi = models.ForeignKey(KPI, on_delete=models.CASCADE, related_name="attributions")
     data_product = models.ForeignKey("catalog.DataProduct", on_delete=models.CASCADE, related_name="attributions")
     weight = models.DecimalField(max_digits=5, decimal_places=4)
+    # DESIGN.md v2: the product is credited only from `credited_from = max(launched_on, starts_on)` and
+    # only with the improvement beyond `baseline` (the KPI's own baseline when empty).
+    starts_on = models.DateField(
+        null=True, blank=True, help_text="Credited from this date (default: the product's launch date)."
+    )
+    baseline = models.DecimalField(
+        max_digits=20,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        help_text="The KPI's level when the product started serving it (default: the KPI's baseline).",
+    )
 
     class Meta:
         ordering = ["kpi_id", "data_product_id"]
@@ -79,6 +91,7 @@ class MeasurementSource(models.TextChoices):
     FORM = "form", "Form"
     CSV = "csv", "CSV upload"
     API = "api", "API"
+    SQL = "sql", "Warehouse query"
 
 
 class Measurement(models.Model):

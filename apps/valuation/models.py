@@ -20,6 +20,10 @@ class EvaluationPolicy(models.Model):
     retire_below = models.DecimalField(max_digits=8, decimal_places=4, default=Decimal("1.0"))
     invest_above = models.DecimalField(max_digits=8, decimal_places=4, default=Decimal("3.0"))
     stale_periods = models.PositiveIntegerField(default=2)
+    # A decision holds its kind of alert for this many days unless it names its own revisit date.
+    decision_quiet_days = models.PositiveIntegerField(default=90)
+    # Decisions are expected within this many days of the alert (the decision-loop figures).
+    decision_sla_days = models.PositiveIntegerField(default=14)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -35,6 +39,8 @@ class EvaluationPolicy(models.Model):
             models.CheckConstraint(condition=Q(window_days__gte=1), name="policy_window_positive"),
             models.CheckConstraint(condition=Q(recent_days__gte=1), name="policy_recent_positive"),
             models.CheckConstraint(condition=Q(stale_periods__gte=1), name="policy_stale_periods_positive"),
+            models.CheckConstraint(condition=Q(recent_days__lte=F("window_days")), name="policy_recent_within_window"),
+            models.CheckConstraint(condition=Q(decision_sla_days__gte=1), name="policy_sla_positive"),
             models.CheckConstraint(condition=Q(retire_below__gte=0), name="policy_retire_below_non_negative"),
             models.CheckConstraint(condition=Q(invest_above__gte=F("retire_below")), name="policy_invest_above_retire"),
         ]

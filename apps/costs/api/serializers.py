@@ -25,7 +25,9 @@ class CostEntrySerializer(ApiModelSerializer):
         read_only_fields = ["recorded_by", "recorded_at"]
         extra_kwargs = {
             "period_start": {"help_text": "The 1st of the month the money was spent in."},
-            "amount": {"help_text": "Money spent, 0 or more, at most 2 decimal places."},
+            "amount": {
+                "help_text": "Money spent, 0 or more (0 or less for the category credit), at most 2 decimal places."
+            },
             "currency": {
                 "required": False,
                 "allow_blank": True,
