@@ -218,7 +218,7 @@ def debt_update(*, debt: ConsciousDebt, **fields: Any) -> ConsciousDebt:
     """Change a debt's title, why or revisit date."""
     unknown = set(fields) - set(_EDITABLE_DEBT_FIELDS)
     if unknown:
-        raise ValidationError({name: "This field cannot be changed." for name in sorted(unknown)})
+        raise ValidationError(dict.fromkeys(sorted(unknown), "This field cannot be changed."))
     for name, value in fields.items():
         setattr(debt, name, value)
     debt.full_clean()
