@@ -1,19 +1,29 @@
 """The valuation rules of DESIGN.md as pure functions on frozen dataclasses and Decimal.
 
-The database side (apps.valuation) only gathers sums: for each KPI, the count and the sum
-of the values of its current measurements in a window. Because the value of one
-measurement is linear in its value, the value of all of them is
+One entry point: `evaluate(product, as_of)` takes one `ProductInput` (everything the rules need
+about one product, already summed by the database side) and returns one `Valuation`: the
+figures, the recommendation with its reasons, and the alerts it asks for.
 
-    value_per_unit * (sum - count * baseline)      for a KPI where an increase is better
-    value_per_unit * (count * baseline - sum)      for a KPI where a decrease is better
+The database side only gathers sums. For an attribution (KPI k, product P) the value of the
+current measurements of k that count for P in a window is linear in their values, so with
+`count` of them summing to `value_sum`, and b the attribution's baseline (the KPI's when it has
+none),
 
-so nothing per measurement has to leave the database. Everything here is exact Decimal
-arithmetic; figures are rounded (half up) only when a `Valuation` is built.
+    value_per_unit * (value_sum - count * b)      for a KPI where an increase is better
+    value_per_unit * (count * b - value_sum)      for a KPI where a decrease is better
+
+(`summed_value`), and nothing per measurement has to leave the database. A measurement counts
+for P only when its period starts on or after `credited_from(P.launched_on, attribution.starts_on)`.
+Everything is exact Decimal arithmetic; figures are rounded (half up) only when a `Valuation` is
+built (`money`, `stored_ratio`).
+
+Signals besides the recommendation (stale KPIs, orphaned products, due bets, due debts, failing
+sources) are one function each in `SIGNALS`; adding one is a function there plus its input field.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -46,6 +56,18 @@ class SignalKind(StrEnum):
     STALE_KPI = "stale_kpi"
     ORPHANED = "orphaned"
     BET_DUE = "bet_due"
+    DEBT_DUE = "debt_due"
+    SOURCE_FAILING = "source_failing"
+
+
+ALERTING_RECOMMENDATIONS = frozenset({Recommendation.RETIRE, Recommendation.INVEST, Recommendation.REVIEW})
+# Every kind of alert an evaluation can open: the alerting recommendations, then the signals.
+ALERT_KINDS: tuple[str, ...] = (
+    Recommendation.RETIRE.value,
+    Recommendation.INVEST.value,
+    Recommendation.REVIEW.value,
+    *(kind.value for kind in SignalKind),
+)
 
 
 @dataclass(frozen=True)
@@ -58,6 +80,8 @@ class Policy:
     retire_below: Decimal = Decimal("1.0")
     invest_above: Decimal = Decimal("3.0")
     stale_periods: int = 2
+    decision_quiet_days: int = 90
+    decision_sla_days: int = 14
 
 
 @dataclass(frozen=True)
@@ -75,65 +99,62 @@ class Window:
         return isinstance(period_start, date) and self.start <= period_start < self.as_of
 
 
-@dataclass(frozen=True)
-class KpiTerms:
-    """What one KPI needs for valuation: how to read a measurement and what a unit is worth."""
-
-    kpi_id: int
-    name: str
-    direction: Direction
-    baseline: Decimal
-    value_per_unit: Decimal
-    cadence: Cadence = Cadence.MONTHLY
+# --- what the rules read ------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class MeasurementTotals:
-    """The count and the sum of the values of a KPI's current measurements in a window."""
-
-    count: int = 0
-    value_sum: Decimal = ZERO
-
-
-@dataclass(frozen=True)
-class AttributedKpi:
-    """A KPI credited to a product with `weight`, with its totals over both windows."""
-
-    kpi: KpiTerms
-    weight: Decimal
-    window: MeasurementTotals = MeasurementTotals()
-    recent: MeasurementTotals = MeasurementTotals()
-    # The latest period with a current measurement before the evaluation date (None: none found).
-    latest_period_start: date | None = None
-
-
-@dataclass(frozen=True)
-class KpiEvidence:
-    """One KPI's current measurements as of a date, summed once and shared by every product it serves.
-
-    `counts` and `values` are keyed by window length in days: how many current measurements fall
-    in the window and what they are worth together (`totals_value`, before any weight).
-    """
+@dataclass(frozen=True, slots=True)
+class KpiFreshness:
+    """An attributed KPI and the latest period with a current measurement before the evaluation date."""
 
     kpi_id: int
     name: str
     cadence: Cadence
     latest_period_start: date | None
-    counts: Mapping[int, int]
-    values: Mapping[int, Decimal]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DueBet:
-    """An open bet whose review date has come."""
+    """An open bet whose review date has come, with what it realised over its span (None: not measured)."""
 
     bet_id: int
     review_on: date
     expected_value: Decimal
     realised_value: Decimal | None = None
+    expected_cost: Decimal | None = None
+    realised_cost: Decimal | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
+class DueDebt:
+    """An unresolved conscious debt whose revisit date has come."""
+
+    debt_id: int
+    title: str
+    revisit_on: date
+
+
+@dataclass(frozen=True, slots=True)
+class FailingSource:
+    """A KPI attributed to the product whose last scheduled pull failed."""
+
+    kpi_name: str
+    source_name: str
+    error: str  # the first line of the error, never a connection string
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionOnKind:
+    """The latest decision on an alert of `kind` for the product."""
+
+    kind: str
+    decision_id: int
+    action: str
+    decided_on: date
+    revisit_on: date | None  # None: the policy's default (`revisit_date`)
+    rationale: str
+
+
+@dataclass(frozen=True, slots=True)
 class UsageFacts:
     """Uses of a product in the last USAGE_DAYS days."""
 
@@ -142,18 +163,40 @@ class UsageFacts:
     consumers: int = 0
 
 
-@dataclass(frozen=True)
-class ProductFacts:
-    """Everything the rules need to know about one product as of a date."""
+NO_USAGE = UsageFacts()
+
+
+@dataclass(frozen=True, slots=True)
+class ProductInput:
+    """Everything the rules need about one product as of a date, summed.
+
+    `value` and `recent_value` are the sums over the product's attributions of weight times the
+    value of the measurements that count for it in each window; `measured_kpis` is how many of its
+    KPIs have such a measurement in the policy window; `kpi_names` names its KPIs (read when none
+    has); `freshness` lists attributed KPIs with their latest period (KPIs left out are fresh).
+    `cost` and `recent_cost` sum its current cost entries, credits included.
+    """
 
     product_id: int
+    policy: Policy
     launched_on: date | None
     owner: str
-    attributions: tuple[AttributedKpi, ...] = ()
+    kpi_count: int = 0
+    value: Decimal = ZERO
+    recent_value: Decimal = ZERO
+    measured_kpis: int = 0
+    kpi_names: tuple[str, ...] = ()
+    freshness: tuple[KpiFreshness, ...] = ()
     cost: Decimal = ZERO
     recent_cost: Decimal = ZERO
-    usage: UsageFacts = UsageFacts()
+    usage: UsageFacts = NO_USAGE
     due_bets: tuple[DueBet, ...] = ()
+    due_debts: tuple[DueDebt, ...] = ()
+    failing_sources: tuple[FailingSource, ...] = ()
+    decisions: tuple[DecisionOnKind, ...] = ()
+
+
+# --- what the rules say ---------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -165,8 +208,21 @@ class Signal:
 
 
 @dataclass(frozen=True)
+class Hold:
+    """An alert kind the product's condition asks for, held quiet by a decision until `revisit_on`."""
+
+    kind: str
+    decision_id: int
+    revisit_on: date
+
+
+@dataclass(frozen=True)
 class Valuation:
-    """One product's figures, recommendation and signals as of a date."""
+    """One product's figures, recommendation, signals and the alerts they ask for, as of a date.
+
+    `alerts` maps each alert kind to open (unless one is unresolved already) to its message;
+    `held` are kinds whose condition holds but a decision keeps quiet until its revisit date.
+    """
 
     product_id: int
     as_of: date
@@ -180,46 +236,69 @@ class Valuation:
     recommendation: Recommendation
     reasons: tuple[str, ...]
     signals: tuple[Signal, ...] = field(default=())
+    alerts: dict[str, str] = field(default_factory=dict)
+    held: tuple[Hold, ...] = ()
 
     @property
     def alert_kinds(self) -> frozenset[str]:
-        """The kinds of alert this valuation asks for (recommendations retire/invest/review and each signal)."""
-        if not self.signals:
-            return _ALERT_KINDS_OF[self.recommendation]
-        kinds = {signal.kind.value for signal in self.signals}
-        if self.recommendation in ALERTING_RECOMMENDATIONS:
-            kinds.add(self.recommendation.value)
-        return frozenset(kinds)
+        """The kinds of alert whose condition holds (opened, or held by a decision)."""
+        return frozenset(self.alerts) | {hold.kind for hold in self.held}
 
 
-ALERTING_RECOMMENDATIONS = frozenset({Recommendation.RETIRE, Recommendation.INVEST, Recommendation.REVIEW})
-_ALERT_KINDS_OF = {
-    recommendation: frozenset({recommendation.value}) if recommendation in ALERTING_RECOMMENDATIONS else frozenset()
-    for recommendation in Recommendation
-}
-NO_USAGE = UsageFacts()
+# --- arithmetic -----------------------------------------------------------------------------------
 
 
-# --- arithmetic -------------------------------------------------------------------------------
+def money(amount: Decimal) -> Decimal:
+    """Round to cents, half up: how every money figure is stored and shown."""
+    return amount.quantize(CENTS, rounding=ROUND_HALF_UP)
 
 
-def improvement(kpi: KpiTerms, value: Decimal) -> Decimal:
+def ratio(value: Decimal, cost: Decimal) -> Decimal | None:
+    """value / cost, or None when the cost is not positive (nothing spent, or credits exceed charges)."""
+    if cost <= 0:
+        return None
+    return value / cost
+
+
+def stored_ratio(amount: Decimal | None) -> Decimal | None:
+    """A ratio rounded to four places, half up, as evaluations store it."""
+    return None if amount is None else amount.quantize(RATIO_PLACES, rounding=ROUND_HALF_UP)
+
+
+def format_money(amount: Decimal) -> str:
+    """A money figure as plain text with two decimals (reasons and alert messages)."""
+    return f"{money(amount):.2f}"
+
+
+@lru_cache(maxsize=64)
+def _threshold_text(amount: Decimal) -> str:
+    """A policy threshold as text: a pass has a few thresholds and 10,000s of reasons that quote them."""
+    return format_money(amount)
+
+
+def credited_from(launched_on: date | None, starts_on: date | None) -> date | None:
+    """The first period start a product is credited for on a KPI: the later of its launch and the
+    attribution's start (None when neither is known: nothing holds it back)."""
+    if launched_on is None:
+        return starts_on
+    if starts_on is None:
+        return launched_on
+    return max(launched_on, starts_on)
+
+
+def improvement(direction: Direction, baseline: Decimal, value: Decimal) -> Decimal:
     """How much better than the baseline a measured value is (negative when things got worse)."""
-    if kpi.direction is Direction.DECREASE:
-        return kpi.baseline - value
-    return value - kpi.baseline
-
-
-def measurement_value(kpi: KpiTerms, value: Decimal) -> Decimal:
-    """The money a measured value is worth: improvement times value per unit."""
-    return improvement(kpi, value) * kpi.value_per_unit
+    if direction is Direction.DECREASE:
+        return baseline - value
+    return value - baseline
 
 
 def summed_value(
-    direction: Direction, baseline: Decimal, value_per_unit: Decimal, count: int, value_sum: Decimal
+    direction: Direction, baseline: Decimal, value_per_unit: Decimal, count: int, value_sum: Decimal | None
 ) -> Decimal:
-    """The summed value of `count` measurements of one KPI whose values sum to `value_sum`."""
-    if count == 0:
+    """The summed value of `count` measurements of one KPI whose values sum to `value_sum`,
+    measured from `baseline` (the attribution's, or the KPI's)."""
+    if count == 0 or value_sum is None:
         return ZERO
     improvement_sum = value_sum - count * baseline
     if direction is Direction.DECREASE:
@@ -227,125 +306,28 @@ def summed_value(
     return improvement_sum * value_per_unit
 
 
-def totals_value(kpi: KpiTerms, totals: MeasurementTotals) -> Decimal:
-    """The summed value of `totals.count` measurements whose values sum to `totals.value_sum`."""
-    return summed_value(kpi.direction, kpi.baseline, kpi.value_per_unit, totals.count, totals.value_sum)
-
-
-def measurement_totals(measurements: Iterable[tuple[date, Decimal]], window: Window) -> MeasurementTotals:
-    """The totals of the (period_start, value) pairs of current measurements that fall in `window`."""
-    count, value_sum = 0, ZERO
-    for period_start, value in measurements:
-        if period_start in window:
-            count += 1
-            value_sum += value
-    return MeasurementTotals(count=count, value_sum=value_sum)
-
-
-def cost_total(cost_entries: Iterable[tuple[date, Decimal]], window: Window) -> Decimal:
-    """The sum of the (period_start, amount) cost entries that fall in `window`."""
-    return sum((amount for period_start, amount in cost_entries if period_start in window), ZERO)
-
-
-def product_value(attributions: Iterable[tuple[KpiTerms, Decimal, MeasurementTotals]]) -> Decimal:
-    """A product's value: the sum over its (KPI, weight, totals) of weight times the KPI's value."""
-    return sum((weight * totals_value(kpi, totals) for kpi, weight, totals in attributions), ZERO)
-
-
-def ratio(value: Decimal, cost: Decimal) -> Decimal | None:
-    """value / cost, or None when nothing was spent."""
-    if cost == 0:
-        return None
-    return value / cost
-
-
-def money(amount: Decimal) -> Decimal:
-    return amount.quantize(CENTS, rounding=ROUND_HALF_UP)
-
-
-def _stored_ratio(amount: Decimal | None) -> Decimal | None:
-    return None if amount is None else amount.quantize(RATIO_PLACES, rounding=ROUND_HALF_UP)
-
-
-def _fmt(amount: Decimal) -> str:
-    return f"{amount.quantize(CENTS, rounding=ROUND_HALF_UP):.2f}"
+# --- staleness --------------------------------------------------------------------------------------
 
 
 @lru_cache(maxsize=64)
-def _fmt_threshold(amount: Decimal) -> str:
-    """A policy threshold as text: a pass has a few thresholds and 10,000s of reasons that quote them."""
-    return _fmt(amount)
-
-
-# --- rules ---------------------------------------------------------------------------------------
-
-
-@lru_cache(maxsize=64)
-def _stale_horizons(as_of: date, stale_periods: int) -> dict[Cadence, date]:
+def fresh_since(as_of: date, stale_periods: int) -> dict[Cadence, date]:
     """The oldest period start that still counts as fresh, per cadence (the same for a whole pass)."""
     return {cadence: as_of - timedelta(days=stale_periods * days) for cadence, days in CADENCE_DAYS.items()}
 
 
-def stale_kpis(kpis: Iterable[KpiEvidence], as_of: date, stale_periods: int) -> list[KpiEvidence]:
-    """The KPIs with no current measurement since `stale_periods` periods of their cadence."""
-    horizons = _stale_horizons(as_of, stale_periods)
-    return [kpi for kpi in kpis if kpi.latest_period_start is None or kpi.latest_period_start < horizons[kpi.cadence]]
+def is_stale(latest_period_start: date | None, cadence: Cadence, as_of: date, stale_periods: int) -> bool:
+    """Whether a KPI has no current measurement since `stale_periods` periods of its cadence."""
+    return latest_period_start is None or latest_period_start < fresh_since(as_of, stale_periods)[cadence]
 
 
-def _signals(
-    *, stale: Sequence[KpiEvidence], usage: UsageFacts, owner: str, due_bets: Sequence[DueBet], policy: Policy
-) -> tuple[Signal, ...]:
-    """The stale_kpi, orphaned and bet_due signals of a product, in that order."""
-    signals: list[Signal] = []
-    if stale:
-        parts = []
-        for kpi in stale:
-            horizon_days = policy.stale_periods * cadence_days(kpi.cadence)
-            last = kpi.latest_period_start
-            since = f"last measured for the period of {last.isoformat()}" if last else "no current measurement"
-            parts.append(f"{kpi.name} ({kpi.cadence.value}): {since}, none in the last {horizon_days} days")
-        signals.append(Signal(SignalKind.STALE_KPI, "Stale KPI evidence: " + "; ".join(parts) + "."))
-    if usage.total_uses > 0 and usage.owner_uses == 0:
-        signals.append(
-            Signal(
-                SignalKind.ORPHANED,
-                f"Used {usage.total_uses} times by {usage.consumers} consumer(s) in the last {USAGE_DAYS} days, "
-                f"but not by its owner {owner}: it may need a new owner.",
-            )
-        )
-    if due_bets:
-        parts = []
-        for bet in sorted(due_bets, key=lambda bet: (bet.review_on, bet.bet_id)):
-            part = f"bet #{bet.bet_id} was due for review on {bet.review_on.isoformat()}"
-            if bet.realised_value is not None:
-                outcome = settle_bet(realised_value=bet.realised_value, expected_value=bet.expected_value)
-                part += (
-                    f" (realised value {_fmt(bet.realised_value)} against {_fmt(bet.expected_value)} expected:"
-                    f" proposed outcome {outcome})"
-                )
-            parts.append(part)
-        signals.append(
-            Signal(SignalKind.BET_DUE, "Open bet due: " + "; ".join(parts) + ". Deciding this alert confirms it.")
-        )
-    return tuple(signals)
+# --- rules ------------------------------------------------------------------------------------------
 
 
-def _recommend(
-    *,
-    policy: Policy,
-    as_of: date,
-    launched_on: date | None,
-    kpi_count: int,
-    kpi_names: Sequence[str],
-    evidence: bool,
-    value: Decimal,
-    cost: Decimal,
-    window_ratio: Decimal | None,
-    recent_value: Decimal,
-    recent_cost: Decimal,
-    recent_ratio: Decimal | None,
-) -> tuple[Recommendation, tuple[str, ...]]:
+def _recommend(product: ProductInput, as_of: date) -> tuple[Recommendation, tuple[str, ...]]:
+    """DESIGN.md's numbered rules, first match wins."""
+    policy = product.policy
     window, recent = policy.window_days, policy.recent_days
+    launched_on = product.launched_on
     # 1. incubating
     if launched_on is None:
         return Recommendation.INCUBATING, ("not launched yet: no launch date",)
@@ -357,195 +339,257 @@ def _recommend(
             f"launched on {launched_on.isoformat()}, {age} days ago, within the {policy.grace_days}-day grace period",
         )
     # 2. review
-    if not kpi_count:
+    if not product.kpi_count:
         return Recommendation.REVIEW, ("no KPI is attributed to this product: its value cannot be measured",)
-    if not evidence:
-        names = ", ".join(sorted(kpi_names))
+    if not product.measured_kpis:
+        names = ", ".join(sorted(product.kpi_names))
         return Recommendation.REVIEW, (
-            f"no current measurement of its KPIs ({names}) in the last {window} days: no evidence of value",
+            f"no current measurement of its KPIs ({names}) in the last {window} days that counts for this product:"
+            " no evidence of value",
         )
-    # 3. hold when nothing was spent
-    if window_ratio is None:
-        return Recommendation.HOLD, (f"no cost recorded over {window} days: value/cost is undefined",)
+    # 3. hold when nothing (or less than nothing, after credits) was spent
+    value, cost, recent_value, recent_cost = product.value, product.cost, product.recent_value, product.recent_cost
+    if cost <= 0:
+        spent = "no cost recorded" if cost == 0 else f"credits exceed charges ({format_money(cost)})"
+        return Recommendation.HOLD, (f"{spent} over {window} days: value/cost is undefined",)
+    window_ratio = value / cost
+    has_recent_ratio = recent_cost > 0
     recent_text = (
-        f"{_fmt(recent_ratio)} over the last {recent} days"
-        if recent_ratio is not None
-        else f"no cost over the last {recent} days"
+        f"{format_money(recent_value / recent_cost)} over the last {recent} days"
+        if has_recent_ratio
+        else f"no positive cost over the last {recent} days"
     )
     # 4. retire: compare exactly (value < threshold * cost) so a ratio at the threshold never retires.
     retire_below, invest_above = policy.retire_below, policy.invest_above
-    retire_text, invest_text = _fmt_threshold(retire_below), _fmt_threshold(invest_above)
-    if value < retire_below * cost and recent_ratio is not None and recent_value < retire_below * recent_cost:
+    retire_text, invest_text = _threshold_text(retire_below), _threshold_text(invest_above)
+    if value < retire_below * cost and has_recent_ratio and recent_value < retire_below * recent_cost:
         return Recommendation.RETIRE, (
-            f"value/cost {_fmt(window_ratio)} below {retire_text} over {window} days and {recent_text}",
+            f"value/cost {format_money(window_ratio)} below {retire_text} over {window} days and {recent_text}",
         )
     # 5. invest
-    if value >= invest_above * cost and recent_ratio is not None and recent_value >= invest_above * recent_cost:
+    if value >= invest_above * cost and has_recent_ratio and recent_value >= invest_above * recent_cost:
         return Recommendation.INVEST, (
-            f"value/cost {_fmt(window_ratio)} at or above {invest_text} over {window} days and {recent_text}",
+            f"value/cost {format_money(window_ratio)} at or above {invest_text} over {window} days and {recent_text}",
         )
     # 6. hold
     return Recommendation.HOLD, (
-        f"value/cost {_fmt(window_ratio)} over {window} days and {recent_text}: neither below {retire_text}"
+        f"value/cost {format_money(window_ratio)} over {window} days and {recent_text}: neither below {retire_text}"
         f" on both (retire) nor at or above {invest_text} on both (invest)",
-    )
-
-
-def attributed_sums(
-    attributions: Iterable[tuple[Decimal, KpiEvidence]], policy: Policy, as_of: date
-) -> tuple[Decimal, Decimal, bool, list[KpiEvidence]]:
-    """A product's value over the policy window and the recent window, whether any of its KPIs has a
-    current measurement in the window (evidence), and its stale KPIs.
-
-    `attributions` are the product's (weight, KPI) pairs; each `KpiEvidence` has `counts` and
-    `values` for at least the policy's two window lengths. Each attribution is read once.
-    """
-    window, recent = policy.window_days, policy.recent_days
-    horizons = _stale_horizons(as_of, policy.stale_periods)
-    value = recent_value = ZERO
-    evidence = False
-    stale: list[KpiEvidence] = []
-    for weight, kpi in attributions:
-        values = kpi.values
-        value += weight * values[window]
-        recent_value += weight * values[recent]
-        if kpi.counts[window]:
-            evidence = True
-        latest = kpi.latest_period_start
-        if latest is None or latest < horizons[kpi.cadence]:
-            stale.append(kpi)
-    return value, recent_value, evidence, stale
-
-
-def evaluate_summed(
-    *,
-    product_id: int,
-    as_of: date,
-    policy: Policy,
-    launched_on: date | None,
-    owner: str,
-    kpi_count: int,
-    kpi_names: Sequence[str],
-    evidence: bool,
-    stale: Sequence[KpiEvidence],
-    value: Decimal,
-    recent_value: Decimal,
-    cost: Decimal = ZERO,
-    recent_cost: Decimal = ZERO,
-    usage: UsageFacts = NO_USAGE,
-    due_bets: Sequence[DueBet] = (),
-) -> Valuation:
-    """Apply the valuation rules of DESIGN.md to one product whose figures are already summed.
-
-    `value` and `recent_value` are the sums over the product's attributed KPIs of weight times the
-    KPI's value in each window (`attributed_sums`, or the same sum done by the database);
-    `kpi_count` is how many KPIs are attributed to it; `evidence` says whether one of them has a
-    current measurement in the policy window; `kpi_names` (their names) is read only when none
-    has; `stale` are the attributed KPIs that are stale under `policy` (`stale_kpis`).
-    This runs once per product of the portfolio and builds one object.
-    """
-    window_ratio = value / cost if cost else None
-    recent_ratio = recent_value / recent_cost if recent_cost else None
-    recommendation, reasons = _recommend(
-        policy=policy,
-        as_of=as_of,
-        launched_on=launched_on,
-        kpi_count=kpi_count,
-        kpi_names=kpi_names,
-        evidence=evidence,
-        value=value,
-        cost=cost,
-        window_ratio=window_ratio,
-        recent_value=recent_value,
-        recent_cost=recent_cost,
-        recent_ratio=recent_ratio,
-    )
-    signals = (
-        _signals(stale=stale, usage=usage, owner=owner, due_bets=due_bets, policy=policy)
-        if stale or due_bets or (usage.total_uses > 0 and usage.owner_uses == 0)
-        else ()
-    )
-    return Valuation(
-        product_id,
-        as_of,
-        value.quantize(CENTS, ROUND_HALF_UP),
-        cost.quantize(CENTS, ROUND_HALF_UP),
-        None if window_ratio is None else window_ratio.quantize(RATIO_PLACES, ROUND_HALF_UP),
-        (value - cost).quantize(CENTS, ROUND_HALF_UP),
-        recent_value.quantize(CENTS, ROUND_HALF_UP),
-        recent_cost.quantize(CENTS, ROUND_HALF_UP),
-        None if recent_ratio is None else recent_ratio.quantize(RATIO_PLACES, ROUND_HALF_UP),
-        recommendation,
-        reasons,
-        signals,
-    )
-
-
-def evaluate_attributed(
-    *,
-    product_id: int,
-    as_of: date,
-    policy: Policy,
-    launched_on: date | None,
-    owner: str,
-    attributions: Sequence[tuple[Decimal, KpiEvidence]],
-    cost: Decimal = ZERO,
-    recent_cost: Decimal = ZERO,
-    usage: UsageFacts = NO_USAGE,
-    due_bets: Sequence[DueBet] = (),
-) -> Valuation:
-    """Apply the valuation rules of DESIGN.md to one product from its (weight, KPI) pairs."""
-    value, recent_value, evidence, stale = attributed_sums(attributions, policy, as_of)
-    return evaluate_summed(
-        product_id=product_id,
-        as_of=as_of,
-        policy=policy,
-        launched_on=launched_on,
-        owner=owner,
-        kpi_count=len(attributions),
-        kpi_names=[kpi.name for _, kpi in attributions] if not evidence else (),
-        evidence=evidence,
-        stale=stale,
-        value=value,
-        recent_value=recent_value,
-        cost=cost,
-        recent_cost=recent_cost,
-        usage=usage,
-        due_bets=due_bets,
-    )
-
-
-def kpi_evidence(attributed: AttributedKpi, policy: Policy) -> KpiEvidence:
-    """The `KpiEvidence` of one attributed KPI whose totals were gathered for `policy`'s two windows."""
-    kpi = attributed.kpi
-    # Recent first: were both lengths equal, the policy window's totals stand for both.
-    lengths = ((policy.recent_days, attributed.recent), (policy.window_days, attributed.window))
-    return KpiEvidence(
-        kpi_id=kpi.kpi_id,
-        name=kpi.name,
-        cadence=kpi.cadence,
-        latest_period_start=attributed.latest_period_start,
-        counts={days: totals.count for days, totals in lengths},
-        values={days: totals_value(kpi, totals) for days, totals in lengths},
-    )
-
-
-def evaluate_product(facts: ProductFacts, policy: Policy, as_of: date) -> Valuation:
-    """Apply the valuation rules of DESIGN.md to one product as of `as_of` (see `evaluate_attributed`)."""
-    return evaluate_attributed(
-        product_id=facts.product_id,
-        as_of=as_of,
-        policy=policy,
-        launched_on=facts.launched_on,
-        owner=facts.owner,
-        attributions=tuple((attributed.weight, kpi_evidence(attributed, policy)) for attributed in facts.attributions),
-        cost=facts.cost,
-        recent_cost=facts.recent_cost,
-        usage=facts.usage,
-        due_bets=facts.due_bets,
     )
 
 
 def settle_bet(*, realised_value: Decimal, expected_value: Decimal) -> str:
     """The outcome of a bet: `won` when the realised value reaches the expected value, else `lost`."""
     return "won" if realised_value >= expected_value else "lost"
+
+
+def _stale_kpi(product: ProductInput, as_of: date) -> str | None:
+    stale_periods = product.policy.stale_periods
+    parts = []
+    for kpi in product.freshness:
+        if not is_stale(kpi.latest_period_start, kpi.cadence, as_of, stale_periods):
+            continue
+        horizon_days = stale_periods * cadence_days(kpi.cadence)
+        last = kpi.latest_period_start
+        since = f"last measured for the period of {last.isoformat()}" if last else "no current measurement"
+        parts.append(f"{kpi.name} ({kpi.cadence.value}): {since}, none in the last {horizon_days} days")
+    return "Stale KPI evidence: " + "; ".join(parts) + "." if parts else None
+
+
+def _orphaned(product: ProductInput, as_of: date) -> str | None:
+    usage = product.usage
+    if usage.total_uses == 0 or usage.owner_uses > 0:
+        return None
+    return (
+        f"Used {usage.total_uses} times by {usage.consumers} consumer(s) in the last {USAGE_DAYS} days, "
+        f"but not by its owner {product.owner}: it may need a new owner."
+    )
+
+
+def _bet_due(product: ProductInput, as_of: date) -> str | None:
+    if not product.due_bets:
+        return None
+    parts = []
+    for bet in sorted(product.due_bets, key=lambda bet: (bet.review_on, bet.bet_id)):
+        part = f"bet #{bet.bet_id} was due for review on {bet.review_on.isoformat()}"
+        if bet.realised_value is not None:
+            outcome = settle_bet(realised_value=bet.realised_value, expected_value=bet.expected_value)
+            part += (
+                f" (realised value {format_money(bet.realised_value)} against"
+                f" {format_money(bet.expected_value)} expected: proposed outcome {outcome})"
+            )
+        parts.append(part)
+    return "Open bet due: " + "; ".join(parts) + ". Deciding this alert confirms it."
+
+
+def _debt_due(product: ProductInput, as_of: date) -> str | None:
+    if not product.due_debts:
+        return None
+    parts = [
+        f"{debt.title} (revisit on {debt.revisit_on.isoformat()})"
+        for debt in sorted(product.due_debts, key=lambda debt: (debt.revisit_on, debt.debt_id))
+    ]
+    return "Conscious debt due for a revisit: " + "; ".join(parts) + "."
+
+
+def _source_failing(product: ProductInput, as_of: date) -> str | None:
+    if not product.failing_sources:
+        return None
+    parts = [
+        f"{source.kpi_name} from {source.source_name}: {source.error}"
+        for source in sorted(product.failing_sources, key=lambda source: (source.kpi_name, source.source_name))
+    ]
+    return "KPI source failing, outcomes are not being pulled: " + "; ".join(parts) + "."
+
+
+# Each signal: its condition (a message when it holds, else None) and why its alert resolves
+# when the condition goes away. In this order on a valuation.
+SIGNALS: tuple[tuple[SignalKind, Callable[[ProductInput, date], str | None], str], ...] = (
+    (SignalKind.STALE_KPI, _stale_kpi, "every attributed KPI has recent measurements"),
+    (
+        SignalKind.ORPHANED,
+        _orphaned,
+        f"no longer used only by others in the last {USAGE_DAYS} days (its owner uses it, or nobody does)",
+    ),
+    (SignalKind.BET_DUE, _bet_due, "no open bet is due for review any more"),
+    (SignalKind.DEBT_DUE, _debt_due, "no unresolved conscious debt is due for a revisit"),
+    (SignalKind.SOURCE_FAILING, _source_failing, "the KPI sources pulled successfully again"),
+)
+_RESOLVED_BECAUSE = {kind.value: because for kind, _, because in SIGNALS}
+
+
+def resolution(kind: str, valuation: Valuation) -> str:
+    """Why an unresolved alert of `kind` no longer holds for `valuation`."""
+    on = valuation.as_of.isoformat()
+    because = _RESOLVED_BECAUSE.get(kind)
+    if because is None:
+        because = f"the recommendation is now {valuation.recommendation.value} ({'; '.join(valuation.reasons)})"
+    return f"Resolved automatically by the evaluation of {on}: {because}."
+
+
+def revisit_date(*, kind: str, decided_on: date, revisit_on: date | None, policy: Policy) -> date:
+    """Until when a decision on an alert of `kind` keeps that kind quiet (DESIGN.md v2).
+
+    Its own revisit date, else the decision date plus the policy's quiet days. Deciding a
+    `bet_due` alert settles the bets that were due, so a bet coming due later is a new question:
+    no quiet period there by default.
+    """
+    if revisit_on is not None:
+        return revisit_on
+    if kind == SignalKind.BET_DUE:
+        return decided_on
+    return decided_on + timedelta(days=policy.decision_quiet_days)
+
+
+def _earlier_decision_text(decision: DecisionOnKind, revisit_on: date) -> str:
+    return (
+        f" Earlier decision #{decision.decision_id} ({decision.action}, {decision.decided_on.isoformat()}) held this"
+        f" until {revisit_on.isoformat()}: {decision.rationale}"
+    )
+
+
+def evaluate(product: ProductInput, as_of: date) -> Valuation:
+    """Apply the valuation rules of DESIGN.md to one product as of `as_of`.
+
+    This runs once per product of the portfolio: it reads the input once and builds one object.
+    """
+    recommendation, reasons = _recommend(product, as_of)
+    signals = []
+    for kind, condition, _ in SIGNALS:
+        message = condition(product, as_of)
+        if message is not None:
+            signals.append(Signal(kind, message))
+    asked: dict[str, str] = {}
+    if recommendation in ALERTING_RECOMMENDATIONS:
+        asked[recommendation.value] = f"{recommendation.value.capitalize()}: " + "; ".join(reasons) + "."
+    for signal in signals:
+        asked[signal.kind.value] = signal.message
+    held: list[Hold] = []
+    if asked and product.decisions:
+        hold_reasons = []
+        for decision in product.decisions:
+            if decision.kind not in asked:
+                continue
+            revisit_on = revisit_date(
+                kind=decision.kind,
+                decided_on=decision.decided_on,
+                revisit_on=decision.revisit_on,
+                policy=product.policy,
+            )
+            if revisit_on > as_of:
+                del asked[decision.kind]
+                held.append(Hold(decision.kind, decision.decision_id, revisit_on))
+                hold_reasons.append(
+                    f"{decision.kind} held by decision {decision.decision_id} until {revisit_on.isoformat()}"
+                )
+            else:
+                asked[decision.kind] += _earlier_decision_text(decision, revisit_on)
+        reasons = (*reasons, *hold_reasons)
+    cost, recent_cost = product.cost, product.recent_cost
+    return Valuation(
+        product_id=product.product_id,
+        as_of=as_of,
+        value=money(product.value),
+        cost=money(cost),
+        ratio=stored_ratio(ratio(product.value, cost)),
+        net=money(product.value - cost),
+        recent_value=money(product.recent_value),
+        recent_cost=money(recent_cost),
+        recent_ratio=stored_ratio(ratio(product.recent_value, recent_cost)),
+        recommendation=recommendation,
+        reasons=reasons,
+        signals=tuple(signals),
+        alerts=asked,
+        held=tuple(held),
+    )
+
+
+# --- the Python side of gathering (any database; tests compare it with the SQL sums) -------------
+
+
+@dataclass(frozen=True, slots=True)
+class KpiTerms:
+    """What one KPI needs for valuation: how to read a measurement and what a unit is worth."""
+
+    kpi_id: int
+    name: str
+    direction: Direction
+    baseline: Decimal
+    value_per_unit: Decimal
+    cadence: Cadence = Cadence.MONTHLY
+
+
+@dataclass(frozen=True, slots=True)
+class AttributionTerms:
+    """One attribution of a KPI to a product: its weight, from when it counts and from what level."""
+
+    kpi: KpiTerms
+    weight: Decimal
+    credited_from: date | None = None
+    baseline: Decimal | None = None
+
+    @property
+    def effective_baseline(self) -> Decimal:
+        return self.kpi.baseline if self.baseline is None else self.baseline
+
+
+def attribution_value(
+    attribution: AttributionTerms, measurements: Iterable[tuple[date, Decimal]], window: Window
+) -> tuple[int, Decimal]:
+    """How many current measurements (period_start, value) of the KPI count for the product in
+    `window`, and their value before the weight."""
+    start = window.start
+    if attribution.credited_from is not None and attribution.credited_from > start:
+        start = attribution.credited_from
+    count, value_sum = 0, ZERO
+    for period_start, value in measurements:
+        if start <= period_start < window.as_of:
+            count += 1
+            value_sum += value
+    kpi = attribution.kpi
+    return count, summed_value(kpi.direction, attribution.effective_baseline, kpi.value_per_unit, count, value_sum)
+
+
+def cost_total(cost_entries: Iterable[tuple[date, Decimal]], window: Window) -> Decimal:
+    """The sum of the (period_start, amount) cost entries that fall in `window` (credits included)."""
+    return sum((amount for period_start, amount in cost_entries if period_start in window), ZERO)

@@ -10,7 +10,7 @@ from django.conf import settings
 
 from apps.accounts.models import User
 from apps.bets.models import ValueBet
-from apps.catalog.models import BusinessGoal, DataProduct, Domain, Lifecycle
+from apps.catalog.models import BusinessGoal, ConsciousDebt, DataProduct, Domain, Lifecycle
 from apps.costs.models import CostCategory, CostEntry
 from apps.governance.models import Alert, AlertKind, Decision
 from apps.kpis.models import KPI, Attribution, Measurement
@@ -91,6 +91,16 @@ class MeasurementFactory(factory.django.DjangoModelFactory):
     kpi = factory.SubFactory(KPIFactory)
     period_start = date(2026, 1, 1)
     value = Decimal("110")
+
+
+class ConsciousDebtFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ConsciousDebt
+
+    data_product = factory.SubFactory(DataProductFactory)
+    title = factory.Sequence(lambda n: f"Shortcut {n}")
+    why = "Typed in by hand until the pipeline exists."
+    revisit_on = date(2026, 9, 1)
 
 
 class CostEntryFactory(factory.django.DjangoModelFactory):

@@ -2,9 +2,9 @@
 
 Settlement is two steps (see README, "Valuation"):
 
-1. `bets_settle_due` (daily, Celery beat) computes, for every open bet whose review date has
-   come, the realised value and cost over the bet's span with the valuation rules (the window
-   `opens_on <= period_start < review_on`) and stores them on the bet, which stays `open`.
+1. `bets_measure_due` (part of the daily evaluation pass) computes, for every open bet whose
+   review date has come, the realised value and cost over the bet's span with the valuation rules
+   (the window `opens_on <= period_start < review_on`) and stores them on the bet, which stays `open`.
    The evaluation raises a `bet_due` alert that shows the proposed outcome: `won` when the
    realised value reaches the expected value, otherwise `lost`.
 2. A governance lead confirms by deciding that alert (`bets_confirm_for_alert`, called from
@@ -20,7 +20,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, F, Sum
+from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 
 from apps.accounts.models import User
@@ -30,18 +30,29 @@ from apps.core.services import fields_apply, instance_save
 from apps.costs.models import CostEntry
 from apps.governance.models import Alert, AlertKind
 from apps.kpis.models import Measurement
-from meshvalue.valuation import ZERO, Direction, KpiTerms, MeasurementTotals, money, settle_bet, totals_value
+from meshvalue.valuation import ZERO, Direction, money, settle_bet, summed_value
 
-_BET = "kpi__attributions__data_product__bets"
+_ATTRIBUTION = "kpi__attributions"
+_BET = f"{_ATTRIBUTION}__data_product__bets"
 
 
 def _realised_figures(bet_ids: list[int]) -> dict[int, tuple[Decimal, Decimal]]:
-    """Realised (value, cost) of each bet over its own span, in two grouped queries."""
+    """Realised (value, cost) of each bet over its own span, in two grouped queries.
+
+    The valuation rules of DESIGN.md v2 over the window `opens_on <= period_start < review_on`:
+    a measurement counts for the bet's product only from the attribution's `credited_from`
+    (the later of the product's launch and the attribution's start), measured from the
+    attribution's baseline (the KPI's when it has none). The filters on the attribution sit in
+    the same `filter()` as the join to the bets, so they apply to the same attribution row.
+    """
     if not bet_ids:
         return {}
     value: dict[int, Decimal] = defaultdict(lambda: ZERO)
     measurement_rows = (
         Measurement.objects.filter(
+            Q(**{f"{_ATTRIBUTION}__starts_on__isnull": True}) | Q(period_start__gte=F(f"{_ATTRIBUTION}__starts_on")),
+            Q(**{f"{_ATTRIBUTION}__data_product__launched_on__isnull": True})
+            | Q(period_start__gte=F(f"{_ATTRIBUTION}__data_product__launched_on")),
             is_current=True,
             **{
                 f"{_BET}__id__in": bet_ids,
@@ -53,7 +64,8 @@ def _realised_figures(bet_ids: list[int]) -> dict[int, tuple[Decimal, Decimal]]:
         .values(
             f"{_BET}__id",
             "kpi_id",
-            "kpi__attributions__weight",
+            f"{_ATTRIBUTION}__weight",
+            f"{_ATTRIBUTION}__baseline",
             "kpi__direction",
             "kpi__baseline",
             "kpi__value_per_unit",
@@ -61,11 +73,14 @@ def _realised_figures(bet_ids: list[int]) -> dict[int, tuple[Decimal, Decimal]]:
         .annotate(count=Count("id"), value_sum=Sum("value"))
     )
     for row in measurement_rows:
-        kpi = KpiTerms(
-            row["kpi_id"], "", Direction(row["kpi__direction"]), row["kpi__baseline"], row["kpi__value_per_unit"]
+        baseline = row[f"{_ATTRIBUTION}__baseline"]
+        value[row[f"{_BET}__id"]] += row[f"{_ATTRIBUTION}__weight"] * summed_value(
+            Direction(row["kpi__direction"]),
+            row["kpi__baseline"] if baseline is None else baseline,
+            row["kpi__value_per_unit"],
+            row["count"],
+            row["value_sum"],
         )
-        totals = MeasurementTotals(row["count"], row["value_sum"])
-        value[row[f"{_BET}__id"]] += row["kpi__attributions__weight"] * totals_value(kpi, totals)
     cost = dict(
         CostEntry.objects.filter(
             data_product__bets__id__in=bet_ids,
@@ -81,14 +96,17 @@ def _realised_figures(bet_ids: list[int]) -> dict[int, tuple[Decimal, Decimal]]:
 
 
 @transaction.atomic
-def bets_settle_due(*, as_of: date | None = None) -> list[int]:
-    """Measure every open bet due for review by `as_of` (default today); returns their ids.
+def bets_measure_due(*, as_of: date, product_range: tuple[int, int] | None = None) -> list[int]:
+    """Measure every open bet due for review by `as_of` (of the products in `product_range`); their ids.
 
-    Figures are recomputed on every run until a governance lead confirms, so a late correction
-    of a measurement still counts. Idempotent.
+    Part of the daily evaluation pass, before the rules run, so a `bet_due` alert shows the
+    proposed outcome. Figures are recomputed on every pass until a governance lead confirms, so a
+    late correction of a measurement still counts. Idempotent; three queries and one bulk update.
     """
-    as_of = as_of or timezone.localdate()
-    bets = list(ValueBet.objects.select_for_update().filter(status=BetStatus.OPEN, review_on__lte=as_of))
+    due = ValueBet.objects.filter(status=BetStatus.OPEN, review_on__lte=as_of)
+    if product_range is not None:
+        due = due.filter(data_product_id__gte=product_range[0], data_product_id__lt=product_range[1])
+    bets = list(due.select_for_update().only("id", "realised_value", "realised_cost"))
     figures = _realised_figures([bet.pk for bet in bets])
     changed = []
     for bet in bets:

@@ -1,17 +1,20 @@
-"""Governance writes: acting on alerts and recording decisions."""
+"""Governance writes: acting on alerts, recording decisions, and keeping alerts in line with evaluations."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.catalog.models import DataProduct, Lifecycle
-from apps.governance.models import Alert, AlertKind, AlertStatus, Decision, DecisionAction
-from apps.notifications.services import retirement_decided_notify
+from apps.governance.models import UNRESOLVED_STATUSES, Alert, AlertKind, AlertStatus, Decision, DecisionAction
+from apps.notifications.services import alerts_opened_notify, retirement_decided_notify
+from meshvalue.valuation import Valuation, resolution
 
 
 def _locked_unresolved(alert: Alert) -> Alert:
@@ -87,8 +90,12 @@ def decision_record(
     sunset_on: date | None = None,
     new_owner: User | None = None,
     alert: Alert | None = None,
+    revisit_on: date | None = None,
 ) -> Decision:
     """Record a decision on a product and apply it.
+
+    `revisit_on`: until that date an alert of the same kind is not raised again for the product
+    (the evaluation reads it; empty means the decision date plus the policy's quiet days).
 
     `retire` deprecates the product with the sunset date (a scheduled job retires it on that
     date); `reassign_owner` hands the product to `new_owner`; `invest` and `keep` change nothing
@@ -98,6 +105,8 @@ def decision_record(
     errors = _decision_errors(
         data_product=product, action=action, rationale=rationale, sunset_on=sunset_on, new_owner=new_owner
     )
+    if revisit_on is not None and revisit_on < timezone.localdate():
+        errors["revisit_on"] = "The revisit date cannot be in the past."
     if errors:
         raise ValidationError(errors)
     decision = Decision.objects.create(
@@ -109,6 +118,7 @@ def decision_record(
         new_owner=new_owner if action == DecisionAction.REASSIGN_OWNER else None,
         previous_owner_id=product.owner_id,
         decided_by=user,
+        revisit_on=revisit_on,
     )
     if action == DecisionAction.RETIRE:
         product.lifecycle = Lifecycle.DEPRECATED
@@ -130,8 +140,12 @@ def alert_decide(
     rationale: str,
     sunset_on: date | None = None,
     new_owner: User | None = None,
+    revisit_on: date | None = None,
 ) -> Decision:
     """Decide on an alert: record and apply the decision, then resolve the alert.
+
+    Until `revisit_on` the evaluation raises no alert of this kind for the product (see
+    `decision_record`); afterwards, if the condition still holds, the new alert quotes this decision.
 
     Deciding a `bet_due` alert also confirms the measured outcome of the product's due bets.
     """
@@ -146,6 +160,7 @@ def alert_decide(
         sunset_on=sunset_on,
         new_owner=new_owner,
         alert=alert,
+        revisit_on=revisit_on,
     )
     alert.status = AlertStatus.RESOLVED
     alert.resolved_at = decision.decided_at
@@ -154,3 +169,106 @@ def alert_decide(
     if alert.kind == AlertKind.BET_DUE:
         bets_confirm_for_alert(alert=alert, user=user)
     return decision
+
+
+@dataclass(frozen=True)
+class AlertPassResult:
+    opened: list[int]
+    reopened: list[int]
+    resolved: list[int]
+
+
+def _plain_rows(queryset) -> list[tuple]:  # type: ignore[no-untyped-def]
+    """A values_list queryset's rows as tuples, without Django's per-row converters on PostgreSQL."""
+    if connection.vendor != "postgresql":
+        return list(queryset)
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def alerts_reconcile(
+    *,
+    as_of: date,
+    product_range: tuple[int, int] | None,
+    valuations: list[Valuation],
+    evaluation_ids: dict[int, int],
+    skip: frozenset[int],
+) -> AlertPassResult:
+    """Bring the alerts of the products in `product_range` (all when None) in line with their valuations.
+
+    One read of the unresolved alerts, then at most one bulk insert, one bulk update of
+    resolutions and one update of snoozes that ran out:
+    - a kind a valuation asks for (`Valuation.alerts`) with no unresolved alert opens one, unless
+      this date already raised one, so that re-running a date never reopens what a governance
+      lead just decided;
+    - an unresolved alert whose condition no longer holds is resolved with the reason; one whose
+      condition holds but is held by a decision (`Valuation.held`) stays as it is;
+    - a snoozed alert whose `snoozed_until` has passed goes back to open;
+    - alerts of products that are no longer active (no valuation) are resolved;
+    - products in `skip` (evaluated at a later date already) keep their alerts as they are.
+    Notifications go out only for alerts that open (a transition), so re-running sends nothing twice.
+    Must run inside the evaluation's transaction, under `alerts_lock`.
+    """
+    by_product = {valuation.product_id: valuation for valuation in valuations}
+    in_range = Q()
+    if product_range is not None:
+        in_range = Q(data_product_id__gte=product_range[0], data_product_id__lt=product_range[1])
+    existing = _plain_rows(
+        Alert.objects.filter(in_range)
+        .filter(Q(status__in=UNRESOLVED_STATUSES) | Q(opened_on=as_of))
+        .order_by("id")
+        .values_list("id", "data_product_id", "kind", "status", "snoozed_until", "opened_on", "data_product__lifecycle")
+    )
+    raised_today: set[tuple[int, str]] = set()
+    unresolved: set[tuple[int, str]] = set()
+    resolutions: dict[int, str] = {}
+    reopen: list[int] = []
+    for alert_id, product_id, kind, status, snoozed_until, opened_on, lifecycle in existing:
+        if opened_on == as_of:
+            raised_today.add((product_id, kind))
+        if status == AlertStatus.RESOLVED or product_id in skip:
+            continue
+        valuation = by_product.get(product_id)
+        if valuation is None:
+            resolutions[alert_id] = f"Resolved automatically on {as_of.isoformat()}: the product is {lifecycle}."
+            continue
+        if kind not in valuation.alert_kinds:
+            resolutions[alert_id] = resolution(kind, valuation)
+            continue
+        unresolved.add((product_id, kind))
+        if status == AlertStatus.SNOOZED and snoozed_until is not None and snoozed_until < as_of:
+            reopen.append(alert_id)
+
+    to_open = [
+        Alert(
+            data_product_id=valuation.product_id,
+            kind=kind,
+            status=AlertStatus.OPEN,
+            evaluation_id=evaluation_ids.get(valuation.product_id),
+            message=message,
+            opened_on=as_of,
+        )
+        for valuation in valuations
+        if valuation.alerts and valuation.product_id not in skip
+        for kind, message in sorted(valuation.alerts.items())
+        if (valuation.product_id, kind) not in unresolved and (valuation.product_id, kind) not in raised_today
+    ]
+    opened = [alert.pk for alert in Alert.objects.bulk_create(to_open)] if to_open else []
+    if resolutions:
+        now = timezone.now()
+        Alert.objects.bulk_update(
+            [
+                Alert(pk=alert_id, status=AlertStatus.RESOLVED, resolved_at=now, resolution=text)
+                for alert_id, text in resolutions.items()
+            ],
+            ["status", "resolved_at", "resolution"],
+        )
+    if reopen:
+        Alert.objects.filter(pk__in=reopen, status=AlertStatus.SNOOZED).update(
+            status=AlertStatus.OPEN, snoozed_until=None
+        )
+    if opened or reopen:
+        alerts_opened_notify(alert_ids=[*opened, *reopen])
+    return AlertPassResult(opened=opened, reopened=reopen, resolved=list(resolutions))

@@ -23,10 +23,10 @@ from apps.governance.models import UNRESOLVED_STATUSES, Alert, Decision
 from apps.notifications.models import DomainGovernanceLead, NotificationPreference, WebhookSubscription
 from apps.usage.models import UsageRecord
 from apps.valuation.models import Evaluation
+from meshvalue.valuation import money
 
 # Consumers of a product are those who used it in this many days (DESIGN.md, retirement).
 CONSUMER_WINDOW_DAYS = 90
-CENT = Decimal("0.01")
 
 
 def role_members(role: Role) -> list[User]:
@@ -170,7 +170,7 @@ def late_costs_by_product(product_ids: Iterable[int] | None = None) -> dict[int,
         row["data_product_id"]: LateCosts(
             data_product_id=row["data_product_id"],
             sunset_on=row["data_product__sunset_on"],
-            total=row["total"].quantize(CENT),
+            total=money(row["total"]),
             entries=row["entries"],
             first_period=row["first_period"],
         )
@@ -196,7 +196,7 @@ def portfolio_totals(*, as_of: date) -> dict[str, Decimal]:
     """Value, cost and net of the portfolio from each product's latest evaluation on or before `as_of`."""
     totals = _latest_evaluations(as_of).aggregate(value=Sum("value"), cost=Sum("cost"), net=Sum("net"))
     # Quantized: SQLite's sums drop the scale of decimals.
-    return {key: (totals[key] or Decimal("0")).quantize(CENT) for key in ("value", "cost", "net")}
+    return {key: money(totals[key] or Decimal("0")) for key in ("value", "cost", "net")}
 
 
 def executive_digest_data(*, as_of: date) -> dict:

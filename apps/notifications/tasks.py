@@ -97,12 +97,3 @@ def sunset_reminders_send(self, as_of: str | None = None) -> int:
         return len(retirement.sunset_reminders_queue(as_of=_as_of(as_of)))
     except RETRYABLE_ERRORS as error:
         raise self.retry(exc=error, countdown=_backoff(self.request.retries)) from error
-
-
-@shared_task(bind=True, **_TASK_OPTIONS)
-def data_products_retire_due_run(self, as_of: str | None = None) -> list[int]:
-    """Retire every deprecated product whose sunset date has come (daily, just after midnight)."""
-    try:
-        return retirement.data_products_retire_due_run(as_of=_as_of(as_of))
-    except RETRYABLE_ERRORS as error:
-        raise self.retry(exc=error, countdown=_backoff(self.request.retries)) from error

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.conf import settings
 from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery, Sum
@@ -20,15 +20,13 @@ from apps.bets.models import BetStatus, ValueBet
 from apps.catalog.models import DataProduct, Domain, Lifecycle
 from apps.governance.models import Alert, AlertKind, AlertStatus
 from apps.valuation.models import Evaluation, Recommendation
+from meshvalue.valuation import ratio, stored_ratio
 
 ZERO = Decimal("0.00")
-RATIO_PLACES = Decimal("0.0001")
 
 
 def _ratio(numerator: Decimal, denominator: Decimal) -> Decimal | None:
-    if not denominator:
-        return None
-    return (numerator / denominator).quantize(RATIO_PLACES, rounding=ROUND_HALF_UP)
+    return stored_ratio(ratio(numerator, denominator))
 
 
 @dataclass
@@ -45,12 +43,12 @@ class Figures:
 
     @property
     def ratio(self) -> Decimal | None:
-        """value / cost (None when nothing was spent)."""
+        """value / cost (None when the cost is not positive)."""
         return _ratio(self.value, self.cost)
 
     @property
     def roi(self) -> Decimal | None:
-        """Return on investment: net / cost (None when nothing was spent)."""
+        """Return on investment: net / cost (None when the cost is not positive)."""
         return _ratio(self.net, self.cost)
 
     @property

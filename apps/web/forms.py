@@ -167,6 +167,7 @@ class DecideForm(forms.Form):
     )
     sunset_on = forms.DateField(label="Sunset date", required=False, widget=DateInput())
     new_owner = forms.TypedChoiceField(label="New owner", required=False, coerce=int, empty_value=None)
+    revisit_on = forms.DateField(label="Revisit on", required=False, widget=DateInput())
 
     def __init__(self, *args, owners: list[tuple[int, str]], **kwargs) -> None:
         from apps.governance.models import DecisionAction

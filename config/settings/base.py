@@ -264,12 +264,6 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "schedule": _crontab_from_env("SCHEDULE_REQUEUE_EVALUATIONS", "*/5 * * * *"),
         "options": {"expires": 4 * 60},
     },
-    # Before the evaluation, so that the bet_due alerts it raises show the measured outcome.
-    "settle-due-bets-daily": {
-        "task": "apps.bets.tasks.bets_settle_due_scheduled",
-        "schedule": _crontab_from_env("SCHEDULE_SETTLE_BETS", "0 2 * * *"),
-        "options": {"expires": 20 * 60 * 60},
-    },
     # Notifications: the outbox sweep re-sends lost messages and due retries.
     "notifications-sweep": {
         "task": "apps.notifications.tasks.deliveries_sweep",
@@ -287,7 +281,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "options": {"expires": 20 * 60 * 60},
     },
     "retire-due-products-daily": {
-        "task": "apps.notifications.tasks.data_products_retire_due_run",
+        "task": "apps.catalog.tasks.data_products_retire_due_scheduled",
         "schedule": _crontab_from_env("SCHEDULE_RETIRE_DUE", "5 0 * * *"),
         "options": {"expires": 20 * 60 * 60},
     },

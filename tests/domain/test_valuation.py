@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -9,25 +10,30 @@ import pytest
 
 from meshvalue.periods import Cadence
 from meshvalue.valuation import (
-    AttributedKpi,
+    AttributionTerms,
+    DecisionOnKind,
     Direction,
     DueBet,
+    DueDebt,
+    FailingSource,
+    KpiFreshness,
     KpiTerms,
-    MeasurementTotals,
     Policy,
-    ProductFacts,
+    ProductInput,
     Recommendation,
     SignalKind,
     UsageFacts,
     Window,
+    attribution_value,
     cost_total,
-    evaluate_product,
+    credited_from,
+    evaluate,
     improvement,
-    measurement_totals,
-    measurement_value,
     ratio,
+    resolution,
+    revisit_date,
     settle_bet,
-    totals_value,
+    summed_value,
 )
 
 D = Decimal
@@ -39,22 +45,37 @@ REVENUE = KpiTerms(1, "Revenue uplift", Direction.INCREASE, D("100"), D("10"), C
 CHURN = KpiTerms(2, "Churned customers", Direction.DECREASE, D("50"), D("20"), Cadence.WEEKLY)
 
 
-def kpi_with(window_sum: str, window_count: int, recent_sum: str, recent_count: int, **kwargs) -> AttributedKpi:
-    kwargs.setdefault("kpi", REVENUE)
-    kwargs.setdefault("weight", D("1"))
-    kwargs.setdefault("latest_period_start", AS_OF - timedelta(days=10))
-    return AttributedKpi(
-        window=MeasurementTotals(window_count, D(window_sum)),
-        recent=MeasurementTotals(recent_count, D(recent_sum)),
+def kpi_with(window_sum: str, window_count: int, recent_sum: str, recent_count: int, **kwargs) -> tuple:
+    """One attributed KPI with its totals (count, sum) over the policy window and the recent window."""
+    kpi = kwargs.get("kpi", REVENUE)
+    weight = kwargs.get("weight", D("1"))
+    latest = kwargs.get("latest_period_start", AS_OF - timedelta(days=10))
+    return kpi, weight, (window_count, D(window_sum)), (recent_count, D(recent_sum)), latest
+
+
+def facts(*, attributions: tuple = (), **kwargs) -> ProductInput:
+    """The core's input for a product, summed from `kpi_with` attributions as the database would."""
+    kwargs.setdefault("product_id", 7)
+    kwargs.setdefault("launched_on", LAUNCHED)
+    kwargs.setdefault("owner", "olivia")
+    kwargs.setdefault("policy", POLICY)
+
+    def value(kpi: KpiTerms, totals: tuple[int, Decimal]) -> Decimal:
+        return summed_value(kpi.direction, kpi.baseline, kpi.value_per_unit, *totals)
+
+    return ProductInput(
+        kpi_count=len(attributions),
+        value=sum((weight * value(kpi, window) for kpi, weight, window, _, _ in attributions), D(0)),
+        recent_value=sum((weight * value(kpi, recent) for kpi, weight, _, recent, _ in attributions), D(0)),
+        measured_kpis=sum(1 for _, _, window, _, _ in attributions if window[0]),
+        kpi_names=tuple(kpi.name for kpi, *_ in attributions),
+        freshness=tuple(KpiFreshness(kpi.kpi_id, kpi.name, kpi.cadence, latest) for kpi, *_, latest in attributions),
         **kwargs,
     )
 
 
-def facts(**kwargs) -> ProductFacts:
-    kwargs.setdefault("product_id", 7)
-    kwargs.setdefault("launched_on", LAUNCHED)
-    kwargs.setdefault("owner", "olivia")
-    return ProductFacts(**kwargs)
+def evaluate_product(product: ProductInput, policy: Policy, as_of: date):
+    return evaluate(replace(product, policy=policy), as_of)
 
 
 # --- improvement and value -----------------------------------------------------------------------
@@ -71,15 +92,15 @@ def facts(**kwargs) -> ProductFacts:
     ],
 )
 def test_improvement_and_measurement_value(kpi, value, expected_improvement, expected_value):
-    assert improvement(kpi, value) == expected_improvement
-    assert measurement_value(kpi, value) == expected_value
+    assert improvement(kpi.direction, kpi.baseline, value) == expected_improvement
+    assert summed_value(kpi.direction, kpi.baseline, kpi.value_per_unit, 1, value) == expected_value
 
 
 @pytest.mark.parametrize("kpi", [REVENUE, CHURN])
-def test_totals_value_equals_the_sum_of_measurement_values(kpi):
+def test_summed_value_equals_the_sum_of_measurement_values(kpi):
     values = [D("130"), D("42.5"), D("99.9999")]
-    totals = MeasurementTotals(len(values), sum(values, D(0)))
-    assert totals_value(kpi, totals) == sum((measurement_value(kpi, v) for v in values), D(0))
+    expected = sum((improvement(kpi.direction, kpi.baseline, v) * kpi.value_per_unit for v in values), D(0))
+    assert summed_value(kpi.direction, kpi.baseline, kpi.value_per_unit, len(values), sum(values, D(0))) == expected
 
 
 @pytest.mark.parametrize(
@@ -94,18 +115,58 @@ def test_totals_value_equals_the_sum_of_measurement_values(kpi):
 def test_windows_are_half_open(period_start, inside):
     window = Window(AS_OF, 365)
     assert (period_start in window) is inside
-    assert measurement_totals([(period_start, D("5"))], window) == (
-        MeasurementTotals(1, D("5")) if inside else MeasurementTotals()
-    )
+    attribution = AttributionTerms(REVENUE, D("1"))
+    assert attribution_value(attribution, [(period_start, D("105"))], window) == ((1, D("50")) if inside else (0, D(0)))
     assert cost_total([(period_start, D("5"))], window) == (D("5") if inside else D(0))
 
 
 @pytest.mark.parametrize(
     ("value", "cost", "expected"),
-    [(D("54"), D("100"), D("0.54")), (D("0"), D("10"), D("0")), (D("10"), D("0"), None), (D("-5"), D("10"), D("-0.5"))],
+    [
+        (D("54"), D("100"), D("0.54")),
+        (D("0"), D("10"), D("0")),
+        (D("10"), D("0"), None),
+        (D("10"), D("-3"), None),  # credits exceed charges: no ratio
+        (D("-5"), D("10"), D("-0.5")),
+    ],
 )
-def test_ratio_is_none_when_nothing_was_spent(value, cost, expected):
+def test_ratio_is_none_when_the_cost_is_not_positive(value, cost, expected):
     assert ratio(value, cost) == expected
+
+
+# --- credited from, and the attribution's baseline (DESIGN.md v2) --------------------------------
+
+
+@pytest.mark.parametrize(
+    ("launched_on", "starts_on", "expected"),
+    [
+        (None, None, None),
+        (date(2025, 1, 1), None, date(2025, 1, 1)),
+        (None, date(2025, 3, 1), date(2025, 3, 1)),
+        (date(2025, 1, 1), date(2025, 3, 1), date(2025, 3, 1)),  # linked after launch
+        (date(2025, 5, 1), date(2025, 3, 1), date(2025, 5, 1)),  # linked before launch
+    ],
+)
+def test_credited_from_is_the_later_of_launch_and_start(launched_on, starts_on, expected):
+    assert credited_from(launched_on, starts_on) == expected
+
+
+def test_a_late_attribution_counts_only_its_own_periods_above_its_own_baseline():
+    # Monthly revenue over two years, 120 every month; the product starts serving it on 2026-03-01
+    # when it stood at 115: credited 4 months (March to June) of 5 units * 10 = 200.
+    history = [(date(year, month, 1), D("120")) for year in (2024, 2025, 2026) for month in range(1, 13)]
+    late = AttributionTerms(REVENUE, D("1"), credited_from=date(2026, 3, 1), baseline=D("115"))
+    assert attribution_value(late, history, Window(AS_OF, 365)) == (4, D("200"))
+    # Its recent window (90 days: from 2026-04-01) is inside the credited span: 3 months.
+    assert attribution_value(late, history, Window(AS_OF, 90)) == (3, D("150"))
+    # Without a start or a baseline of its own: the whole window from the KPI's baseline 100.
+    whole = AttributionTerms(REVENUE, D("1"))
+    assert attribution_value(whole, history, Window(AS_OF, 365)) == (12, D("2400"))
+
+
+def test_a_product_whose_credit_starts_after_the_window_has_no_evidence():
+    late = AttributionTerms(REVENUE, D("1"), credited_from=AS_OF)
+    assert attribution_value(late, [(date(2026, 6, 1), D("130"))], Window(AS_OF, 365)) == (0, D(0))
 
 
 # --- the figures of a product --------------------------------------------------------------------
@@ -182,6 +243,12 @@ EVIDENCE = (kpi_with("700", 4, "120", 1),)  # value 3000 over 365 days, 200 over
         ("no evidence wins over no cost", facts(attributions=(kpi_with("0", 0, "0", 0),)), "review", "no evidence"),
         ("cost 0", facts(attributions=EVIDENCE), "hold", "no cost recorded over 365 days"),
         (
+            "credits exceed charges",
+            facts(attributions=EVIDENCE, cost=D("-10"), recent_cost=D("5")),
+            "hold",
+            "credits exceed charges (-10.00) over 365 days: value/cost is undefined",
+        ),
+        (
             "retire on both windows",
             facts(attributions=EVIDENCE, cost=D("3001"), recent_cost=D("201")),
             "retire",
@@ -203,7 +270,7 @@ EVIDENCE = (kpi_with("700", 4, "120", 1),)  # value 3000 over 365 days, 200 over
             "no recent cost never retires",
             facts(attributions=EVIDENCE, cost=D("6000"), recent_cost=D("0")),
             "hold",
-            "no cost over the last 90 days",
+            "no positive cost over the last 90 days",
         ),
         (
             "exactly at invest_above invests",
@@ -221,7 +288,7 @@ EVIDENCE = (kpi_with("700", 4, "120", 1),)  # value 3000 over 365 days, 200 over
             "no recent cost never invests",
             facts(attributions=EVIDENCE, cost=D("100"), recent_cost=D("0")),
             "hold",
-            "no cost over the last 90 days",
+            "no positive cost over the last 90 days",
         ),
         (
             "negative improvement retires",
@@ -332,6 +399,7 @@ def test_alert_kinds_combine_recommendation_and_signals():
     )
     valuation = evaluate_product(product, POLICY, AS_OF)
     assert valuation.alert_kinds == {"review", "stale_kpi", "orphaned"}
+    assert set(valuation.alerts) == {"review", "stale_kpi", "orphaned"}
     assert evaluate_product(facts(attributions=EVIDENCE), POLICY, AS_OF).alert_kinds == set()
 
 
@@ -346,3 +414,83 @@ def test_alert_kinds_combine_recommendation_and_signals():
 )
 def test_settle_bet(realised, expected, outcome):
     assert settle_bet(realised_value=realised, expected_value=expected) == outcome
+
+
+def test_hold_when_credits_exceed_charges_has_no_ratio():
+    valuation = evaluate_product(facts(attributions=EVIDENCE, cost=D("-10"), recent_cost=D("-1")), POLICY, AS_OF)
+    assert valuation.recommendation is Recommendation.HOLD
+    assert (valuation.ratio, valuation.recent_ratio) == (None, None)
+    assert valuation.net == D("3010.00")
+
+
+# --- debt_due and source_failing (DESIGN.md v2) ----------------------------------------------------
+
+
+def test_debt_due_signal_lists_the_debts_due():
+    debts = (DueDebt(2, "Manual export to finance", date(2026, 6, 1)), DueDebt(1, "No lineage", date(2026, 5, 1)))
+    [signal] = evaluate_product(facts(due_debts=debts), POLICY, AS_OF).signals
+    assert signal.kind is SignalKind.DEBT_DUE
+    assert signal.message == (
+        "Conscious debt due for a revisit: No lineage (revisit on 2026-05-01); "
+        "Manual export to finance (revisit on 2026-06-01)."
+    )
+
+
+def test_source_failing_signal_names_kpi_source_and_error():
+    sources = (FailingSource("Revenue uplift", "warehouse", 'relation "sales" does not exist'),)
+    valuation = evaluate_product(facts(failing_sources=sources), POLICY, AS_OF)
+    assert valuation.alerts["source_failing"] == (
+        'KPI source failing, outcomes are not being pulled: Revenue uplift from warehouse: relation "sales" does not exist.'
+    )
+    assert resolution("source_failing", evaluate_product(facts(), POLICY, AS_OF)).endswith(
+        "the KPI sources pulled successfully again."
+    )
+
+
+# --- decisions hold their kind of alert until the revisit date (DESIGN.md v2) ----------------------
+
+RETIRING = {"attributions": EVIDENCE, "cost": D("6001"), "recent_cost": D("401")}
+
+
+def keep(revisit_on: date | None, kind: str = "retire") -> DecisionOnKind:
+    return DecisionOnKind(kind, 42, "keep", date(2026, 3, 2), revisit_on, "Finance needs it until the audit.")
+
+
+@pytest.mark.parametrize(
+    ("decision", "held"),
+    [
+        (keep(date(2026, 7, 1)), True),  # revisit after the evaluation date: held
+        (keep(AS_OF), False),  # the revisit date has come: asked again
+        (keep(None), False),  # default: 2026-03-02 + 90 days = 2026-05-31, passed
+        (keep(date(2026, 7, 1), kind="invest"), False),  # a decision on another kind
+    ],
+)
+def test_a_decision_holds_its_kind_until_the_revisit_date(decision, held):
+    valuation = evaluate_product(facts(decisions=(decision,), **RETIRING), POLICY, AS_OF)
+    assert valuation.recommendation is Recommendation.RETIRE
+    assert ("retire" not in valuation.alerts) is held
+    assert "retire" in valuation.alert_kinds  # the condition holds either way
+    if held:
+        assert valuation.held[0].decision_id == 42
+        assert "retire held by decision 42 until 2026-07-01" in valuation.reasons
+
+
+def test_after_the_revisit_date_the_new_alert_quotes_the_decision():
+    valuation = evaluate_product(facts(decisions=(keep(date(2026, 6, 1)),), **RETIRING), POLICY, AS_OF)
+    assert valuation.alerts["retire"].endswith(
+        "Earlier decision #42 (keep, 2026-03-02) held this until 2026-06-01: Finance needs it until the audit."
+    )
+
+
+@pytest.mark.parametrize(
+    ("kind", "revisit_on", "quiet_days", "expected"),
+    [
+        ("retire", None, 90, date(2026, 5, 31)),
+        ("retire", None, 10, date(2026, 3, 12)),
+        ("retire", date(2026, 9, 1), 90, date(2026, 9, 1)),
+        ("bet_due", None, 90, date(2026, 3, 2)),  # a later bet is a new question
+    ],
+)
+def test_revisit_date_defaults_to_the_policy_quiet_days(kind, revisit_on, quiet_days, expected):
+    policy = Policy(decision_quiet_days=quiet_days)
+    assert revisit_date(kind=kind, decided_on=date(2026, 3, 2), revisit_on=revisit_on, policy=policy) == expected

@@ -10,16 +10,15 @@ from hypothesis import strategies as st
 
 from meshvalue.periods import Cadence
 from meshvalue.valuation import (
-    AttributedKpi,
+    AttributionTerms,
     Direction,
     KpiTerms,
     Policy,
-    ProductFacts,
+    ProductInput,
     Window,
+    attribution_value,
     cost_total,
-    evaluate_product,
-    measurement_totals,
-    product_value,
+    evaluate,
 )
 
 AS_OF = date(2026, 6, 30)
@@ -46,19 +45,45 @@ def at(days_before: int) -> date:
     return AS_OF - timedelta(days=days_before)
 
 
-@given(kpi=kpis, values=st.lists(amounts, max_size=8), weight=weights, factor=st.integers(min_value=0, max_value=50))
-def test_value_is_linear_in_the_weights(kpi, values, weight, factor):
-    totals = measurement_totals([(at(1), v) for v in values], Window(AS_OF, 365))
-    single = product_value([(kpi, weight, totals)])
-    assert product_value([(kpi, weight * factor, totals)]) == single * factor
-
-
-@given(kpi=kpis, values=st.lists(amounts, max_size=8), first=weights, second=weights)
-def test_value_is_additive_in_the_weights(kpi, values, first, second):
-    totals = measurement_totals([(at(1), v) for v in values], Window(AS_OF, 365))
-    assert product_value([(kpi, first + second, totals)]) == product_value([(kpi, first, totals)]) + product_value(
-        [(kpi, second, totals)]
+def product(attribution: AttributionTerms, dated: list[tuple[date, Decimal]], dated_costs: list) -> ProductInput:
+    """The core's input for a product with one attribution, summed by the core's Python path."""
+    window, recent = Window(AS_OF, POLICY.window_days), Window(AS_OF, POLICY.recent_days)
+    count, value = attribution_value(attribution, dated, window)
+    _, recent_value = attribution_value(attribution, dated, recent)
+    return ProductInput(
+        product_id=1,
+        policy=POLICY,
+        launched_on=date(2020, 1, 1),
+        owner="o",
+        kpi_count=1,
+        value=attribution.weight * value,
+        recent_value=attribution.weight * recent_value,
+        measured_kpis=1 if count else 0,
+        kpi_names=("k",),
+        cost=cost_total(dated_costs, window),
+        recent_cost=cost_total(dated_costs, recent),
     )
+
+
+@given(kpi=kpis, values=st.lists(amounts, max_size=8), weight=weights, factor=st.integers(min_value=0, max_value=50))
+def test_value_is_linear_in_the_baseline_shift(kpi, values, weight, factor):
+    # Moving the attribution's baseline by `factor` units changes the value by factor * count * vpu.
+    dated = [(at(1 + index), v) for index, v in enumerate(values)]
+    window = Window(AS_OF, 365)
+    count, base = attribution_value(AttributionTerms(kpi, weight, baseline=kpi.baseline), dated, window)
+    _, shifted = attribution_value(AttributionTerms(kpi, weight, baseline=kpi.baseline - factor), dated, window)
+    sign = 1 if kpi.direction is Direction.INCREASE else -1
+    assert shifted - base == sign * factor * count * kpi.value_per_unit
+
+
+@given(kpi=kpis, values=measurements_in, start=st.integers(min_value=0, max_value=400))
+def test_a_later_credited_from_never_counts_more_measurements(kpi, values, start):
+    dated = [(at(days), v) for days, v in values]
+    window = Window(AS_OF, 365)
+    whole, _ = attribution_value(AttributionTerms(kpi, Decimal(1)), dated, window)
+    late, _ = attribution_value(AttributionTerms(kpi, Decimal(1), credited_from=at(start)), dated, window)
+    assert late == sum(1 for day, _ in dated if window.start <= day < AS_OF and day >= at(start))
+    assert late <= whole
 
 
 @given(
@@ -70,46 +95,21 @@ def test_value_is_additive_in_the_weights(kpi, values, first, second):
     costs_outside=st.lists(st.tuples(days_outside, prices), max_size=6),
 )
 def test_entries_outside_the_window_never_change_the_figures(kpi, weight, inside, outside, costs_inside, costs_outside):
-    def evaluate(measurements, cost_entries):
+    def valuation(measurements, cost_entries):
         dated = [(at(days), value) for days, value in measurements]
         dated_costs = [(at(days), amount) for days, amount in cost_entries]
-        window, recent = Window(AS_OF, POLICY.window_days), Window(AS_OF, POLICY.recent_days)
-        attributed = AttributedKpi(
-            kpi=kpi,
-            weight=weight,
-            window=measurement_totals(dated, window),
-            recent=measurement_totals(dated, recent),
-            latest_period_start=max((d for d, _ in dated if d < AS_OF), default=None),
-        )
-        facts = ProductFacts(
-            product_id=1,
-            launched_on=date(2020, 1, 1),
-            owner="o",
-            attributions=(attributed,),
-            cost=cost_total(dated_costs, window),
-            recent_cost=cost_total(dated_costs, recent),
-        )
-        return evaluate_product(facts, POLICY, AS_OF)
+        return evaluate(product(AttributionTerms(kpi, weight), dated, dated_costs), AS_OF)
 
-    with_outside = evaluate(inside + outside, costs_inside + costs_outside)
-    without = evaluate(inside, costs_inside)
-    assert (with_outside.value, with_outside.cost, with_outside.ratio, with_outside.recommendation) == (
-        without.value,
-        without.cost,
-        without.ratio,
-        without.recommendation,
-    )
-    assert (with_outside.recent_value, with_outside.recent_cost, with_outside.recent_ratio) == (
-        without.recent_value,
-        without.recent_cost,
-        without.recent_ratio,
-    )
+    with_outside = valuation(inside + outside, costs_inside + costs_outside)
+    without = valuation(inside, costs_inside)
+    figures = ("value", "cost", "ratio", "recommendation", "recent_value", "recent_cost", "recent_ratio")
+    assert [getattr(with_outside, name) for name in figures] == [getattr(without, name) for name in figures]
 
 
-@given(kpi=kpis, weight=weights, measurements=measurements_in, cost=prices)
-def test_net_is_value_minus_cost(kpi, weight, measurements, cost):
+@given(kpi=kpis, weight=weights, measurements=measurements_in, cost=amounts)
+def test_net_is_value_minus_cost_and_ratio_needs_a_positive_cost(kpi, weight, measurements, cost):
     dated = [(at(days), value) for days, value in measurements]
-    attributed = AttributedKpi(kpi=kpi, weight=weight, window=measurement_totals(dated, Window(AS_OF, 365)))
-    facts = ProductFacts(product_id=1, launched_on=date(2020, 1, 1), owner="o", attributions=(attributed,), cost=cost)
-    valuation = evaluate_product(facts, POLICY, AS_OF)
+    valuation = evaluate(product(AttributionTerms(kpi, weight), dated, [(at(2), cost)]), AS_OF)
     assert abs(valuation.net - (valuation.value - valuation.cost)) <= Decimal("0.01")
+    if cost <= 0:
+        assert valuation.ratio is None

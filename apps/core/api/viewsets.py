@@ -110,6 +110,32 @@ class ApiViewSet(ApiViewMixin, GenericViewSet):
             raise PermissionDenied("Your role does not allow this.")
         self.authorize_objects([target])
 
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        if self.action == "create":
+            self.authorize_create_request(request.data)
+
+    def authorize_create_request(self, data: Any) -> None:
+        """Permission before validation: refuse (403) a create whose target row, named by id in the
+        raw body, is not the user's, whatever else is wrong with the request.
+
+        An id that names no row (or is not an id) is left to validation, which answers 400.
+        """
+        if access.scope_of(self.request.user, self.grant()) is access.Scope.ALL or not self.create_target:
+            return
+        raw = data.get(self.create_target) if isinstance(data, Mapping) else None
+        if isinstance(raw, bool) or not isinstance(raw, int | str):
+            return
+        try:
+            pk = int(raw)
+        except ValueError:
+            return
+        field = self.get_serializer().fields.get(self.create_target)
+        model = getattr(getattr(field, "queryset", None), "model", None)
+        if model is None or not model._default_manager.filter(pk=pk).exists():
+            return
+        self.authorize_objects([model(pk=pk)])
+
     def authorize_field(self, name: str) -> None:
         """Refuse (403) unless the user holds the grant of field `name` (AccessPolicy.fields)."""
         if not access.may(self.request.user, self.access.fields.get(name, access.NOBODY)):

@@ -42,11 +42,16 @@ class DecisionSerializer(ApiModelSerializer):
             "previous_owner",
             "decided_by",
             "decided_at",
+            "revisit_on",
         ]
         read_only_fields = ["alert", "previous_owner", "decided_by", "decided_at"]
         extra_kwargs = {
             "sunset_on": {"help_text": "Required to retire: the product is deprecated until then, then retired."},
             "new_owner": {"help_text": "Required to reassign the owner."},
+            "revisit_on": {
+                "help_text": "Until this date no alert of the same kind opens again for the product "
+                "(default: today plus the policy's decision_quiet_days)."
+            },
         }
 
 
@@ -60,4 +65,10 @@ class DecideSerializer(serializers.Serializer):
     sunset_on = BoundedDateField(required=False, allow_null=True, help_text="Required to retire.")
     new_owner = serializers.PrimaryKeyRelatedField(
         queryset=User.objects.all(), required=False, allow_null=True, help_text="Required to reassign the owner."
+    )
+    revisit_on = BoundedDateField(
+        required=False,
+        allow_null=True,
+        help_text="Until this date no alert of this kind opens again for the product "
+        "(default: today plus the policy's decision_quiet_days; today for bet_due).",
     )

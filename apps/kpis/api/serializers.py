@@ -72,6 +72,9 @@ class MeasurementSerializer(ApiModelSerializer):
             "recorded_at",
         ]
         read_only_fields = ["source", "revision", "is_current", "recorded_by", "recorded_at"]
+        # DRF would build a "must make a unique set" validator from the one-current-revision
+        # constraint and refuse every correction; `measurement_record` appends a revision instead.
+        validators: list = []
         extra_kwargs = {
             "period_start": {
                 "help_text": "The start of the KPI's period: a Monday, the 1st of a month or of a quarter."

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import transaction
 
 from apps.accounts.roles import Role
+from apps.core.locks import job_try_lock
 from apps.notifications.models import WEEKLY_DIGEST_TOPIC, Channel, Event
 from apps.notifications.selectors import (
     email_opt_outs,
@@ -17,7 +18,7 @@ from apps.notifications.selectors import (
     role_members,
 )
 from apps.notifications.services.messages import alert_link, product_link
-from apps.notifications.services.outbox import NewDelivery, _job_lock, deliveries_create
+from apps.notifications.services.outbox import NewDelivery, deliveries_create
 
 # Rows listed in one e-mail per section; the counts always cover everything.
 DIGEST_LIST_LIMIT = 20
@@ -103,7 +104,7 @@ def weekly_digests_queue(*, as_of: date) -> list[int]:
     Idempotent per ISO week. Returns the ids of the deliveries created.
     """
     with transaction.atomic():
-        if not _job_lock("weekly_digests"):
+        if not job_try_lock("notifications.weekly_digests"):
             return []
         week = _week_key(as_of)
         executives = [user for user in role_members(Role.EXECUTIVE) if user.email]

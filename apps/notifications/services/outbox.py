@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 import redis
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -130,18 +130,6 @@ def _broker_answers() -> bool:
         return False
     finally:
         client.close()
-
-
-def _job_lock(name: str) -> bool:
-    """Take a transaction-scoped advisory lock on PostgreSQL so overlapping runs of a job skip.
-
-    Other databases have no such lock; the jobs stay correct there through unique constraints.
-    """
-    if connection.vendor != "postgresql":
-        return True
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_xact_lock(hashtext(%s))", [f"meshvalue.notifications.{name}"])
-        return bool(cursor.fetchone()[0])
 
 
 def deliveries_sweep(*, now: datetime | None = None, limit: int = 1000) -> list[int]:

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.catalog.models import DataProduct, Lifecycle
-from apps.catalog.services import data_products_retire_due
+from apps.core.locks import job_try_lock
 from apps.governance.models import Decision, DecisionAction
 from apps.notifications.models import Channel, Event
 from apps.notifications.selectors import (
@@ -20,7 +20,7 @@ from apps.notifications.selectors import (
     consumer_recipients,
     consumers_by_product,
 )
-from apps.notifications.services.outbox import NewDelivery, _job_lock, deliveries_create
+from apps.notifications.services.outbox import NewDelivery, deliveries_create
 
 
 def _notices(
@@ -109,7 +109,7 @@ def sunset_reminders_queue(*, as_of: date) -> list[int]:
     """
     days = settings.NOTIFICATION_SUNSET_REMINDER_DAYS
     with transaction.atomic():
-        if not _job_lock("sunset_reminders"):
+        if not job_try_lock("notifications.sunset_reminders"):
             return []
         products = list(
             DataProduct.objects.filter(
@@ -145,8 +145,3 @@ def sunset_reminders_queue(*, as_of: date) -> list[int]:
                 extra={"sunset_on": product.sunset_on.isoformat(), "days_left": (product.sunset_on - as_of).days},
             )
         return deliveries_create(deliveries=rows)
-
-
-def data_products_retire_due_run(*, as_of: date) -> list[int]:
-    """The daily sunset: deprecated products whose sunset date has come become `retired`."""
-    return data_products_retire_due(as_of=as_of)

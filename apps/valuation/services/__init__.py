@@ -2,6 +2,7 @@
 
 - `portfolio_evaluate`: evaluate every active product as of a date, synchronously (the command).
 - `portfolio_chunk_evaluate`: one set-based pass over one chunk of products (one Celery task).
+- `valuations_preview`: what the rules would say with edited policies, stored nowhere.
 - `evaluation_run_start`: record a run and queue it on Celery after commit (the API, beat).
 - `policy_create`, `policy_update`, `policy_delete`: the default policy and the overrides per domain.
 """
@@ -12,6 +13,7 @@ from .evaluate import (
     evaluation_run_fail,
     portfolio_chunk_evaluate,
     portfolio_evaluate,
+    valuations_preview,
 )
 from .policies import policy_create, policy_delete, policy_update
 from .runs import evaluation_run_start
@@ -26,4 +28,5 @@ __all__ = [
     "policy_update",
     "portfolio_chunk_evaluate",
     "portfolio_evaluate",
+    "valuations_preview",
 ]

@@ -13,11 +13,12 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from apps.bets.services import bets_measure_due
+from apps.governance.services import alerts_reconcile
 from apps.valuation.models import EVALUATION_FIGURES, Evaluation, EvaluationRun, RunStatus
-from meshvalue.valuation import Policy, Valuation, evaluate_summed
+from meshvalue.valuation import Policy, Valuation, evaluate
 
-from .alerts import alerts_reconcile
-from .gather import Scope, portfolio_facts_gather, product_buckets
+from .gather import Scope, product_buckets, product_inputs_gather
 from .locks import alerts_lock, evaluation_lock, evaluation_session_tune
 
 # Rewritten when a date is evaluated again; `run` and `created_at` keep pointing at the first run.
@@ -183,9 +184,9 @@ def portfolio_chunk_evaluate(
     """Evaluate the active products with ids in chunk `chunk` (all of them when `chunk_size` is None).
 
     A fixed number of queries whatever the number of products: a lock, the set-based reads,
-    one upsert of evaluations (unique per product and date, so a re-run rewrites the same rows)
-    and one alert pass, in one transaction. Idempotent: running it twice for a date changes
-    nothing the second time.
+    the measurement of due bets, one upsert of evaluations (unique per product and date, so a
+    re-run rewrites the same rows) and one alert pass, in one transaction. Idempotent: running
+    it twice for a date changes nothing the second time.
     """
     with _without_cyclic_gc():
         return _chunk_evaluate(as_of=as_of, chunk=chunk, chunk_size=chunk_size, run_id=run_id)
@@ -196,32 +197,19 @@ def _chunk_evaluate(*, as_of: date, chunk: int, chunk_size: int | None, run_id: 
     scope = Scope(as_of, chunk * chunk_size, (chunk + 1) * chunk_size) if chunk_size else Scope(as_of)
     evaluation_session_tune()
     evaluation_lock(as_of=as_of, chunk=chunk)
-    gathered = portfolio_facts_gather(scope)
-    valuations = [
-        evaluate_summed(
-            product_id=product.product_id,
-            as_of=as_of,
-            policy=product.policy,
-            launched_on=product.launched_on,
-            owner=product.owner,
-            kpi_count=product.kpi_count,
-            kpi_names=product.kpi_names,
-            evidence=product.evidence,
-            stale=product.stale,
-            value=product.value,
-            recent_value=product.recent_value,
-            cost=product.cost,
-            recent_cost=product.recent_cost,
-            usage=product.usage,
-            due_bets=product.due_bets,
-        )
-        for product in gathered.products
-    ]
+    # Bets due for review are measured first, so their alerts show the proposed outcome.
+    bets_measure_due(as_of=as_of, product_range=scope.product_range)
+    gathered = product_inputs_gather(scope)
+    valuations = [evaluate(product, as_of) for product in gathered.products]
     policies = {product.product_id: product.policy for product in gathered.products}
     evaluation_ids = evaluations_upsert(valuations=valuations, policies=policies, run_id=run_id)
     alerts_lock()
     alert_pass = alerts_reconcile(
-        scope=scope, valuations=valuations, evaluation_ids=evaluation_ids, skip=gathered.later_evaluated
+        as_of=as_of,
+        product_range=scope.product_range,
+        valuations=valuations,
+        evaluation_ids=evaluation_ids,
+        skip=gathered.later_evaluated,
     )
     recommendations: dict[str, int] = {}
     for valuation in valuations:
@@ -314,3 +302,13 @@ def portfolio_evaluate(
     if run is not None:
         run.refresh_from_db()
     return summary
+
+
+def valuations_preview(*, as_of: date, policy_overrides: dict[int | None, Policy]) -> list[Valuation]:
+    """What the rules would say about every active product as of `as_of` with some policies replaced.
+
+    Key None replaces the default policy, an int the policy of that domain. Set-based like an
+    evaluation pass (a fixed number of queries) and stores nothing: for a policy editor's preview.
+    """
+    gathered = product_inputs_gather(Scope(as_of), policy_overrides=policy_overrides)
+    return [evaluate(product, as_of) for product in gathered.products]

@@ -1,12 +1,17 @@
-"""The set-based reads of an evaluation: a fixed number of queries whatever the portfolio's size.
+"""The set-based reads of an evaluation: one `ProductInput` per product, a fixed number of queries.
 
-Every query covers the whole scope (the active products whose ids fall in one chunk's range)
-at once and groups in the database; nothing here runs a query per product or per KPI.
-Measurements are summed per KPI *before* they meet the attributions, which is the fast order
-on PostgreSQL (see STACK.md). On PostgreSQL the sums per product are done there too, in exact
-`numeric`, so Python reads one row per product; elsewhere (SQLite, the demo) each KPI is summed
-once in Python, in `Decimal`, and shared by the products it serves. Both give the same figures
-(tests/apps/valuation/test_gather_paths.py).
+`product_inputs_gather(scope)` is the one way in. Every query covers the whole scope (the active
+products whose ids fall in one chunk's range) at once and groups in the database; nothing here
+runs a query per product or per KPI. Two paths produce the same inputs for the core
+(`meshvalue.valuation.evaluate`), tested equal in tests/apps/valuation/test_gather_paths.py:
+
+- PostgreSQL sums in exact `numeric`. Measurements are summed per KPI *before* they meet the
+  attributions (the fast order, STACK.md), and those sums are shared by every attribution that is
+  credited for the whole window. Only attributions credited from a date inside the window (a
+  product launched, or linked, late) sum their own measurements since `credited_from`. Python
+  reads one row per product.
+- Elsewhere (SQLite, the demo) the current measurements in the horizon are read once and the
+  core's `attribution_value` sums them in Decimal.
 """
 
 from __future__ import annotations
@@ -16,31 +21,39 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import NamedTuple
 
 from django.db import connection
-from django.db.models import Count, F, Max, Q, QuerySet, Sum
+from django.db.models import Count, F, Q, QuerySet, Sum
 
 from apps.bets.models import BetStatus, ValueBet
-from apps.catalog.models import DataProduct, Lifecycle
+from apps.catalog.models import ConsciousDebt, DataProduct, Lifecycle
 from apps.costs.models import CostEntry
-from apps.governance.models import UNRESOLVED_STATUSES
+from apps.governance.models import UNRESOLVED_STATUSES, Decision
 from apps.kpis.models import KPI, Attribution, Measurement
 from apps.usage.models import UsageRecord
-from apps.valuation.models import Evaluation, EvaluationPolicy
+from apps.valuation.models import Evaluation
+from apps.valuation.selectors import policies_by_domain
 from meshvalue.periods import Cadence, cadence_days
 from meshvalue.valuation import (
     NO_USAGE,
     USAGE_DAYS,
     ZERO,
+    AttributionTerms,
+    DecisionOnKind,
     Direction,
     DueBet,
-    KpiEvidence,
+    DueDebt,
+    FailingSource,
+    KpiFreshness,
+    KpiTerms,
     Policy,
+    ProductInput,
     UsageFacts,
-    attributed_sums,
-    stale_kpis,
-    summed_value,
+    Window,
+    attribution_value,
+    credited_from,
+    fresh_since,
+    is_stale,
 )
 
 ALL_PRODUCTS = (0, 2**62)
@@ -58,6 +71,11 @@ class Scope:
     def is_whole(self) -> bool:
         return (self.first_id, self.last_id) == ALL_PRODUCTS
 
+    @property
+    def product_range(self) -> tuple[int, int] | None:
+        """`(first_id, last_id)`, or None for the whole portfolio."""
+        return None if self.is_whole else (self.first_id, self.last_id)
+
     def products(self, prefix: str = "") -> Q:
         """Products (or rows whose `{prefix}id` names a product) in the scope's id range."""
         if self.is_whole:
@@ -65,33 +83,11 @@ class Scope:
         return Q(**{f"{prefix}id__gte": self.first_id, f"{prefix}id__lt": self.last_id})
 
 
-class ProductInputs(NamedTuple):
-    """What the rules (`meshvalue.valuation.evaluate_summed`) need about one product, summed.
-
-    A named tuple rather than a frozen dataclass: one is built per product of the portfolio.
-    """
-
-    product_id: int
-    policy: Policy
-    launched_on: date | None
-    owner: str
-    kpi_count: int
-    kpi_names: Sequence[str]  # read only when there is no evidence
-    evidence: bool
-    stale: Sequence[KpiEvidence]
-    value: Decimal
-    recent_value: Decimal
-    cost: Decimal
-    recent_cost: Decimal
-    usage: UsageFacts
-    due_bets: tuple[DueBet, ...]
-
-
 @dataclass(frozen=True)
-class PortfolioFacts:
-    """What one pass read: the inputs of the rules for every product in scope."""
+class GatheredInputs:
+    """What one pass read: the core's input for every product in scope."""
 
-    products: list[ProductInputs]
+    products: list[ProductInput]
     later_evaluated: frozenset[int]  # products with an evaluation after as_of: alerts are theirs
 
 
@@ -110,29 +106,6 @@ def rows(queryset: QuerySet) -> list[tuple]:
         return cursor.fetchall()
 
 
-def _policy(row: EvaluationPolicy) -> Policy:
-    return Policy(
-        window_days=row.window_days,
-        recent_days=row.recent_days,
-        grace_days=row.grace_days,
-        retire_below=row.retire_below,
-        invest_above=row.invest_above,
-        stale_periods=row.stale_periods,
-    )
-
-
-def policies_by_domain() -> tuple[Policy, dict[int, Policy]]:
-    """The default policy and the overrides by domain id (one query)."""
-    default = Policy()
-    by_domain: dict[int, Policy] = {}
-    for row in EvaluationPolicy.objects.all():
-        if row.is_default:
-            default = _policy(row)
-        elif row.domain_id is not None:
-            by_domain[row.domain_id] = _policy(row)
-    return default, by_domain
-
-
 def _window_lengths(policies: list[Policy]) -> list[int]:
     return sorted({p.window_days for p in policies} | {p.recent_days for p in policies})
 
@@ -143,10 +116,28 @@ def _horizon_days(policies: list[Policy]) -> int:
     return max([*_window_lengths(policies), longest_stale])
 
 
-def portfolio_facts_gather(scope: Scope) -> PortfolioFacts:
-    """Read everything the rules need about the products in `scope` in seven queries (eight off PostgreSQL)."""
+@dataclass(frozen=True, slots=True)
+class _KpiFigures:
+    """A product's attributed KPIs, summed: values and measured-KPI counts per window length."""
+
+    kpi_count: int
+    values: Sequence[Decimal]
+    measured: Sequence[int]
+    names: tuple[str, ...]
+    freshness: tuple[KpiFreshness, ...]
+
+
+def product_inputs_gather(scope: Scope, *, policy_overrides: dict[int | None, Policy] | None = None) -> GatheredInputs:
+    """Read everything the rules need about the products in `scope`: the core's input per product.
+
+    A fixed number of queries, whatever the number of products. `policy_overrides` replaces the
+    stored policies (key None: the default; an int: a domain's), for previews that store nothing.
+    """
     as_of = scope.as_of
     default, by_domain = policies_by_domain()
+    if policy_overrides:
+        default = policy_overrides.get(None, default)
+        by_domain.update({domain_id: p for domain_id, p in policy_overrides.items() if domain_id is not None})
     all_policies = [default, *by_domain.values()]
     lengths = _window_lengths(all_policies)
     horizon = as_of - timedelta(days=_horizon_days(all_policies))
@@ -159,42 +150,97 @@ def portfolio_facts_gather(scope: Scope) -> PortfolioFacts:
         .order_by("id")
         .values_list("id", "domain_id", "launched_on", "owner__username")
     )
-
     if _sums_in_database():
-        summed = _product_kpis_summed(scope, lengths, horizon, all_policies)
-        by_product: dict[int, list[tuple[Decimal, KpiEvidence]]] = {}
+        kpi_figures = _kpi_figures_summed(scope, lengths, horizon, all_policies)
     else:
-        summed = None
-        by_product = _product_kpis_portable(scope, lengths, horizon)
+        kpi_figures = _kpi_figures_portable(scope, lengths, horizon, default, by_domain)
+    costs = _costs(scope, lengths)
+    usage = _usage(scope)
+    due_bets = _due_bets(scope)
+    due_debts = _due_debts(scope)
+    decisions = _decisions(scope)
+    failing_sources = _failing_sources(scope)
+    later_evaluated = frozenset(
+        Evaluation.objects.filter(in_range, as_of__gt=as_of).order_by().values_list("data_product_id", flat=True)
+    )
 
+    length_index = {length: index for index, length in enumerate(lengths)}
+    no_costs = [None] * len(lengths)
+    inputs: list[ProductInput] = []
+    for product_id, domain_id, launched_on, owner in products:
+        policy = by_domain.get(domain_id, default)
+        window, recent = length_index[policy.window_days], length_index[policy.recent_days]
+        figures = kpi_figures.get(product_id)
+        cost = costs.get(product_id, no_costs)
+        inputs.append(
+            ProductInput(
+                product_id=product_id,
+                policy=policy,
+                launched_on=launched_on,
+                owner=owner,
+                kpi_count=figures.kpi_count if figures else 0,
+                value=figures.values[window] if figures else ZERO,
+                recent_value=figures.values[recent] if figures else ZERO,
+                measured_kpis=figures.measured[window] if figures else 0,
+                kpi_names=figures.names if figures else (),
+                freshness=figures.freshness if figures else (),
+                cost=cost[window] or ZERO,
+                recent_cost=cost[recent] or ZERO,
+                usage=usage.get(product_id, NO_USAGE),
+                due_bets=due_bets.get(product_id, ()),
+                due_debts=due_debts.get(product_id, ()),
+                failing_sources=failing_sources.get(product_id, ()),
+                decisions=decisions.get(product_id, ()),
+            )
+        )
+    return GatheredInputs(products=inputs, later_evaluated=later_evaluated)
+
+
+def _sums_in_database() -> bool:
+    """Whether the database sums per product exactly (PostgreSQL's numeric; SQLite's decimals are floats)."""
+    return connection.vendor == "postgresql"
+
+
+def _costs(scope: Scope, lengths: list[int]) -> dict[int, list[Decimal | None]]:
+    """Each product's current cost entries summed per window length (credits included; one query)."""
+    as_of = scope.as_of
     # The longest window is the scan's own bounds: no filter for it.
-    cost_aggregates = {
+    aggregates = {
         f"cost_{length}": Sum("amount", filter=Q(period_start__gte=as_of - timedelta(days=length)))
         if length < max(lengths)
         else Sum("amount")
         for length in lengths
     }
-    costs = {
+    return {
         product_id: sums
         for product_id, *sums in rows(
             CostEntry.objects.filter(
-                in_range, period_start__gte=as_of - timedelta(days=max(lengths)), period_start__lt=as_of
+                scope.products("data_product_"),
+                period_start__gte=as_of - timedelta(days=max(lengths)),
+                period_start__lt=as_of,
             )
             .order_by()
             .values("data_product_id")
-            .annotate(**cost_aggregates)
-            .values_list("data_product_id", *cost_aggregates)
+            .annotate(**aggregates)
+            .values_list("data_product_id", *aggregates)
         )
     }
 
+
+def _usage(scope: Scope) -> dict[int, UsageFacts]:
+    """Uses of each product in the last USAGE_DAYS days, by anyone and by its owner (one query)."""
+    as_of = scope.as_of
     by_owner = Q(consumer=F("data_product__owner__username")) | (
         Q(consumer=F("data_product__owner__team")) & ~Q(data_product__owner__team="")
     )
-    usage = {
+    return {
         product_id: UsageFacts(total_uses=total or 0, owner_uses=owner or 0, consumers=consumers)
         for product_id, total, owner, consumers in rows(
             UsageRecord.objects.filter(
-                in_range, day__gte=as_of - timedelta(days=USAGE_DAYS), day__lt=as_of, count__gt=0
+                scope.products("data_product_"),
+                day__gte=as_of - timedelta(days=USAGE_DAYS),
+                day__lt=as_of,
+                count__gt=0,
             )
             .order_by()
             .values("data_product_id")
@@ -207,76 +253,85 @@ def portfolio_facts_gather(scope: Scope) -> PortfolioFacts:
         )
     }
 
-    due_bets: dict[int, list[DueBet]] = defaultdict(list)
-    for product_id, bet_id, review_on, expected_value, realised_value in (
-        ValueBet.objects.filter(in_range, status=BetStatus.OPEN, review_on__lte=as_of)
+
+def _due_bets(scope: Scope) -> dict[int, tuple[DueBet, ...]]:
+    """The open bets due for review, with what they realised (measured earlier in the pass; one query)."""
+    due: dict[int, list[DueBet]] = defaultdict(list)
+    for product_id, *bet in (
+        ValueBet.objects.filter(scope.products("data_product_"), status=BetStatus.OPEN, review_on__lte=scope.as_of)
         .order_by("review_on", "id")
-        .values_list("data_product_id", "id", "review_on", "expected_value", "realised_value")
-    ):
-        due_bets[product_id].append(DueBet(bet_id, review_on, expected_value, realised_value))
-
-    later_evaluated = frozenset(
-        Evaluation.objects.filter(in_range, as_of__gt=as_of).order_by().values_list("data_product_id", flat=True)
-    )
-
-    inputs: list[ProductInputs] = []
-    length_index = {length: index for index, length in enumerate(lengths)}
-    no_costs = [None] * len(lengths)
-    no_kpis = (0, [ZERO] * len(lengths), [0] * len(lengths), None, None)
-    no_attributions: list[tuple[Decimal, KpiEvidence]] = []
-    for product_id, domain_id, launched_on, owner in products:
-        policy = by_domain.get(domain_id, default)
-        window, recent = length_index[policy.window_days], length_index[policy.recent_days]
-        if summed is not None:
-            kpi_count, values, measured, names, stale_candidates = summed.get(product_id, no_kpis)
-            value, recent_value, evidence = values[window], values[recent], measured[window] > 0
-            stale = stale_kpis(stale_candidates, as_of, policy.stale_periods) if stale_candidates else ()
-        else:
-            pairs = by_product.get(product_id, no_attributions)
-            value, recent_value, evidence, stale = attributed_sums(pairs, policy, as_of)
-            kpi_count, names = len(pairs), None if evidence else [kpi.name for _, kpi in pairs]
-        cost = costs.get(product_id, no_costs)
-        inputs.append(
-            ProductInputs(
-                product_id,
-                policy,
-                launched_on,
-                owner,
-                kpi_count,
-                names or (),
-                evidence,
-                stale,
-                value,
-                recent_value,
-                cost[window] or ZERO,
-                cost[recent] or ZERO,
-                usage.get(product_id, NO_USAGE),
-                tuple(due_bets.get(product_id, ())),
-            )
+        .values_list(
+            "data_product_id", "id", "review_on", "expected_value", "realised_value", "expected_cost", "realised_cost"
         )
-    return PortfolioFacts(products=inputs, later_evaluated=later_evaluated)
+    ):
+        due[product_id].append(DueBet(*bet))
+    return {product_id: tuple(bets) for product_id, bets in due.items()}
 
 
-def _sums_in_database() -> bool:
-    """Whether the database sums per product exactly (PostgreSQL's numeric; SQLite's decimals are floats)."""
-    return connection.vendor == "postgresql"
+def _due_debts(scope: Scope) -> dict[int, tuple[DueDebt, ...]]:
+    """The unresolved conscious debts whose revisit date has come (one query)."""
+    due: dict[int, list[DueDebt]] = defaultdict(list)
+    for product_id, debt_id, title, revisit_on in ConsciousDebt.objects.filter(
+        scope.products("data_product_"), resolved_at__isnull=True, revisit_on__lte=scope.as_of
+    ).values_list("data_product_id", "id", "title", "revisit_on"):
+        due[product_id].append(DueDebt(debt_id, title, revisit_on))
+    return {product_id: tuple(debts) for product_id, debts in due.items()}
 
 
-def _product_kpis_portable(
-    scope: Scope, lengths: list[int], horizon: date
-) -> dict[int, list[tuple[Decimal, KpiEvidence]]]:
-    """Each product's (weight, KPI) pairs, every KPI summed once (two queries, any database)."""
+def _decisions(scope: Scope) -> dict[int, tuple[DecisionOnKind, ...]]:
+    """The latest decision on an alert of each kind, per product, made by the evaluation date (one query)."""
+    latest: dict[int, dict[str, DecisionOnKind]] = defaultdict(dict)
+    for product_id, kind, decision_id, action, decided_at, revisit_on, rationale in (
+        Decision.objects.filter(scope.products("data_product_"), alert__isnull=False)
+        .order_by("data_product_id", "decided_at", "id")
+        .values_list("data_product_id", "alert__kind", "id", "action", "decided_at", "revisit_on", "rationale")
+    ):
+        decided_on = decided_at.date()
+        if decided_on <= scope.as_of:
+            latest[product_id][kind] = DecisionOnKind(kind, decision_id, action, decided_on, revisit_on, rationale)
+    return {product_id: tuple(by_kind.values()) for product_id, by_kind in latest.items()}
+
+
+def _failing_sources(scope: Scope) -> dict[int, tuple[FailingSource, ...]]:
+    """The KPI sources attributed to each product whose last scheduled pull failed.
+
+    KPI sources (DESIGN.md v2 DataSource) report their failures here; none are recorded yet.
+    """
+    return {}
+
+
+def _kpi_figures_portable(
+    scope: Scope, lengths: list[int], horizon: date, default: Policy, by_domain: dict[int, Policy]
+) -> dict[int, _KpiFigures]:
+    """Each product's KPIs summed by the core in Decimal (two queries, any database)."""
     as_of = scope.as_of
-    in_range = scope.products("data_product_")
-    kpi_terms: dict[int, tuple[str, Direction, Decimal, Decimal, Cadence]] = {}
-    attributions: dict[int, list[tuple[int, Decimal]]] = defaultdict(list)
-    for product_id, kpi_id, weight, name, direction, baseline, value_per_unit, cadence in rows(
-        Attribution.objects.filter(in_range)
+    attributions: dict[int, list[AttributionTerms]] = defaultdict(list)
+    stale_periods: dict[int, int] = {}
+    kpi_terms: dict[int, KpiTerms] = {}
+    for (
+        product_id,
+        domain_id,
+        launched_on,
+        kpi_id,
+        weight,
+        starts_on,
+        baseline,
+        name,
+        direction,
+        kpi_baseline,
+        value_per_unit,
+        cadence,
+    ) in rows(
+        Attribution.objects.filter(scope.products("data_product_"), data_product__lifecycle=Lifecycle.ACTIVE)
         .order_by("data_product_id", "kpi_id")
         .values_list(
             "data_product_id",
+            "data_product__domain_id",
+            "data_product__launched_on",
             "kpi_id",
             "weight",
+            "starts_on",
+            "baseline",
             "kpi__name",
             "kpi__direction",
             "kpi__baseline",
@@ -284,135 +339,158 @@ def _product_kpis_portable(
             "kpi__cadence",
         )
     ):
-        if kpi_id not in kpi_terms:
-            kpi_terms[kpi_id] = (name, _DIRECTIONS[direction], baseline, value_per_unit, _CADENCES[cadence])
-        attributions[product_id].append((kpi_id, weight))
+        kpi = kpi_terms.get(kpi_id)
+        if kpi is None:
+            kpi = kpi_terms[kpi_id] = KpiTerms(
+                kpi_id, name, _DIRECTIONS[direction], kpi_baseline, value_per_unit, _CADENCES[cadence]
+            )
+        attributions[product_id].append(AttributionTerms(kpi, weight, credited_from(launched_on, starts_on), baseline))
+        stale_periods[product_id] = by_domain.get(domain_id, default).stale_periods
 
-    # Sum per KPI first (STACK.md: before meeting the attributions), over every window length any
-    # policy uses, in one grouped query. A whole-portfolio pass reads every KPI: filtering on the
-    # attributed ones would cost a join per measurement row for nothing.
-    measurements = Measurement.objects.filter(is_current=True, period_start__gte=horizon, period_start__lt=as_of)
-    if not scope.is_whole:
-        measurements = measurements.filter(
-            kpi_id__in=Attribution.objects.filter(scope.products("data_product_")).values("kpi_id")
+    measurements: dict[int, list[tuple[date, Decimal]]] = defaultdict(list)
+    if kpi_terms:
+        for kpi_id, period_start, value in Measurement.objects.filter(
+            kpi_id__in=list(kpi_terms), is_current=True, period_start__gte=horizon, period_start__lt=as_of
+        ).values_list("kpi_id", "period_start", "value"):
+            measurements[kpi_id].append((period_start, value))
+    latest = {kpi_id: max(period for period, _ in pairs) for kpi_id, pairs in measurements.items()}
+
+    windows = [Window(as_of, length) for length in lengths]
+    figures = {}
+    for product_id, terms in attributions.items():
+        values, measured = [], []
+        for window in windows:
+            value, count = ZERO, 0
+            for attribution in terms:
+                counted, attribution_total = attribution_value(
+                    attribution, measurements.get(attribution.kpi.kpi_id, ()), window
+                )
+                value += attribution.weight * attribution_total
+                count += counted > 0
+            values.append(value)
+            measured.append(count)
+        figures[product_id] = _KpiFigures(
+            kpi_count=len(terms),
+            values=values,
+            measured=measured,
+            names=tuple(attribution.kpi.name for attribution in terms),
+            freshness=tuple(
+                KpiFreshness(kpi.kpi_id, kpi.name, kpi.cadence, latest.get(kpi.kpi_id))
+                for kpi in (attribution.kpi for attribution in terms)
+                if is_stale(latest.get(kpi.kpi_id), kpi.cadence, as_of, stale_periods[product_id])
+            ),
         )
-    measurement_aggregates: dict[str, Count | Sum | Max] = {"latest": Max("period_start")}
-    for length in lengths:
-        since = Q(period_start__gte=as_of - timedelta(days=length))
-        measurement_aggregates[f"count_{length}"] = Count("id", filter=since)
-        measurement_aggregates[f"sum_{length}"] = Sum("value", filter=since)
-    kpi_totals: dict[int, tuple] = {
-        kpi_id: totals
-        for kpi_id, *totals in rows(
-            measurements.order_by()
-            .values("kpi_id")
-            .annotate(**measurement_aggregates)
-            .values_list("kpi_id", *measurement_aggregates)
-        )
-    }
-    # Each KPI's value per window length, once per pass, shared by every product it serves.
-    never_measured = (None, *[0, None] * len(lengths))
-    evidence: dict[int, KpiEvidence] = {}
-    for kpi_id, (name, direction, baseline, value_per_unit, cadence) in kpi_terms.items():
-        latest, *sums = kpi_totals.get(kpi_id, never_measured)
-        counts = {length: sums[2 * index] for index, length in enumerate(lengths)}
-        values = {
-            length: summed_value(direction, baseline, value_per_unit, sums[2 * index], sums[2 * index + 1])
-            for index, length in enumerate(lengths)
-        }
-        evidence[kpi_id] = KpiEvidence(kpi_id, name, cadence, latest, counts, values)
-
-    return {
-        product_id: [(weight, evidence[kpi_id]) for kpi_id, weight in pairs]
-        for product_id, pairs in attributions.items()
-    }
+    return figures
 
 
-def _product_kpis_summed(
+def _kpi_figures_summed(
     scope: Scope, lengths: list[int], horizon: date, policies: list[Policy]
-) -> dict[int, tuple[int, list[Decimal], list[int], list[str] | None, list[KpiEvidence] | None]]:
+) -> dict[int, _KpiFigures]:
     """Per product, its KPIs summed by PostgreSQL in one grouped query (exact `numeric` arithmetic).
 
     For each window length: the product's value (the sum over its attributions of weight times
-    `meshvalue.valuation.summed_value` of the KPI) and how many of its KPIs have a current
-    measurement in the window; how many KPIs are attributed to it; the names of those with no
-    measurement in the shortest policy window (all of them whenever the review rule needs their
-    names, since every window ends at the evaluation date); and, with their latest
-    period, the KPIs that are stale under the smallest `stale_periods` of any policy (a superset:
-    the rules narrow it to the product's own policy). Measurements are summed per KPI before
-    they meet the attributions (STACK.md); everything per KPI and per product stays in the
-    database, so Python reads one row per product.
+    `meshvalue.valuation.summed_value` from the attribution's baseline) and how many of its KPIs
+    have a measurement that counts for it in the window; how many KPIs are attributed to it; the
+    names of those with no such measurement in the shortest window (all of them whenever the
+    review rule needs their names, since every window ends at the evaluation date); and, with
+    their latest period, the KPIs that are stale under the smallest `stale_periods` of any policy
+    (a superset: the core narrows it to the product's own policy).
     """
     as_of = scope.as_of
     min_stale_periods = min(p.stale_periods for p in policies)
     shortest_window = lengths.index(min(p.window_days for p in policies))
-    params: dict[str, object] = {"as_of": as_of, "horizon": horizon}
+    params: dict[str, object] = {
+        "as_of": as_of,
+        "horizon": horizon,
+        "active": Lifecycle.ACTIVE.value,
+        "decrease": Direction.DECREASE.value,
+        "longest_since": as_of - timedelta(days=max(lengths)),
+    }
     kpi_sums, product_sums = [], []
     for index, length in enumerate(lengths):
         params[f"since_{index}"] = as_of - timedelta(days=length)
         # A window that reaches back to the horizon needs no filter: the scan's own bounds are its bounds.
         since = "" if params[f"since_{index}"] <= horizon else f" FILTER (WHERE period_start >= %(since_{index})s)"
         kpi_sums.append(f"count(*){since} AS count_{index}, sum(value){since} AS sum_{index}")
+        # An attribution credited from inside this window counts its own measurements since then.
+        late = f"a.credited_from > %(since_{index})s"
+        count = f"(CASE WHEN {late} THEN coalesce(l.count, 0) ELSE coalesce(s.count_{index}, 0) END)"
+        total = f"(CASE WHEN {late} THEN l.sum ELSE s.sum_{index} END)"
         improvement = (
-            f"CASE WHEN k.direction = %(decrease)s THEN k.baseline * s.count_{index} - s.sum_{index}"
-            f" ELSE s.sum_{index} - k.baseline * s.count_{index} END"
+            f"CASE WHEN k.direction = %(decrease)s THEN a.baseline * {count} - {total}"
+            f" ELSE {total} - a.baseline * {count} END"
         )
         product_sums.append(
-            f"coalesce(sum(a.weight * k.value_per_unit * {improvement}) FILTER (WHERE s.count_{index} > 0), 0)"
-            f" AS value_{index}, count(*) FILTER (WHERE s.count_{index} > 0) AS measured_{index}"
+            f"coalesce(sum(a.weight * k.value_per_unit * ({improvement})) FILTER (WHERE {count} > 0), 0)"
+            f" AS value_{index}, count(*) FILTER (WHERE {count} > 0) AS measured_{index}"
         )
-    params["decrease"] = Direction.DECREASE.value
+        if index == shortest_window:
+            shortest_count = count
     for cadence in Cadence:
-        params[f"fresh_{cadence.value}"] = as_of - timedelta(days=min_stale_periods * cadence_days(cadence))
-    fresh_since = " ".join(f"WHEN %({c.value})s THEN %(fresh_{c.value})s::date" for c in Cadence)
+        params[f"fresh_{cadence.value}"] = fresh_since(as_of, min_stale_periods)[cadence]
+    fresh = " ".join(f"WHEN %({c.value})s THEN %(fresh_{c.value})s::date" for c in Cadence)
     params.update({cadence.value: cadence.value for cadence in Cadence})
     in_range, kpis_in_range = "", ""
     if not scope.is_whole:
         params.update(first_id=scope.first_id, last_id=scope.last_id)
-        in_range = "AND a.data_product_id >= %(first_id)s AND a.data_product_id < %(last_id)s"
+        in_range = "AND p.id >= %(first_id)s AND p.id < %(last_id)s"
         kpis_in_range = (
             f"AND kpi_id IN (SELECT kpi_id FROM {Attribution._meta.db_table}"  # noqa: S608 (see below)
             " WHERE data_product_id >= %(first_id)s AND data_product_id < %(last_id)s)"
         )
     # Only our models' table names and generated placeholders go into the text; values are parameters.
+    measurement_table = Measurement._meta.db_table
     sql = f"""
         WITH s AS (
             SELECT kpi_id, max(period_start) AS latest, {", ".join(kpi_sums)}
-            FROM {Measurement._meta.db_table}
+            FROM {measurement_table}
             WHERE is_current AND period_start >= %(horizon)s AND period_start < %(as_of)s {kpis_in_range}
             GROUP BY kpi_id
+        ),
+        a AS (
+            SELECT a.id, a.kpi_id, a.data_product_id, a.weight, coalesce(a.baseline, k.baseline) AS baseline,
+                greatest(p.launched_on, a.starts_on) AS credited_from
+            FROM {Attribution._meta.db_table} a
+            JOIN {DataProduct._meta.db_table} p ON p.id = a.data_product_id
+            JOIN {KPI._meta.db_table} k ON k.id = a.kpi_id
+            WHERE p.lifecycle = %(active)s {in_range}
+        ),
+        l AS (
+            SELECT a.id, count(*) AS count, sum(m.value) AS sum
+            FROM a JOIN {measurement_table} m ON m.kpi_id = a.kpi_id AND m.is_current
+                AND m.period_start >= a.credited_from AND m.period_start < %(as_of)s
+            WHERE a.credited_from > %(longest_since)s
+            GROUP BY a.id
         )
         SELECT a.data_product_id, count(*), {", ".join(product_sums)},
-            array_agg(k.name) FILTER (WHERE coalesce(s.count_{shortest_window}, 0) = 0),
+            array_agg(k.name) FILTER (WHERE {shortest_count} = 0),
             json_agg(json_build_array(a.kpi_id, k.name, k.cadence, s.latest) ORDER BY a.kpi_id)
-                FILTER (WHERE s.latest IS NULL OR s.latest < CASE k.cadence {fresh_since} END)
-        FROM {Attribution._meta.db_table} a
+                FILTER (WHERE s.latest IS NULL OR s.latest < CASE k.cadence {fresh} END)
+        FROM a
         JOIN {KPI._meta.db_table} k ON k.id = a.kpi_id
         LEFT JOIN s ON s.kpi_id = a.kpi_id
-        WHERE true {in_range}
+        LEFT JOIN l ON l.id = a.id
         GROUP BY a.data_product_id
     """  # noqa: S608
-    summed = {}
+    figures = {}
     width = len(lengths)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         for product_id, kpi_count, *columns in cursor.fetchall():
             names, stale = columns[2 * width], columns[2 * width + 1]
-            summed[product_id] = (
-                kpi_count,
-                columns[0 : 2 * width : 2],
-                columns[1 : 2 * width : 2],
-                names,
-                [
-                    KpiEvidence(
-                        kpi_id, name, _CADENCES[cadence], date.fromisoformat(latest) if latest else None, {}, {}
-                    )
+            figures[product_id] = _KpiFigures(
+                kpi_count=kpi_count,
+                values=columns[0 : 2 * width : 2],
+                measured=columns[1 : 2 * width : 2],
+                names=tuple(names or ()),
+                freshness=tuple(
+                    KpiFreshness(kpi_id, name, _CADENCES[cadence], date.fromisoformat(latest) if latest else None)
                     for kpi_id, name, cadence, latest in stale
-                ]
+                )
                 if stale
-                else None,
+                else (),
             )
-    return summed
+    return figures
 
 
 _DIRECTIONS = {direction.value: direction for direction in Direction}

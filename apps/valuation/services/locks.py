@@ -1,10 +1,4 @@
-"""Database locks that keep two evaluations of the same products from overlapping.
-
-On PostgreSQL these are transaction-level advisory locks: they are released at commit or
-rollback, and when a worker is killed its connection drops and PostgreSQL releases them, so
-a redelivered task never waits for a dead one. SQLite has a single writer: taking the write
-lock at the start of the transaction (a no-op write) serialises evaluations there.
-"""
+"""The locks and session settings of an evaluation (the locks are `apps.core.locks` job locks)."""
 
 from __future__ import annotations
 
@@ -13,24 +7,7 @@ from datetime import date
 from django.conf import settings
 from django.db import connection
 
-# High bits name the lock family, so these keys never collide with other advisory locks.
-_EVALUATION_NAMESPACE = 0x4D56 << 47
-_ALERTS_NAMESPACE = 0x4D57 << 47
-_BETS_KEY = 0x4D58 << 47
-
-
-def _is_postgresql() -> bool:
-    return connection.vendor == "postgresql"
-
-
-def _lock(key: int) -> None:
-    if _is_postgresql():
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
-    else:
-        with connection.cursor() as cursor:
-            # Any write statement takes SQLite's database write lock until the transaction ends.
-            cursor.execute("UPDATE valuation_evaluationrun SET id = id WHERE id = -1")
+from apps.core.locks import job_lock
 
 
 def evaluation_lock(*, as_of: date, chunk: int) -> None:
@@ -38,7 +15,7 @@ def evaluation_lock(*, as_of: date, chunk: int) -> None:
 
     Must be called inside a transaction; the lock is released when it ends.
     """
-    _lock(_EVALUATION_NAMESPACE | (as_of.toordinal() << 24) | (chunk & 0xFFFFFF))
+    job_lock("valuation.evaluate", (as_of.toordinal() << 24) | (chunk & 0xFFFFFF))
 
 
 def alerts_lock() -> None:
@@ -48,12 +25,7 @@ def alerts_lock() -> None:
     means two passes never race to open the same alert, even when two runs cut the portfolio
     into chunks of different sizes.
     """
-    _lock(_ALERTS_NAMESPACE)
-
-
-def bets_lock() -> None:
-    """Serialise bet settlement."""
-    _lock(_BETS_KEY)
+    job_lock("valuation.alerts")
 
 
 def evaluation_session_tune() -> None:
@@ -64,7 +36,7 @@ def evaluation_session_tune() -> None:
     OperationalError that the task retries with backoff instead of a hung worker, and the client
     connection check frees the locks of a killed worker at once.
     """
-    if not _is_postgresql():
+    if connection.vendor != "postgresql":
         return
     work_mem = getattr(settings, "MESHVALUE_EVALUATION_WORK_MEM", "256MB")
     lock_timeout = getattr(settings, "MESHVALUE_EVALUATION_LOCK_TIMEOUT", "5s")

@@ -21,10 +21,9 @@ from apps.costs.models import CostEntry
 from apps.kpis.models import KPI, Attribution, Measurement
 from apps.valuation.models import Recommendation
 from meshvalue.periods import add_months
-from meshvalue.valuation import Direction, KpiTerms, MeasurementTotals, totals_value
+from meshvalue.valuation import Direction, credited_from, money, summed_value
 
 ZERO = Decimal("0")
-CENTS = Decimal("0.01")
 
 # One colour per recommendation, used by the badges (CSS classes rec-*) and by the charts.
 # Kept here so the scatter map, the legend and the badges can never disagree.
@@ -43,11 +42,6 @@ RECOMMENDATION_ORDER: list[str] = [
     Recommendation.HOLD,
     Recommendation.INCUBATING,
 ]
-
-
-def money(amount: Decimal) -> Decimal:
-    """Round to cents, half up (the rounding of the valuation core)."""
-    return amount.quantize(CENTS, rounding=ROUND_HALF_UP)
 
 
 def months_before(day: date, months: int) -> date:
@@ -91,48 +85,79 @@ class MonthlyValueCost:
 def monthly_value_cost(*, as_of: date, months: int, products: QuerySet[DataProduct]) -> MonthlyValueCost:
     """Realised value and cost of `products` per month, for the `months` complete months before `as_of`.
 
-    Value follows DESIGN.md: for each attribution (KPI, weight) of a product, weight times the
-    value of the KPI's current measurements whose period starts in the month. The database
-    sums measurements per (KPI, month) before anything is joined to attributions (far fewer rows
-    to carry; see STACK.md), and the valuation core turns (count, sum) into money, so these
-    figures follow the same arithmetic as the evaluations. A quarterly KPI's value lands in
-    the first month of its quarter, a weekly KPI's in the month its week starts.
-    Three queries, whatever the number of products, KPIs and measurements.
+    Value follows DESIGN.md v2: for each attribution (KPI, weight) of a product, weight times the
+    value of the KPI's current measurements whose period starts in the month and on or after the
+    attribution's `credited_from`, measured from the attribution's baseline. The database sums
+    measurements per (KPI, month) before anything is joined to attributions (far fewer rows to
+    carry; see STACK.md) for the attributions credited since before the first month; those
+    credited from a later date read their KPI's measurements per period. The valuation core turns
+    (count, sum) into money, so these figures follow the same arithmetic as the evaluations. A
+    quarterly KPI's value lands in the first month of its quarter, a weekly KPI's in the month its
+    week starts. Four queries, whatever the number of products, KPIs and measurements.
     """
     month_list = month_starts(as_of=as_of, count=months)
     result = MonthlyValueCost(months=month_list)
     start, end = month_list[0], add_months(month_list[-1], 1)
     product_ids = products.values("pk")
 
-    attributions = list(
-        Attribution.objects.filter(data_product__in=product_ids).values_list(
-            "data_product_id", "weight", "kpi_id", "kpi__direction", "kpi__baseline", "kpi__value_per_unit"
-        )
-    )
-    kpi_ids = {row[2] for row in attributions}
-    totals: dict[int, dict[date, MeasurementTotals]] = defaultdict(dict)
-    if kpi_ids:
+    whole, late = [], []
+    for (
+        product_id,
+        launched_on,
+        weight,
+        starts_on,
+        baseline,
+        kpi_id,
+        direction,
+        kpi_baseline,
+        value_per_unit,
+    ) in Attribution.objects.filter(data_product__in=product_ids).values_list(
+        "data_product_id",
+        "data_product__launched_on",
+        "weight",
+        "starts_on",
+        "baseline",
+        "kpi_id",
+        "kpi__direction",
+        "kpi__baseline",
+        "kpi__value_per_unit",
+    ):
+        since = credited_from(launched_on, starts_on)
+        terms = (product_id, weight, kpi_id, Direction(direction), kpi_baseline if baseline is None else baseline)
+        (late if since is not None and since > start else whole).append((*terms, value_per_unit, since))
+
+    current = Measurement.objects.filter(is_current=True, period_start__gte=start, period_start__lt=end)
+    by_month: dict[int, dict[date, tuple[int, Decimal]]] = defaultdict(dict)
+    whole_kpis = {row[2] for row in whole}
+    if whole_kpis:
         for kpi_id, month, count, value_sum in (
-            Measurement.objects.filter(
-                kpi_id__in=kpi_ids, is_current=True, period_start__gte=start, period_start__lt=end
-            )
+            current.filter(kpi_id__in=whole_kpis)
             .annotate(month=TruncMonth("period_start"))
             .values_list("kpi_id", "month")
             .annotate(count=Count("pk"), value_sum=Sum("value"))
             .order_by()
         ):
-            totals[kpi_id][_as_date(month)] = MeasurementTotals(count=count, value_sum=Decimal(value_sum))
-    for product_id, weight, kpi_id, direction, baseline, value_per_unit in attributions:
-        terms = KpiTerms(
-            kpi_id=kpi_id,
-            name="",
-            direction=Direction(direction),
-            baseline=baseline,
-            value_per_unit=value_per_unit,
-        )
-        by_month = result.value[product_id]
-        for month, kpi_totals in totals.get(kpi_id, {}).items():
-            by_month[month] = by_month.get(month, ZERO) + weight * totals_value(terms, kpi_totals)
+            by_month[kpi_id][_as_date(month)] = (count, Decimal(value_sum))
+    for product_id, weight, kpi_id, direction, baseline, value_per_unit, _ in whole:
+        product_months = result.value[product_id]
+        for month, (count, value_sum) in by_month.get(kpi_id, {}).items():
+            value = summed_value(direction, baseline, value_per_unit, count, value_sum)
+            product_months[month] = product_months.get(month, ZERO) + weight * value
+
+    by_period: dict[int, list[tuple[date, Decimal]]] = defaultdict(list)
+    late_kpis = {row[2] for row in late}
+    if late_kpis:
+        for kpi_id, period_start, value in current.filter(kpi_id__in=late_kpis).values_list(
+            "kpi_id", "period_start", "value"
+        ):
+            by_period[kpi_id].append((period_start, value))
+    for product_id, weight, kpi_id, direction, baseline, value_per_unit, since in late:
+        product_months = result.value[product_id]
+        for period_start, measured in by_period.get(kpi_id, ()):
+            if period_start >= since:
+                month = period_start.replace(day=1)
+                value = summed_value(direction, baseline, value_per_unit, 1, measured)
+                product_months[month] = product_months.get(month, ZERO) + weight * value
 
     for product_id, month, amount in (
         CostEntry.objects.filter(data_product__in=product_ids, period_start__gte=start, period_start__lt=end)

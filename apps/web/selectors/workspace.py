@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 
 from django.db.models import OuterRef, QuerySet, Subquery
@@ -13,14 +13,15 @@ from apps.catalog.models import DataProduct, Lifecycle
 from apps.core.api import access
 from apps.governance.models import Alert, AlertKind, AlertStatus
 from apps.kpis.models import KPI, Attribution, Measurement
-from apps.valuation.models import Evaluation, EvaluationPolicy
+from apps.valuation.models import Evaluation
+from apps.valuation.selectors import policies_by_domain
 from apps.web.access import owned_products
-from meshvalue.periods import Cadence, add_months, cadence_days, recent_period_starts
+from meshvalue.periods import Cadence, add_months, recent_period_starts
+from meshvalue.valuation import is_stale
 
 # How many periods the outcome form offers, newest first: half a year of weeks, two years of months.
 PERIODS_OFFERED: dict[str, int] = {Cadence.WEEKLY: 26, Cadence.MONTHLY: 24, Cadence.QUARTERLY: 8}
 COST_MONTHS_OFFERED = 24
-DEFAULT_STALE_PERIODS = 2
 
 
 def workspace_product_list(user: User) -> QuerySet[DataProduct]:
@@ -83,9 +84,7 @@ def workspace_products(*, user: User, as_of: date) -> list[OwnedProduct]:
         )
         .order_by("name")
     )
-    stale_periods = {None: DEFAULT_STALE_PERIODS}
-    for domain_id, periods in EvaluationPolicy.objects.values_list("domain_id", "stale_periods"):
-        stale_periods[domain_id] = periods
+    default_policy, domain_policies = policies_by_domain()
 
     result = {
         p.pk: OwnedProduct(
@@ -108,11 +107,10 @@ def workspace_products(*, user: User, as_of: date) -> list[OwnedProduct]:
         owned = result[attribution.data_product_id]
         if owned.product.lifecycle != Lifecycle.ACTIVE:
             continue
-        periods = stale_periods.get(owned.product.domain_id, stale_periods[None])
-        horizon = as_of - timedelta(days=periods * cadence_days(attribution.kpi.cadence))
+        periods = domain_policies.get(owned.product.domain_id, default_policy).stale_periods
         if attribution.latest_period is None:
             owned.attention.append(Attention("stale_kpi", f"{attribution.kpi.name}: no outcome logged yet."))
-        elif attribution.latest_period < horizon:
+        elif is_stale(attribution.latest_period, Cadence(attribution.kpi.cadence), as_of, periods):
             owned.attention.append(
                 Attention(
                     "stale_kpi",

@@ -19,6 +19,7 @@ from apps.accounts.models import User
 from apps.accounts.roles import Role
 from apps.governance.models import Alert
 from apps.governance.services import alert_acknowledge, alert_decide, alert_snooze
+from apps.valuation.selectors import decision_revisit_default, policies_by_domain
 from apps.web.access import role_required
 from apps.web.forms import DecideForm, InboxFilterForm, SnoozeForm, service_errors_add
 from apps.web.selectors.inbox import alert_items, decision_log_page, domain_choices, inbox_page, owner_choices
@@ -26,12 +27,20 @@ from apps.web.selectors.inbox import alert_items, decision_log_page, domain_choi
 governance_required = role_required(Role.GOVERNANCE_LEAD)
 
 
-def _forms_for(alert: Alert, owners: list[tuple[int, str]], **bound) -> dict:
-    """Fresh action forms for one alert card, with ids unique to the alert (many cards share a page)."""
+def _forms_for(alert: Alert, owners: list[tuple[int, str]], policies: tuple | None = None, **bound) -> dict:
+    """Fresh action forms for one alert card, with ids unique to the alert (many cards share a page).
+
+    The decide form proposes the revisit date the decision gets by default (`policies` from
+    `policies_by_domain`, read once per page).
+    """
     auto_id = f"alert{alert.pk}-%s"
+    revisit_on = decision_revisit_default(
+        domain_id=alert.data_product.domain_id, alert_kind=alert.kind, on=timezone.localdate(), policies=policies
+    )
     return {
         "snooze_form": bound.get("snooze_form") or SnoozeForm(auto_id=auto_id),
-        "decide_form": bound.get("decide_form") or DecideForm(auto_id=auto_id, owners=owners),
+        "decide_form": bound.get("decide_form")
+        or DecideForm(auto_id=auto_id, owners=owners, initial={"revisit_on": revisit_on}),
     }
 
 
@@ -69,7 +78,8 @@ def inbox(request: HttpRequest) -> HttpResponse:
     filter_form = InboxFilterForm(request.GET or None, domains=domain_choices())
     data = inbox_page(filters=filter_form.filters(), today=today, page_number=request.GET.get("page"))
     owners = owner_choices()
-    cards = [{"item": item, **_forms_for(item.alert, owners)} for item in data["items"]]
+    policies = policies_by_domain()
+    cards = [{"item": item, **_forms_for(item.alert, owners, policies)} for item in data["items"]]
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -140,6 +150,7 @@ def alert_decide_view(request: HttpRequest, pk: int) -> HttpResponse:
                 rationale=data.get("rationale") or "",
                 sunset_on=data.get("sunset_on"),
                 new_owner=new_owner,
+                revisit_on=data.get("revisit_on"),
             )
         except ValidationError as error:
             service_errors_add(form, error)

@@ -9,8 +9,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from apps.bets.models import BetStatus
-from apps.bets.services import bet_proposed_outcome, bet_settle_confirm, bets_confirm_for_alert, bets_settle_due
-from apps.bets.tasks import bets_settle_due_scheduled
+from apps.bets.services import bet_proposed_outcome, bet_settle_confirm, bets_confirm_for_alert, bets_measure_due
 from apps.governance.models import Alert, AlertKind, AlertStatus
 from apps.governance.services import alert_decide
 from apps.valuation.services import portfolio_evaluate
@@ -47,18 +46,17 @@ def bet():
 
 
 def test_settlement_measures_due_bets_and_leaves_them_open_for_confirmation(bet):
-    assert bets_settle_due(as_of=date(2025, 6, 30)) == []  # not due yet
-    assert bets_settle_due(as_of=date(2025, 7, 1)) == [bet.pk]
+    assert bets_measure_due(as_of=date(2025, 6, 30)) == []  # not due yet
+    assert bets_measure_due(as_of=date(2025, 7, 1)) == [bet.pk]
     bet.refresh_from_db()
     assert (bet.realised_value, bet.realised_cost, bet.status) == (D("400"), D("300"), BetStatus.OPEN)
     assert bet_proposed_outcome(bet) == "won"  # realised value reaches the expected value exactly
-    assert bets_settle_due(as_of=date(2025, 7, 1)) == [bet.pk]  # idempotent
-    assert bets_settle_due_scheduled.run() == {"bets_measured": 1}
+    assert bets_measure_due(as_of=date(2025, 7, 1)) == [bet.pk]  # idempotent
+    assert bets_measure_due(as_of=date(2025, 7, 1), product_range=(bet.data_product_id + 1, 2**62)) == []
 
 
 def test_the_bet_due_alert_shows_the_proposed_outcome_and_deciding_it_confirms(bet, governance_lead):
-    bets_settle_due(as_of=date(2025, 7, 2))
-    portfolio_evaluate(as_of=date(2025, 7, 2))
+    portfolio_evaluate(as_of=date(2025, 7, 2))  # measures the due bet first
     alert = Alert.objects.get(data_product=bet.data_product, kind=AlertKind.BET_DUE)
     assert alert.message == (
         f"Open bet due: bet #{bet.pk} was due for review on 2025-07-01 (realised value 400.00 against 400.00 "

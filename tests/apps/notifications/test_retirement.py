@@ -12,7 +12,8 @@ from apps.catalog.models import Lifecycle
 from apps.governance.services import alert_decide, decision_record
 from apps.notifications.models import Delivery, DeliveryStatus, Event
 from apps.notifications.selectors import late_costs_by_product
-from apps.notifications.tasks import data_products_retire_due_run, sunset_reminders_send
+from apps.catalog.tasks import data_products_retire_due_scheduled as data_products_retire_due_run
+from apps.notifications.tasks import sunset_reminders_send
 from tests import factories
 from tests.apps.notifications.conftest import send_pending
 from tests.apps.notifications.helpers import open_alert

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 
+from apps.catalog import tasks as catalog_tasks
 from apps.notifications import tasks
 from config.celery_app import app
 
@@ -29,7 +30,7 @@ def test_tasks_are_late_acknowledged_and_the_send_is_time_limited_below_its_leas
         tasks.deliveries_sweep,
         tasks.weekly_digests_send,
         tasks.sunset_reminders_send,
-        tasks.data_products_retire_due_run,
+        catalog_tasks.data_products_retire_due_scheduled,
     ):
         assert task.acks_late and task.reject_on_worker_lost, task.name
         assert task.time_limit and task.soft_time_limit < task.time_limit, task.name
@@ -41,7 +42,7 @@ def test_the_send_fits_the_project_time_budget_and_its_timeouts_fit_the_send(set
     assert tasks.delivery_send.soft_time_limit == settings.CELERY_TASK_SOFT_TIME_LIMIT
     assert tasks.delivery_send.soft_time_limit > settings.EMAIL_TIMEOUT
     assert tasks.delivery_send.soft_time_limit > settings.WEBHOOK_CONNECT_TIMEOUT + settings.WEBHOOK_READ_TIMEOUT
-    for task in (tasks.deliveries_sweep, tasks.weekly_digests_send, tasks.data_products_retire_due_run):
+    for task in (tasks.deliveries_sweep, tasks.weekly_digests_send, catalog_tasks.data_products_retire_due_scheduled):
         assert task.time_limit < settings.CELERY_VISIBILITY_TIMEOUT, task.name
 
 

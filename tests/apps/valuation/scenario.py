@@ -9,11 +9,15 @@
 | epsilon | quarterly KPI last measured 2025-10-01 | 1000 | 100 | 10 | 0 | 0 | - | hold | stale_kpi |
 | zeta | KPI measured only in 2024 | 0 | 0 | - | 0 | 0 | - | review | stale_kpi |
 | eta | deprecated, had an open retire alert | not evaluated; its alert resolves |
+| theta (`build_scenario(v2=True)`) | 0.5 of basket from 2026-02-15 at baseline 18; a credit | 20 | 20 | 1 | 10 | 20 | 0.5 | hold | debt_due |
 
 Revenue (monthly, increase, baseline 100, 10 per unit): current values in the window 130 (2026-01, a
 correction of 120), 110 (2026-05), 140 (2026-06) -> improvement 80 -> 800; recent 110 + 140 -> 500.
 2025-06 (200) is before the window and 2026-07 (500) is on the evaluation date: both outside.
 Churn (weekly, decrease, baseline 50, 20 per unit): 45 (2026-06-15) and 40 (2026-06-22) -> 15 -> 300.
+Basket (monthly, increase, baseline 10, 5 per unit): 20 every month since 2024-07. Theta is credited
+from 2026-03-01 (its attribution starts 2026-02-15) above 18: March to June, 2 units each, 8 units
+-> 40, weight 0.5 -> 20; recent May and June -> 10. Its costs: 30 in May, a credit of -10 in June.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ class Scenario:
     epsilon: DataProduct
     zeta: DataProduct
     eta: DataProduct
+    theta: DataProduct | None
     revenue: KPI
     churn: KPI
 
@@ -49,7 +54,7 @@ def monthly_costs(product: DataProduct, amounts: dict[date, str]) -> None:
         factories.CostEntryFactory(data_product=product, period_start=period_start, amount=D(amount))
 
 
-def build_scenario() -> Scenario:
+def build_scenario(*, v2: bool = False) -> Scenario:
     domain = factories.DomainFactory(name="Retail", slug="retail")
     goal = factories.BusinessGoalFactory(domain=domain)
     users = {name: factories.UserFactory(username=name) for name in ("alice", "bob", "carol", "erin")}
@@ -61,6 +66,7 @@ def build_scenario() -> Scenario:
     gamma = product("gamma", launched_on=date(2026, 5, 1))
     delta, epsilon, zeta = product("delta"), product("epsilon", owner="erin"), product("zeta")
     eta = product("eta", lifecycle=Lifecycle.DEPRECATED, sunset_on=date(2026, 12, 31))
+    theta = product("theta", launched_on=date(2025, 1, 1)) if v2 else None
 
     revenue = factories.KPIFactory(goal=goal, name="Revenue", cadence="monthly", baseline=D("100"))
     churn = factories.KPIFactory(
@@ -112,7 +118,23 @@ def build_scenario() -> Scenario:
     factories.UsageRecordFactory(data_product=epsilon, consumer="carol", day=date(2026, 6, 10), count=4)
     factories.UsageRecordFactory(data_product=epsilon, consumer="erin", day=date(2026, 6, 30), count=1)
 
+    if theta is not None:
+        basket = factories.KPIFactory(
+            goal=goal, name="Basket", cadence="monthly", baseline=D("10"), value_per_unit=D("5")
+        )
+        factories.AttributionFactory(
+            kpi=basket, data_product=theta, weight=D("0.5"), starts_on=date(2026, 2, 15), baseline=D("18")
+        )
+        for month_index in range(24):
+            period_start = date(2024 + (6 + month_index) // 12, (6 + month_index) % 12 + 1, 1)
+            factories.MeasurementFactory(kpi=basket, period_start=period_start, value=D("20"))
+        factories.CostEntryFactory(data_product=theta, period_start=date(2026, 5, 1), amount=D("30"))
+        factories.CostEntryFactory(
+            data_product=theta, period_start=date(2026, 6, 1), amount=D("-10"), category="credit"
+        )
+        factories.ConsciousDebtFactory(data_product=theta, title="Manual basket export", revisit_on=date(2026, 6, 1))
+
     factories.ValueBetFactory(data_product=delta, goal=goal, opens_on=date(2025, 7, 1), review_on=date(2026, 6, 30))
     factories.ValueBetFactory(data_product=alpha, goal=goal, opens_on=date(2025, 7, 1), review_on=date(2026, 7, 2))
     factories.AlertFactory(data_product=eta, kind=AlertKind.RETIRE, opened_on=date(2026, 6, 1))
-    return Scenario(alpha, beta, gamma, delta, epsilon, zeta, eta, revenue, churn)
+    return Scenario(alpha, beta, gamma, delta, epsilon, zeta, eta, theta, revenue, churn)

@@ -56,7 +56,7 @@ def outcome(*, in_database: bool, monkeypatch: pytest.MonkeyPatch, chunk_size: i
 
 @pytest.mark.parametrize("override", [False, True])
 def test_database_sums_match_python_sums(monkeypatch, override):
-    scenario = build_scenario()
+    scenario = build_scenario(v2=True)  # with a late attribution of its own baseline, a credit, a debt
     if override:
         # Other window lengths and a longer staleness horizon in one domain: several lengths in one pass.
         EvaluationPolicy.objects.create(

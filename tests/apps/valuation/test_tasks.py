@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from apps.bets.tasks import bets_settle_due_scheduled
+from apps.catalog.tasks import data_products_retire_due_scheduled
 from apps.governance.models import Alert, AlertStatus
 from apps.valuation.models import Evaluation, EvaluationRun, RunStatus
 from apps.valuation.tasks import (
@@ -63,7 +63,7 @@ def test_backoff_grows_and_is_capped_to_fit_the_visibility_timeout(settings):
         assert _backoff(retries) + settings.CELERY_TASK_TIME_LIMIT < settings.CELERY_VISIBILITY_TIMEOUT
     # Eight retries ride out a database or Redis restart of about a minute.
     assert sum(_backoff(n) for n in range(MAX_RETRIES)) >= 45
-    for task in (portfolio_evaluate_scheduled, evaluation_runs_requeue_scheduled, bets_settle_due_scheduled):
+    for task in (portfolio_evaluate_scheduled, evaluation_runs_requeue_scheduled, data_products_retire_due_scheduled):
         assert task.retry_backoff
         assert task.retry_backoff_max + task_time_limit(task) < settings.CELERY_VISIBILITY_TIMEOUT
 
@@ -87,8 +87,10 @@ def test_tasks_are_json_only_late_acknowledged_and_time_limited(settings):
     )
     beat = settings.CELERY_BEAT_SCHEDULE
     assert beat["evaluate-portfolio-daily"]["task"] == "apps.valuation.tasks.portfolio_evaluate_scheduled"
-    assert beat["settle-due-bets-daily"]["task"] == "apps.bets.tasks.bets_settle_due_scheduled"
-    for name in ("evaluate-portfolio-daily", "settle-due-bets-daily"):
+    # Bets are measured inside the daily evaluation; the catalog retires products past their sunset.
+    assert "settle-due-bets-daily" not in beat
+    assert beat["retire-due-products-daily"]["task"] == "apps.catalog.tasks.data_products_retire_due_scheduled"
+    for name in ("evaluate-portfolio-daily", "retire-due-products-daily"):
         assert beat[name]["options"]["expires"] < 24 * 60 * 60
         assert beat[name]["task"] in app.tasks
 
