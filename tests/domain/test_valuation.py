@@ -440,7 +440,8 @@ def test_source_failing_signal_names_kpi_source_and_error():
     sources = (FailingSource("Revenue uplift", "warehouse", 'relation "sales" does not exist'),)
     valuation = evaluate_product(facts(failing_sources=sources), POLICY, AS_OF)
     assert valuation.alerts["source_failing"] == (
-        'KPI source failing, outcomes are not being pulled: Revenue uplift from warehouse: relation "sales" does not exist.'
+        "KPI source failing, outcomes are not being pulled: "
+        'Revenue uplift from warehouse: relation "sales" does not exist.'
     )
     assert resolution("source_failing", evaluate_product(facts(), POLICY, AS_OF)).endswith(
         "the KPI sources pulled successfully again."

@@ -9,10 +9,10 @@ from zoneinfo import ZoneInfo
 import time_machine
 
 from apps.catalog.models import Lifecycle
+from apps.catalog.tasks import data_products_retire_due_scheduled as data_products_retire_due_run
 from apps.governance.services import alert_decide, decision_record
 from apps.notifications.models import Delivery, DeliveryStatus, Event
 from apps.notifications.selectors import late_costs_by_product
-from apps.catalog.tasks import data_products_retire_due_scheduled as data_products_retire_due_run
 from apps.notifications.tasks import sunset_reminders_send
 from tests import factories
 from tests.apps.notifications.conftest import send_pending

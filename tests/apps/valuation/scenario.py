@@ -9,7 +9,7 @@
 | epsilon | quarterly KPI last measured 2025-10-01 | 1000 | 100 | 10 | 0 | 0 | - | hold | stale_kpi |
 | zeta | KPI measured only in 2024 | 0 | 0 | - | 0 | 0 | - | review | stale_kpi |
 | eta | deprecated, had an open retire alert | not evaluated; its alert resolves |
-| theta (`build_scenario(v2=True)`) | 0.5 of basket from 2026-02-15 at baseline 18; a credit | 20 | 20 | 1 | 10 | 20 | 0.5 | hold | debt_due |
+| theta (v2=True) | 0.5 of basket from 2026-02-15, baseline 18 | 20 | 20 | 1 | 10 | 20 | 0.5 | hold | debt_due |
 
 Revenue (monthly, increase, baseline 100, 10 per unit): current values in the window 130 (2026-01, a
 correction of 120), 110 (2026-05), 140 (2026-06) -> improvement 80 -> 800; recent 110 + 140 -> 500.
