@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.urls import reverse
 
+from apps.governance.models import AlertKind
 from apps.notifications.models import NotificationPreference
 from apps.notifications.selectors import email_preferences
 
@@ -20,7 +21,7 @@ def test_the_page_needs_a_login(client, db):
 def test_everything_is_on_until_turned_off(client, product_owner):
     client.force_login(product_owner)
     page = client.get(URL).content.decode()
-    assert page.count("checked") == 7  # six alert kinds and the weekly digest
+    assert page.count("checked") == len(AlertKind.values) + 1  # every alert kind and the weekly digest
     assert "owner@example.com" in page
 
     response = client.post(URL, {"email_topics": ["invest", "review", "weekly_digest"]})
