@@ -33,6 +33,8 @@ def test_everything_is_on_until_turned_off(client, product_owner):
         "stale_kpi": False,
         "orphaned": False,
         "bet_due": False,
+        "debt_due": False,
+        "source_failing": False,
         "weekly_digest": True,
     }
     page = client.get(URL).content.decode()
