@@ -1,0 +1,145 @@
+"""Exports: valid against the published schemas, set-based, filtered; re-importing one changes nothing."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+import yaml
+from django.core.management import call_command
+from django.utils import timezone
+
+from apps.catalog.models import BusinessGoal, DataProduct, Domain, Lifecycle
+from apps.catalog.services import data_products_retire_due
+from apps.governance.services import decision_record
+from apps.interchange.exports import products_export
+from apps.interchange.files import SourceFile
+from apps.interchange.lifecycle import BITOL, ODPS4
+from apps.interchange.services import products_import
+from apps.interchange.validation import schema_problems
+from apps.kpis.models import KPI, Attribution
+from tests import factories
+
+MODELS = (Domain, BusinessGoal, DataProduct, KPI, Attribution)
+
+
+def database_state() -> dict[str, list[dict[str, Any]]]:
+    """Every row an import may write, for before/after comparisons."""
+    return {model._meta.label: list(model.objects.order_by("pk").values()) for model in MODELS} | {
+        "goals of products": list(DataProduct.goals.through.objects.order_by("pk").values())
+    }
+
+
+def _sources(files: dict[str, bytes]) -> list[SourceFile]:
+    return [SourceFile(name, content) for name, content in files.items()]
+
+
+@pytest.fixture
+def demo(db):
+    call_command("seed_demo", today="2026-11-21", stdout=open("/dev/null", "w"))  # noqa: SIM115
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("file_format", [BITOL, ODPS4])
+def test_demo_portfolio_exports_valid_files_and_reimporting_them_changes_nothing(demo, file_format):
+    files = products_export(file_format=file_format)
+    assert len(files) == DataProduct.objects.count() >= 30
+    for name, content in files.items():
+        assert schema_problems(file_format, name, yaml.safe_load(content)) == [], name
+    before = database_state()
+    result = products_import(sources=_sources(files), file_format=file_format)
+    assert result.counts["unchanged"] == len(files), [p for p in result.products if p.outcome != "unchanged"]
+    assert database_state() == before
+
+
+@pytest.mark.slow
+def test_demo_export_carries_kpis_attributions_and_the_latest_evaluation(demo):
+    call_command("evaluate", as_of="2026-11-21", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    product = DataProduct.objects.filter(lifecycle=Lifecycle.ACTIVE, attributions__isnull=False).first()
+    document = yaml.safe_load(products_export(file_format=BITOL)[f"{product.slug}.yaml"])
+    properties = {item["property"]: item["value"] for item in document["customProperties"]}
+    attribution = product.attributions.select_related("kpi__goal").first()
+    kpi = next(k for k in properties["meshvalue.kpis"] if k["name"] == attribution.kpi.name)
+    assert kpi["goal"] == attribution.kpi.goal.slug
+    assert kpi["weight"] == format(attribution.weight.normalize(), "f")
+    assert properties["meshvalue.evaluation"]["asOf"] == "2026-11-21"
+    assert properties["meshvalue.evaluation"]["recommendation"] in {"incubating", "review", "hold", "retire", "invest"}
+    assert document["team"]["members"][0] == {
+        "username": product.owner.username,
+        **({"name": product.owner.get_full_name()} if product.owner.get_full_name() else {}),
+        "role": "owner",
+    }
+    odps = yaml.safe_load(products_export(file_format=ODPS4)[f"{product.slug}.yaml"])
+    assert {k["name"] for k in odps["product"]["productStrategy"]["productKPIs"]} == set(
+        product.attributions.values_list("kpi__name", flat=True)
+    )
+
+
+def _portfolio(count: int) -> None:
+    domain = factories.DomainFactory()
+    goal = factories.BusinessGoalFactory(domain=domain)
+    for _ in range(count):
+        product = factories.DataProductFactory(domain=domain)
+        product.goals.add(goal)
+        kpi = factories.KPIFactory(goal=goal)
+        factories.AttributionFactory(kpi=kpi, data_product=product, weight="0.5")
+        factories.EvaluationFactory(data_product=product, as_of=date(2026, 1, 1))
+        factories.EvaluationFactory(data_product=product, as_of=date(2026, 2, 1))
+
+
+@pytest.mark.django_db
+def test_export_takes_a_fixed_number_of_queries_whatever_the_number_of_products(django_assert_num_queries):
+    _portfolio(2)
+    with django_assert_num_queries(4):
+        small = products_export(file_format=BITOL)
+    _portfolio(8)
+    with django_assert_num_queries(4):
+        large = products_export(file_format=BITOL)
+    assert (len(small), len(large)) == (2, 10)
+    document = yaml.safe_load(next(iter(large.values())))
+    properties = {item["property"]: item["value"] for item in document["customProperties"]}
+    assert properties["meshvalue.evaluation"]["asOf"] == "2026-02-01"  # the latest one
+
+
+@pytest.mark.django_db
+def test_a_retire_decision_exports_deprecated_with_its_sunset_then_retired():
+    lead = factories.UserFactory(username="gov")
+    product = factories.DataProductFactory(slug="old-report")
+    other = factories.DataProductFactory(slug="kept")
+    sunset = timezone.localdate() + timedelta(days=30)
+    decision_record(data_product=product, user=lead, action="retire", rationale="Nobody reads it.", sunset_on=sunset)
+
+    files = products_export(file_format=BITOL, decided_since=timezone.localdate())
+    assert list(files) == ["old-report.yaml"]
+    document = yaml.safe_load(files["old-report.yaml"])
+    assert document["status"] == "deprecated"
+    properties = {item["property"]: item["value"] for item in document["customProperties"]}
+    assert properties["meshvalue.sunsetOn"] == sunset.isoformat()
+    odps = yaml.safe_load(products_export(file_format=ODPS4, decided_since=timezone.localdate())["old-report.yaml"])
+    assert odps["product"]["details"]["en"]["status"] == "sunset"
+    assert odps["product"]["meshvalue.sunsetOn"] == sunset.isoformat()
+
+    data_products_retire_due(as_of=sunset)
+    document = yaml.safe_load(products_export(file_format=BITOL, lifecycle=Lifecycle.RETIRED)["old-report.yaml"])
+    assert document["status"] == "retired"
+    assert list(products_export(file_format=BITOL, domain_slug=other.domain.slug)) == ["kept.yaml"]
+
+
+@pytest.mark.django_db
+def test_export_filters_by_domain_and_lifecycle():
+    a = factories.DataProductFactory(slug="a", lifecycle=Lifecycle.PROPOSED, launched_on=None)
+    factories.DataProductFactory(slug="b")
+    assert list(products_export(file_format=BITOL, domain_slug=a.domain.slug)) == ["a.yaml"]
+    assert list(products_export(file_format=ODPS4, lifecycle=Lifecycle.ACTIVE)) == ["b.yaml"]
+
+
+@pytest.mark.django_db
+def test_import_moves_a_product_through_its_lifecycle_and_reports_the_change():
+    product = factories.DataProductFactory(slug="old-report")
+    files = products_export(file_format=BITOL)
+    deprecated = files["old-report.yaml"].replace(b"status: active", b"status: deprecated")
+    result = products_import(sources=[SourceFile("old-report.yaml", deprecated)], file_format=BITOL)
+    assert result.of("updated")[0].changes == ["lifecycle: active → deprecated"]
+    product.refresh_from_db()
+    assert product.lifecycle == Lifecycle.DEPRECATED
