@@ -55,6 +55,7 @@ class ImportResult:
     products: list[ProductOutcome] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
     problems: list[FileProblem] = field(default_factory=list)
+    domains_created: list[str] = field(default_factory=list)
 
     def of(self, outcome: str) -> list[ProductOutcome]:
         return [product for product in self.products if product.outcome == outcome]
@@ -243,8 +244,12 @@ class _Writer:
     def _domain(self, reference: str) -> Domain:
         if reference not in self.domains:
             slug = slugify(reference) or "domain"
-            self.domains[reference] = catalog_services.domain_create(name=reference, slug=slug)
-            self.result.skipped.append(Skipped("(domains)", reference, "created (--create-domains)"))
+            # "Marketing" and "marketing" in two files are one new domain.
+            same = next((d for d in self.domains.values() if d.slug == slug or d.name.lower() == reference.lower()), None)
+            if same is None:
+                same = catalog_services.domain_create(name=reference, slug=slug)
+                self.result.domains_created.append(same.slug)
+            self.domains[reference] = same
         return self.domains[reference]
 
     # --- writing one product ----------------------------------------------------------------------

@@ -50,6 +50,8 @@ class Command(BaseCommand):
             self.stdout.write(f"{product.outcome:9} {product.slug} [{product.file}]{detail}")
         for skipped in result.skipped:
             self.stdout.write(f"skipped   {skipped.what} [{skipped.file}]: {skipped.why}")
+        for slug in result.domains_created:
+            self.stdout.write(f"domain    {slug} created (--create-domains)")
         counts = ", ".join(f"{count} {name}" for name, count in result.counts.items())
         prefix = "Dry run (nothing stored): " if result.dry_run else "Imported: "
         self.stdout.write(self.style.SUCCESS(f"{prefix}{counts}."))
