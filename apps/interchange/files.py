@@ -86,7 +86,11 @@ def sources_from_zip(name: str, content: bytes) -> tuple[list[SourceFile], list[
         entries = archive.infolist()
         if len(entries) > MAX_ZIP_ENTRIES:
             raise FilesRefused(
-                [FileProblem(name, "", f"The zip has {len(entries):,} entries; at most {MAX_ZIP_ENTRIES:,} are accepted.")]
+                [
+                    FileProblem(
+                        name, "", f"The zip has {len(entries):,} entries; at most {MAX_ZIP_ENTRIES:,} are accepted."
+                    )
+                ]
             )
         problems: list[FileProblem] = []
         for entry in entries:
@@ -172,9 +176,7 @@ def load_yaml(source: SourceFile) -> tuple[Any, list[FileProblem]]:
 
 def _scan_events(text: str) -> str | None:
     """Why the YAML cannot be loaded safely (aliases, Python tags, too many nodes), or None."""
-    count = 0
-    for event in yaml.parse(text, Loader=yaml.SafeLoader):
-        count += 1
+    for count, event in enumerate(yaml.parse(text, Loader=yaml.SafeLoader), start=1):
         if count > MAX_YAML_EVENTS:
             return f"The YAML has more than {MAX_YAML_EVENTS:,} nodes; it is refused."
         line = getattr(getattr(event, "start_mark", None), "line", -1) + 1

@@ -1,11 +1,11 @@
 """The lifecycle of a data product in each file format, and back: the one mapping (DESIGN.md, "Standards").
 
-| meshvalue | Bitol ODPS v1 | ODPS 4.x | DataHub (`properties`) |
+| meshvalue | Bitol ODPS v1 | ODPS 4.x | DataHub `properties.meshvalue.lifecycle` |
 |---|---|---|---|
-| proposed | `proposed`, `draft` | `announcement`, `draft`, `development`, `testing`, `acceptance` | `meshvalue.lifecycle: proposed` |
-| active | `active` | `production` | `meshvalue.lifecycle: active` |
-| deprecated | `deprecated` | `sunset` | `meshvalue.lifecycle: deprecated` |
-| retired | `retired` | `retired` | `meshvalue.lifecycle: retired` |
+| proposed | `proposed`, `draft` | `announcement`, `draft`, `development`, `testing`, `acceptance` | `proposed` |
+| active | `active` | `production` | `active` |
+| deprecated | `deprecated` | `sunset` | `deprecated` |
+| retired | `retired` | `retired` | `retired` |
 
 Statuses are compared ignoring case and surrounding spaces. Any other status is refused, with
 the list of the accepted ones: a status meshvalue does not know is never guessed.
@@ -59,9 +59,7 @@ def lifecycle_from_status(file_format: str, status: object) -> str:
     """The meshvalue lifecycle a file's status means; UnknownStatus (with the accepted list) otherwise."""
     key = status.strip().lower() if isinstance(status, str) else None
     if key is None or key not in READ[file_format]:
-        raise UnknownStatus(
-            f"Unknown status {status!r}; accepted: {', '.join(accepted_statuses(file_format))}."
-        )
+        raise UnknownStatus(f"Unknown status {status!r}; accepted: {', '.join(accepted_statuses(file_format))}.")
     return READ[file_format][key]
 
 

@@ -14,8 +14,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.core.validators import validate_slug
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_slug
 
 from apps.core.api.ingest import FieldError, parse_date, parse_decimal, parse_text
 from apps.interchange.files import FileProblem, Skipped
@@ -126,7 +126,9 @@ class Reader:
         try:
             validate_slug(text)
         except ValidationError:
-            self.problem(path, f"The id {text!r} must be letters, numbers, hyphens or underscores (it becomes the slug).")
+            self.problem(
+                path, f"The id {text!r} must be letters, numbers, hyphens or underscores (it becomes the slug)."
+            )
             return None
         return text
 

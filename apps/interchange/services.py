@@ -105,7 +105,9 @@ def records_read(*, sources: Sequence[SourceFile], file_format: str) -> tuple[li
     seen: dict[str, str] = {}
     for record in records:
         if record.slug in seen:
-            problems.append(FileProblem(record.file, "id", f"The id {record.slug} is also the id in {seen[record.slug]}."))
+            problems.append(
+                FileProblem(record.file, "id", f"The id {record.slug} is also the id in {seen[record.slug]}.")
+            )
         seen.setdefault(record.slug, record.file)
     return records, problems
 
@@ -245,7 +247,9 @@ class _Writer:
         if reference not in self.domains:
             slug = slugify(reference) or "domain"
             # "Marketing" and "marketing" in two files are one new domain.
-            same = next((d for d in self.domains.values() if d.slug == slug or d.name.lower() == reference.lower()), None)
+            same = next(
+                (d for d in self.domains.values() if d.slug == slug or d.name.lower() == reference.lower()), None
+            )
             if same is None:
                 same = catalog_services.domain_create(name=reference, slug=slug)
                 self.result.domains_created.append(same.slug)
@@ -268,7 +272,11 @@ class _Writer:
             product = self._update(product, given, owner=owner, domain=domain, goals=goals, outcome=outcome)
         if goals is None and record.kpis:
             # A file that names a goal for its KPIs but no goal list: the product serves those goals.
-            missing = [self.goals[kpi.goal] for kpi in record.kpis if kpi.goal and self.goals[kpi.goal] not in goals_of(product)]
+            missing = [
+                self.goals[kpi.goal]
+                for kpi in record.kpis
+                if kpi.goal and self.goals[kpi.goal] not in goals_of(product)
+            ]
             if missing:
                 unique = list(dict.fromkeys(missing))
                 product = catalog_services.data_product_update(
@@ -292,8 +300,10 @@ class _Writer:
     ) -> DataProduct:
         lifecycle = given.get("lifecycle", Lifecycle.PROPOSED)
         # A product is registered proposed or active; a deprecated or retired one then moves on, as governance would.
-        first = lifecycle if lifecycle in (Lifecycle.PROPOSED, Lifecycle.ACTIVE) else (
-            Lifecycle.ACTIVE if lifecycle == Lifecycle.DEPRECATED else Lifecycle.PROPOSED
+        first = (
+            lifecycle
+            if lifecycle in (Lifecycle.PROPOSED, Lifecycle.ACTIVE)
+            else (Lifecycle.ACTIVE if lifecycle == Lifecycle.DEPRECATED else Lifecycle.PROPOSED)
         )
         assert owner is not None and domain is not None  # checked by _check_references
         product = catalog_services.data_product_create(

@@ -72,7 +72,10 @@ def test_import_errors_are_400_by_file_and_path(governance_lead):
     response = client.post(URL, {"file": _upload(), "format": "datahub"}, format="multipart")
     assert response.status_code == 400
     problems = response.json()["problems"]
-    assert {(p["file"], p["path"]) for p in problems} == {("pet-of-the-week.yaml", "owner"), ("pet-of-the-week.yaml", "domain")}
+    assert {(p["file"], p["path"]) for p in problems} == {
+        ("pet-of-the-week.yaml", "owner"),
+        ("pet-of-the-week.yaml", "domain"),
+    }
     assert client.post(URL, {"format": "datahub"}, format="multipart").status_code == 400
     assert client.post(URL, {"file": _upload(), "format": "xml"}, format="multipart").status_code == 400
 

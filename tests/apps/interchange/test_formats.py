@@ -190,7 +190,11 @@ def test_datahub_example_imports_and_needs_its_domain():
     assert not DataProduct.objects.exists()
     result = products_import(sources=[source("datahub/pet-of-the-week.yaml")], file_format=DATAHUB, create_domains=True)
     product = DataProduct.objects.get(slug="pet_of_the_week")
-    assert (product.name, product.domain.name, product.owner.username) == ("Pet of the Week Campaign", "Marketing", "jdoe")
+    assert (product.name, product.domain.name, product.owner.username) == (
+        "Pet of the Week Campaign",
+        "Marketing",
+        "jdoe",
+    )
     assert product.lifecycle == Lifecycle.PROPOSED
     assert result.counts["created"] == 1
 

@@ -124,7 +124,9 @@ b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]
 c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]
 d: [*c, *c, *c, *c, *c, *c, *c, *c, *c]
 """
-PYTHON_TAG = 'apiVersion: v1.0.0\nkind: DataProduct\nid: !!python/object/apply:os.system ["echo owned"]\nstatus: active\n'
+PYTHON_TAG = (
+    'apiVersion: v1.0.0\nkind: DataProduct\nid: !!python/object/apply:os.system ["echo owned"]\nstatus: active\n'
+)
 
 HOSTILE_FILES = [
     ("over 1 MB", "big.yaml", GOOD + b"# " + b"x" * (1024 * 1024), "at most 1,048,576 (1 MB) are accepted"),

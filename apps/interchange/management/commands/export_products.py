@@ -28,7 +28,9 @@ class Command(BaseCommand):
             try:
                 decided_since = date.fromisoformat(options["decided_since"])
             except ValueError:
-                raise CommandError(f"--decided-since must be a date like 2026-11-21, got {options['decided_since']!r}.") from None
+                raise CommandError(
+                    f"--decided-since must be a date like 2026-11-21, got {options['decided_since']!r}."
+                ) from None
         directory = Path(options["directory"])
         if directory.exists() and not directory.is_dir():
             raise CommandError(f"{directory} exists and is not a folder.")

@@ -18,7 +18,9 @@ class Command(BaseCommand):
         parser.add_argument("path", help="A folder of .yaml/.yml files, a .zip, or one file.")
         parser.add_argument("--format", choices=FORMATS, required=True, dest="file_format")
         parser.add_argument("--dry-run", action="store_true", help="Report what would change; store nothing.")
-        parser.add_argument("--create-domains", action="store_true", help="Create domains the files name but meshvalue lacks.")
+        parser.add_argument(
+            "--create-domains", action="store_true", help="Create domains the files name but meshvalue lacks."
+        )
         parser.add_argument("--owner", help="The owner (username or e-mail) of products whose file names none.")
         parser.add_argument("--domain", help="The domain (name or slug) of products whose file names none.")
 
