@@ -88,8 +88,8 @@ def product_exports(
                 target_date=kpi.target_date,
                 value_per_unit=kpi.value_per_unit,
                 weight=attribution.weight,
-                starts_on=getattr(attribution, "starts_on", None),
-                attribution_baseline=getattr(attribution, "baseline", None),
+                starts_on=attribution.starts_on,
+                attribution_baseline=attribution.baseline,
             )
         )
     evaluations = evaluation_latest_per_product(product_ids=product_ids)

@@ -27,7 +27,7 @@ from apps.catalog.selectors import data_product_list_by_slug, domain_list_by_ref
 from apps.interchange import bitol, datahub, odps4
 from apps.interchange.files import FileProblem, Skipped, SourceFile, load_yaml
 from apps.interchange.lifecycle import BITOL, DATAHUB, ODPS4
-from apps.interchange.records import KpiRecord, ProductRecord, Reader
+from apps.interchange.records import KpiRecord, ProductRecord, Reader, decimal_text
 from apps.interchange.validation import schema_problems
 from apps.kpis import services as kpi_services
 from apps.kpis.models import KPI, CadenceChoices, Direction
@@ -400,15 +400,28 @@ class _Writer:
         current = {a.data_product_id: a for a in kpi.attributions.all()}
         mine = current.get(product.pk)
         weight = record.weight if record.weight is not None else (mine.weight if mine else Decimal("1"))
-        if mine is not None and mine.weight == weight:
-            return
-        entries = [(a.data_product, a.weight) for pk, a in current.items() if pk != product.pk]
-        kpi_services.attributions_set(kpi=kpi, attributions=[*entries, (product, weight)])
-        kpi.refresh_from_db()
+        name = f"{kpi.goal.slug}/{kpi.name}"
+        if mine is None or mine.weight != weight:
+            entries = [(a.data_product, a.weight) for pk, a in current.items() if pk != product.pk]
+            kpi_services.attributions_set(kpi=kpi, attributions=[*entries, (product, weight)])
+            change = (
+                f"weight {decimal_text(mine.weight)} → {decimal_text(weight)}"
+                if mine
+                else f"weight {decimal_text(weight)}"
+            )
+            outcome.changes.append(f"attribution to {name}: {change}")
+        # The file states the attribution's credit terms in full: a term it leaves out is the default.
+        terms = (mine.starts_on, mine.baseline) if mine else (None, None)
+        if terms != (record.starts_on, record.attribution_baseline):
+            kpi_services.attribution_set_credit_terms(
+                kpi=kpi, data_product=product, starts_on=record.starts_on, baseline=record.attribution_baseline
+            )
+            outcome.changes.append(
+                f"attribution to {name}: starts on {record.starts_on or '-'}, baseline "
+                f"{decimal_text(record.attribution_baseline) or '-'}"
+            )
         # Forget the prefetched attributions: the next file may attribute the same KPI.
         getattr(kpi, "_prefetched_objects_cache", {}).pop("attributions", None)
-        change = f"weight {mine.weight.normalize()} → {weight.normalize()}" if mine else f"weight {weight.normalize()}"
-        outcome.changes.append(f"attribution to {kpi.goal.slug}/{kpi.name}: {change}")
 
 
 def goals_of(product: DataProduct) -> list[BusinessGoal]:

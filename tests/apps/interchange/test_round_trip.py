@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -83,7 +84,9 @@ def _portfolio(count: int) -> None:
         product = factories.DataProductFactory(domain=domain)
         product.goals.add(goal)
         kpi = factories.KPIFactory(goal=goal)
-        factories.AttributionFactory(kpi=kpi, data_product=product, weight="0.5")
+        factories.AttributionFactory(
+            kpi=kpi, data_product=product, weight="0.5", starts_on=date(2024, 3, 1), baseline=Decimal("120.5")
+        )
         factories.EvaluationFactory(data_product=product, as_of=date(2026, 1, 1))
         factories.EvaluationFactory(data_product=product, as_of=date(2026, 2, 1))
 
@@ -100,6 +103,28 @@ def test_export_takes_a_fixed_number_of_queries_whatever_the_number_of_products(
     document = yaml.safe_load(next(iter(large.values())))
     properties = {item["property"]: item["value"] for item in document["customProperties"]}
     assert properties["meshvalue.evaluation"]["asOf"] == "2026-02-01"  # the latest one
+    (kpi,) = properties["meshvalue.kpis"]
+    assert (kpi["weight"], kpi["startsOn"], kpi["attributionBaseline"]) == ("0.5", "2024-03-01", "120.5")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("file_format", [BITOL, ODPS4])
+def test_attribution_credit_terms_travel_and_a_changed_one_is_updated(file_format):
+    _portfolio(1)
+    files = products_export(file_format=file_format)
+    before = database_state()
+    assert products_import(sources=_sources(files), file_format=file_format).counts["unchanged"] == 1
+    assert database_state() == before
+    ((name, content),) = files.items()
+    changed = content.replace(b"2024-03-01", b"2024-06-01").replace(b"120.5", b"130")
+    result = products_import(sources=[SourceFile(name, changed)], file_format=file_format)
+    (outcome,) = result.of("updated")
+    assert outcome.changes == [
+        f"attribution to {Attribution.objects.get().kpi.goal.slug}/"
+        f"{Attribution.objects.get().kpi.name}: starts on 2024-06-01, baseline 130"
+    ]
+    attribution = Attribution.objects.get()
+    assert (attribution.starts_on, attribution.baseline) == (date(2024, 6, 1), Decimal("130"))
 
 
 @pytest.mark.django_db
