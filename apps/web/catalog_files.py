@@ -28,7 +28,13 @@ FORMAT_LABELS = {"bitol": "Bitol ODPS v1", "odps4": "ODPS 4.1", "datahub": "Data
 
 
 class CatalogImportForm(forms.Form):
-    file = forms.FileField(label="File", help_text="One .yaml/.yml file, or a .zip of them (at most 5 MB here).")
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "import_%s")  # the export form shares the page
+        super().__init__(*args, **kwargs)
+
+    file = forms.FileField(
+        label="Catalog file", help_text="One .yaml/.yml file, or a .zip of them (at most 5 MB here)."
+    )
     format = forms.ChoiceField(label="Format", choices=[(f, FORMAT_LABELS[f]) for f in FORMATS])
     create_domains = forms.BooleanField(
         label="Create domains the files name but meshvalue lacks", required=False, initial=False
@@ -53,6 +59,7 @@ class CatalogExportForm(forms.Form):
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "export_%s")
         super().__init__(*args, **kwargs)
         self.fields["domain"].choices = [("", "Any"), *((d.slug, d.name) for d in domain_list())]
 
