@@ -1,4 +1,4 @@
-"""The catalog page: everyone with a role downloads an export; governance leads and admins import with a dry run first."""
+"""The catalog page: every role downloads an export; governance leads and admins import, dry run first."""
 
 from __future__ import annotations
 
