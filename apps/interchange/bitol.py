@@ -54,13 +54,18 @@ def _owner(team: Any, reader: Reader) -> str | None:
     members = team.get("members") if isinstance(team, dict) else None
     if not members:
         return None
-    owners = [m for m in members if str(m.get("role", "")).strip().lower() == "owner" and not m.get("dateOut")]
+    owners = [
+        (index, member)
+        for index, member in enumerate(members)
+        if str(member.get("role", "")).strip().lower() == "owner" and not member.get("dateOut")
+    ]
     if not owners and len(members) == 1:
-        owners = members
+        owners = [(0, members[0])]
     if not owners:
         reader.problem("team.members", "No member has the role owner: name the product's owner with role: owner.")
         return None
-    return reader.text(owners[0].get("username"), "team.members.username")
+    index, owner = owners[0]
+    return reader.text(owner.get("username"), f"team.members[{index}].username")
 
 
 def _kpis(value: Any, path: str, reader: Reader) -> list | None:

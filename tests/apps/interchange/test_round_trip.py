@@ -17,7 +17,7 @@ from apps.governance.services import decision_record
 from apps.interchange.exports import products_export
 from apps.interchange.files import SourceFile
 from apps.interchange.lifecycle import BITOL, ODPS4
-from apps.interchange.services import products_import
+from apps.interchange.services import ImportFailed, products_import
 from apps.interchange.validation import schema_problems
 from apps.kpis.models import KPI, Attribution
 from tests import factories
@@ -168,3 +168,22 @@ def test_import_moves_a_product_through_its_lifecycle_and_reports_the_change():
     assert result.of("updated")[0].changes == ["lifecycle: active → deprecated"]
     product.refresh_from_db()
     assert product.lifecycle == Lifecycle.DEPRECATED
+
+
+@pytest.mark.django_db
+def test_a_move_governance_may_not_make_is_refused_and_nothing_stored():
+    factories.DataProductFactory(slug="gone", lifecycle=Lifecycle.RETIRED, sunset_on=date(2026, 1, 1))
+    factories.DataProductFactory(slug="fine", lifecycle=Lifecycle.ACTIVE)
+    files = products_export(file_format=BITOL)
+    revived = files["gone.yaml"].replace(b"status: retired", b"status: active")
+    renamed = files["fine.yaml"].replace(b"name: Product", b"name: Renamed product")
+    before = database_state()
+    with pytest.raises(ImportFailed) as failed:
+        products_import(sources=[SourceFile("fine.yaml", renamed), SourceFile("gone.yaml", revived)], file_format=BITOL)
+    (problem,) = failed.value.result.problems
+    assert (problem.file, problem.path, problem.message) == (
+        "gone.yaml",
+        "lifecycle",
+        "A retired product cannot become active.",
+    )
+    assert database_state() == before
