@@ -8,6 +8,7 @@ from apps.bets.api.views import ValueBetViewSet
 from apps.catalog.api.views import DataProductViewSet, DomainViewSet, GoalViewSet
 from apps.costs.api.views import CostEntryViewSet
 from apps.governance.api.views import AlertViewSet, DecisionViewSet
+from apps.interchange.api.views import DataProductFilesViewSet
 from apps.kpis.api.views import KPIViewSet, MeasurementViewSet
 from apps.notifications.api.views import WebhookSubscriptionViewSet
 from apps.usage.api.views import UsageRecordViewSet
@@ -22,6 +23,8 @@ router = DefaultRouter()
 router.register("users", UserViewSet, basename="users")
 router.register("domains", DomainViewSet, basename="domains")
 router.register("goals", GoalViewSet, basename="goals")
+# Before data-products: its import/ and export/ must match before a product's detail route.
+router.register("data-products", DataProductFilesViewSet, basename="data-product-files")
 router.register("data-products", DataProductViewSet, basename="data-products")
 router.register("kpis", KPIViewSet, basename="kpis")
 router.register("measurements", MeasurementViewSet, basename="measurements")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.db.models import QuerySet
 
 from apps.governance.models import Alert, Decision
@@ -15,3 +17,8 @@ def alert_list() -> QuerySet[Alert]:
 def decision_list() -> QuerySet[Decision]:
     """Every decision, newest first."""
     return Decision.objects.order_by("-decided_at", "-id")
+
+
+def decided_product_ids(*, since: date) -> QuerySet:
+    """The ids of products with a decision on or after `since` (a subquery, not evaluated here)."""
+    return Decision.objects.filter(decided_at__date__gte=since).values("data_product_id")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from django.db.models import Prefetch, QuerySet
 
 from apps.kpis.models import KPI, Attribution, Measurement
@@ -17,3 +19,22 @@ def kpi_list() -> QuerySet[KPI]:
 def measurement_list() -> QuerySet[Measurement]:
     """Every recorded outcome, every revision, newest period first."""
     return Measurement.objects.order_by("kpi_id", "-period_start", "-revision", "-id")
+
+
+def attribution_list_for_products(*, product_ids: list[int]) -> QuerySet[Attribution]:
+    """The attributions of the given products with their KPI and its goal joined (one query)."""
+    return (
+        Attribution.objects.filter(data_product_id__in=product_ids)
+        .select_related("kpi", "kpi__goal")
+        .order_by("data_product_id", "kpi__goal__slug", "kpi__name", "kpi_id")
+    )
+
+
+def kpi_list_of_goals(*, goal_ids: Collection[int]) -> QuerySet[KPI]:
+    """The KPIs of these goals with their attributions prefetched; two queries."""
+    return (
+        KPI.objects.filter(goal_id__in=list(goal_ids))
+        .select_related("goal")
+        .prefetch_related(Prefetch("attributions", queryset=Attribution.objects.order_by("data_product_id")))
+        .order_by("goal_id", "name")
+    )

@@ -66,6 +66,20 @@ def attributions_set(*, kpi: KPI, attributions: Sequence[tuple[DataProduct, Deci
     return result
 
 
+@transaction.atomic
+def attribution_set_credit_terms(
+    *, kpi: KPI, data_product: DataProduct, starts_on: date | None, baseline: Decimal | None
+) -> Attribution:
+    """Set from when and from which level `data_product` is credited for `kpi` (None: the defaults,
+    the product's launch date and the KPI's baseline). The attribution must exist (`attributions_set`)."""
+    attribution = Attribution.objects.select_for_update().get(kpi=kpi, data_product=data_product)
+    attribution.starts_on = starts_on
+    attribution.baseline = baseline
+    attribution.full_clean(validate_unique=False, validate_constraints=False)
+    attribution.save(update_fields=["starts_on", "baseline"])
+    return attribution
+
+
 @dataclass(frozen=True)
 class MeasurementInput:
     """One KPI outcome to record (already parsed: a real KPI, a date, a Decimal)."""

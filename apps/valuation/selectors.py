@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from django.db.models import Max, QuerySet
+from django.db.models import Max, OuterRef, QuerySet, Subquery
 
 from apps.catalog.models import DataProduct
 from apps.valuation.models import Evaluation, EvaluationPolicy, EvaluationRun
@@ -80,3 +80,12 @@ def policies_by_domain() -> tuple[Policy, dict[int, Policy]]:
         elif row.domain_id is not None:
             by_domain[row.domain_id] = policy_of(row)
     return default, by_domain
+
+
+def evaluation_latest_per_product(*, product_ids: list[int]) -> dict[int, Evaluation]:
+    """Each product's most recent evaluation, by product id (one query)."""
+    latest = (
+        Evaluation.objects.filter(data_product_id=OuterRef("data_product_id")).order_by("-as_of").values("as_of")[:1]
+    )
+    evaluations = Evaluation.objects.filter(data_product_id__in=product_ids, as_of=Subquery(latest))
+    return {evaluation.data_product_id: evaluation for evaluation in evaluations}

@@ -1,12 +1,16 @@
 from django.urls import path
 
-from apps.web.views import catalog, inbox, portfolio, workspace
+from apps.web.views import catalog, catalog_files, inbox, portfolio, workspace
 
 urlpatterns = [
     path("", portfolio.home, name="home"),
     path("start/", portfolio.landing, name="landing"),
     path("products/<slug:slug>/", catalog.product_detail, name="product_detail"),
     path("goals/<slug:slug>/", catalog.goal_detail, name="goal_detail"),
+    path("catalog/", catalog_files.catalog_files_page, name="catalog_files"),
+    path("catalog/export/", catalog_files.catalog_export, name="catalog_export"),
+    path("catalog/import/", catalog_files.catalog_import_preview, name="catalog_import"),
+    path("catalog/import/confirm/", catalog_files.catalog_import_confirm, name="catalog_import_confirm"),
     path("workspace/", workspace.workspace, name="workspace"),
     path("workspace/outcome/", workspace.outcome_log, name="workspace_outcome"),
     path("workspace/outcome/periods/", workspace.outcome_periods, name="workspace_outcome_periods"),

@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "apps.valuation",
     "apps.governance",
     "apps.notifications",
+    "apps.interchange",
     "apps.web",
 ]
 

@@ -197,4 +197,6 @@ POLICIES = AccessPolicy(
 ACT_ON_ALERTS = grant(governance_lead=ALL)
 ALERTS = AccessPolicy(actions={"acknowledge": ACT_ON_ALERTS, "snooze": ACT_ON_ALERTS, "decide": ACT_ON_ALERTS})
 DECISIONS = AccessPolicy(create=grant(governance_lead=ALL))
+# Catalog files (apps.interchange): everyone with a role downloads an export; governance leads import.
+DATA_PRODUCT_FILES = AccessPolicy(actions={"import_files": grant(governance_lead=ALL), "export_files": EVERY_ROLE})
 PORTFOLIO = READ_ONLY

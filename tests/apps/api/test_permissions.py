@@ -42,6 +42,14 @@ def csv_file(text: str) -> dict:
     return {"file": SimpleUploadedFile("upload.csv", text.encode(), content_type="text/csv")}
 
 
+def _catalog_file(w: World) -> dict:
+    text = (
+        "apiVersion: v1.0.0\nkind: DataProduct\nid: imported-product\nstatus: active\n"
+        f"domain: {w.domain.slug}\nteam:\n  members:\n    - username: {w.own_product.owner.username}\n"
+    )
+    return {"file": SimpleUploadedFile("p.yaml", text.encode()), "format": "bitol"}
+
+
 READ_PATHS: dict[str, Callable[[World], str]] = {
     "users": lambda w: "/api/v1/users/",
     "domains": lambda w: "/api/v1/domains/",
@@ -72,6 +80,7 @@ READ_PATHS: dict[str, Callable[[World], str]] = {
     "decisions": lambda w: "/api/v1/decisions/",
     "decision": lambda w: f"/api/v1/decisions/{w.decision.pk}/",
     "portfolio summary": lambda w: "/api/v1/portfolio/summary/?as_of=2026-03-01",
+    "catalog files export": lambda w: "/api/v1/data-products/export/?format=bitol",
     "schema": lambda w: "/api/schema/",
     "docs": lambda w: "/api/docs/",
 }
@@ -309,6 +318,15 @@ WRITES = [
         only("admin"),
         201,
         lambda w: [_measurement(w.own_kpi.pk), _measurement(w.other_kpi.pk)],
+    ),
+    Case(
+        "import catalog files",
+        "post",
+        lambda w: "/api/v1/data-products/import/",
+        only("governance_lead", "admin"),
+        200,
+        lambda w: _catalog_file(w),
+        "multipart",
     ),
     Case(
         "import outcomes of own KPI",
