@@ -368,3 +368,44 @@ def test_usage_rows_are_checked(as_owner, own_product, other_product):
     rows = [{"data_product": other_product.pk, "consumer": "x", "day": "2026-02-03", "count": 1}]
     assert as_owner.post("/api/v1/usage/", rows, format="json").status_code == 403
     assert UsageRecord.objects.count() == 0
+
+
+# --- the single POST: corrections and permission before validation (DESIGN.md v2) --------------
+
+
+def test_a_plain_post_of_a_period_already_recorded_is_a_correction(as_owner, own_kpi):
+    first = as_owner.post(
+        "/api/v1/measurements/", {"kpi": own_kpi.pk, "period_start": "2026-03-01", "value": "10"}, format="json"
+    )
+    assert first.status_code == 201, first.json()
+    second = as_owner.post(
+        "/api/v1/measurements/", {"kpi": own_kpi.pk, "period_start": "2026-03-01", "value": "12"}, format="json"
+    )
+    assert second.status_code == 201, second.json()
+    assert (second.json()["revision"], second.json()["is_current"]) == (2, True)
+    history = list(
+        Measurement.objects.filter(kpi=own_kpi).order_by("revision").values_list("value", "revision", "is_current")
+    )
+    assert history == [(Decimal("10"), 1, False), (Decimal("12"), 2, True)]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"period_start": "2026-03-01", "value": "12"},  # valid
+        {"period_start": "2026-03-02", "value": "12"},  # misaligned period
+        {"period_start": "not a date", "value": "abc"},  # nothing valid but the KPI
+    ],
+)
+def test_a_post_to_another_owners_kpi_is_refused_403_whatever_else_is_wrong(as_owner, other_kpi, body):
+    response = as_owner.post("/api/v1/measurements/", {"kpi": other_kpi.pk, **body}, format="json")
+    assert response.status_code == 403, response.json()
+    assert not Measurement.objects.filter(kpi=other_kpi).exists()
+
+
+def test_a_post_naming_no_kpi_that_exists_is_a_400(as_owner):
+    response = as_owner.post(
+        "/api/v1/measurements/", {"kpi": 999999, "period_start": "2026-03-01", "value": "1"}, format="json"
+    )
+    assert response.status_code == 400
+    assert "kpi" in response.json()
