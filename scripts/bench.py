@@ -2,8 +2,12 @@
 
     .venv/bin/python scripts/bench.py [--products 10000] [--kpis 20000] [--weeks 104] [--revisions 0]
 
-Builds the portfolio in its own database (`meshvalue_bench` by default, dropped and created again
-unless `--reuse` finds one of the same size), so it never touches development or test data. The
+Builds the portfolio in its own database (`meshvalue_bench` by default) on the server of
+`--database-url` (default: `DATABASE_URL`), so it never touches development or test data: it drops a
+database only if the bench created it (it marks its databases with a comment) and refuses otherwise,
+and it never publishes to a broker (Celery is pointed at an in-memory transport before anything runs).
+A fifth of the attributions start inside the policy window (a product linked late to its KPI, from
+the level the KPI had then), so the v2 rules (DESIGN.md, credited_from) are part of what is timed. The
 rows are generated inside PostgreSQL (`INSERT ... SELECT generate_series`, faster than COPY from
 Python), then the script times, warm, in the same session and alternating the two sides so that both
 see the same load (the best of `--repeat` runs each):
@@ -44,15 +48,32 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--revisions", type=int, default=0, help="extra superseded revisions per measurement (history rows)"
     )
-    parser.add_argument("--database", default="meshvalue_bench")
-    parser.add_argument("--server", default=os.environ.get("BENCH_SERVER_URL", "postgres://postgres@127.0.0.1:5432"))
+    parser.add_argument("--database", default="meshvalue_bench", help="the bench's own database (default %(default)s)")
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("DATABASE_URL", ""),
+        help="a PostgreSQL URL naming the server to use (its database part is ignored; default: DATABASE_URL)",
+    )
     parser.add_argument("--reuse", action="store_true", help="keep the database if it holds the same portfolio")
     parser.add_argument("--repeat", type=int, default=3, help="timed runs of each side; the best is reported")
     return parser.parse_args()
 
 
+def server_url(database_url: str) -> str:
+    """The server part of a PostgreSQL URL (scheme, credentials, host and port), without the database."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(database_url)
+    if parts.scheme not in ("postgres", "postgresql", "pgsql"):
+        raise SystemExit(f"bench: --database-url (or DATABASE_URL) must name a PostgreSQL server, got {parts.scheme!r}")
+    return urlunsplit((parts.scheme, parts.netloc, "", "", ""))
+
+
+BENCH_MARK = "meshvalue bench"
+
+
 def setup_django(args: argparse.Namespace) -> None:
-    os.environ["DATABASE_URL"] = f"{args.server.rstrip('/')}/{args.database}"
+    os.environ["DATABASE_URL"] = f"{args.server}/{args.database}"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
     os.environ.setdefault("DEBUG", "false")
     os.environ.setdefault("SECRET_KEY", "bench")
@@ -60,23 +81,33 @@ def setup_django(args: argparse.Namespace) -> None:
     import django
 
     django.setup()
+    # Never publish to a broker: the evaluation's notification hook queues its tasks in memory here.
+    from config.celery_app import app
+
+    app.conf.update(broker_url="memory://", result_backend="cache+memory://", broker_transport_options={})
 
 
 def recreate_database(args: argparse.Namespace, size_tag: str) -> bool:
     """(Re)create the bench database; True when an existing one of the same size is kept."""
     import psycopg
 
-    with psycopg.connect(f"{args.server.rstrip('/')}/postgres", autocommit=True) as admin:
-        exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [args.database]).fetchone()
-        if exists and args.reuse:
-            with psycopg.connect(f"{args.server.rstrip('/')}/{args.database}") as bench:
-                comment = bench.execute(
-                    "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = current_database()"
-                ).fetchone()[0]
-            if comment == size_tag:
+    with psycopg.connect(f"{args.server}/postgres", autocommit=True) as admin:
+        row = admin.execute(
+            "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s", [args.database]
+        ).fetchone()
+        if row is not None:
+            comment = row[0] or ""
+            if not comment.startswith(BENCH_MARK):
+                raise SystemExit(
+                    f"bench: database {args.database!r} exists and was not created by the bench; refusing to drop it"
+                    " (choose another --database)"
+                )
+            if args.reuse and comment == size_tag:
                 return True
-        admin.execute(f'DROP DATABASE IF EXISTS "{args.database}" WITH (FORCE)')
+            admin.execute(f'DROP DATABASE "{args.database}" WITH (FORCE)')
         admin.execute(f'CREATE DATABASE "{args.database}"')
+        # Marked at once, so that a bench interrupted while loading can still drop it next time.
+        admin.execute(f"COMMENT ON DATABASE \"{args.database}\" IS '{BENCH_MARK} (loading)'")
     return False
 
 
@@ -129,6 +160,10 @@ def build_portfolio(args: argparse.Namespace, size_tag: str) -> None:
             JOIN (SELECT id, row_number() OVER (ORDER BY id) - 1 AS n FROM catalog_dataproduct) p
               ON p.n = (k.n * 7 + 3) % {products}
             WHERE k.n % 3 = 0 AND (k.n * 7 + 3) % {products} <> k.n % {products}""",
+        # A fifth of the attributions start inside the window, from the level the KPI had then.
+        f"""UPDATE kpis_attribution SET starts_on = DATE '{FIRST_WEEK}' + {weeks * 7} - 7 * (4 + id % 40),
+                baseline = 100 + id % 9
+            WHERE id % 5 = 0""",
         # Weekly measurements: around the baseline, some KPIs better than it, some worse.
         f"""INSERT INTO kpis_measurement (kpi_id, period_start, value, note, source, revision, is_current,
                 recorded_by_id, recorded_at)
@@ -207,7 +242,8 @@ def sql_floor(as_of: date, window_days: int) -> None:
 
 def main() -> None:
     args = parse_args()
-    size_tag = f"meshvalue bench {args.products}/{args.kpis}/{args.weeks}/{args.revisions}"
+    args.server = server_url(args.database_url or "postgres://postgres@127.0.0.1:5432")
+    size_tag = f"meshvalue bench v2 {args.products}/{args.kpis}/{args.weeks}/{args.revisions}"
     load_started = time.perf_counter()
     kept = recreate_database(args, size_tag)
     setup_django(args)
@@ -220,8 +256,8 @@ def main() -> None:
 
     from apps.kpis.models import Measurement
     from apps.valuation.models import Evaluation
+    from apps.valuation.selectors import policies_by_domain
     from apps.valuation.services import portfolio_chunk_evaluate
-    from apps.valuation.services.gather import policies_by_domain
 
     as_of = FIRST_WEEK + timedelta(days=7 * args.weeks)
     window_days = policies_by_domain()[0].window_days
