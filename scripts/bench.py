@@ -161,7 +161,7 @@ def build_portfolio(args: argparse.Namespace, size_tag: str) -> None:
               ON p.n = (k.n * 7 + 3) % {products}
             WHERE k.n % 3 = 0 AND (k.n * 7 + 3) % {products} <> k.n % {products}""",
         # A fifth of the attributions start inside the window, from the level the KPI had then.
-        f"""UPDATE kpis_attribution SET starts_on = DATE '{FIRST_WEEK}' + {weeks * 7} - 7 * (4 + id % 40),
+        f"""UPDATE kpis_attribution SET starts_on = DATE '{FIRST_WEEK}' + ({weeks * 7} - 7 * (4 + id % 40))::int,
                 baseline = 100 + id % 9
             WHERE id % 5 = 0""",
         # Weekly measurements: around the baseline, some KPIs better than it, some worse.
