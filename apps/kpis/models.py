@@ -1,11 +1,14 @@
 """KPIs of business goals, their attribution to data products, and measured outcomes."""
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
 from meshvalue.periods import Cadence
+
+SOURCE_QUERY_MAX_LENGTH = 20_000
 
 
 class Direction(models.TextChoices):
@@ -39,6 +42,15 @@ class KPI(models.Model):
     data_products = models.ManyToManyField(
         "catalog.DataProduct", through="Attribution", related_name="kpis", blank=True
     )
+    # Outcomes pulled from a warehouse (apps.sources): the query returns rows (period_start, value).
+    source = models.ForeignKey(
+        "sources.DataSource", on_delete=models.PROTECT, null=True, blank=True, related_name="kpis"
+    )
+    source_query = models.TextField(
+        blank=True,
+        max_length=SOURCE_QUERY_MAX_LENGTH,
+        help_text="SQL run read-only on the source, returning rows (period_start, value).",
+    )
 
     class Meta:
         verbose_name = "KPI"
@@ -47,10 +59,25 @@ class KPI(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["goal", "name"], name="kpi_unique_name_per_goal"),
             models.CheckConstraint(condition=Q(value_per_unit__gte=0), name="kpi_value_per_unit_non_negative"),
+            # A source and its query come together: one without the other cannot be pulled.
+            models.CheckConstraint(
+                condition=(Q(source__isnull=True) & Q(source_query=""))
+                | (Q(source__isnull=False) & ~Q(source_query="")),
+                name="kpi_source_with_query",
+                violation_error_message="Choose a source and write its query, or leave both empty.",
+            ),
         ]
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        super().clean()
+        self.source_query = self.source_query.strip()
+        if self.source_id is not None and not self.source_query:
+            raise ValidationError({"source_query": "Write the query that returns period_start, value."})
+        if self.source_id is None and self.source_query:
+            raise ValidationError({"source": "Choose the source this query runs on."})
 
 
 class Attribution(models.Model):

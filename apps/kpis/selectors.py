@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Collection
+from datetime import date
+from decimal import Decimal
 
 from django.db.models import Prefetch, QuerySet
 
@@ -38,3 +40,18 @@ def kpi_list_of_goals(*, goal_ids: Collection[int]) -> QuerySet[KPI]:
         .prefetch_related(Prefetch("attributions", queryset=Attribution.objects.order_by("data_product_id")))
         .order_by("goal_id", "name")
     )
+
+
+def current_outcomes(*, kpi_id: int) -> dict[date, Decimal]:
+    """The current value of each period of one KPI (one query)."""
+    return dict(
+        Measurement.objects.filter(kpi_id=kpi_id, is_current=True).values_list("period_start", "value").order_by()
+    )
+
+
+def sourced_kpis(*, cadence: str | None = None) -> QuerySet[KPI]:
+    """The KPIs pulled from a data source (of one cadence when given), by id."""
+    queryset = KPI.objects.filter(source__isnull=False).exclude(source_query="")
+    if cadence is not None:
+        queryset = queryset.filter(cadence=cadence)
+    return queryset.order_by("id")

@@ -210,6 +210,8 @@ _KPI_FIELDS = frozenset(
         "target",
         "target_date",
         "value_per_unit",
+        "source",
+        "source_query",
     }
 )
 
@@ -228,8 +230,13 @@ def kpi_create(
     description: str = "",
     target_date: date | None = None,
     attributions: Sequence[tuple[DataProduct, Decimal]] = (),
+    source: Any = None,
+    source_query: str = "",
 ) -> KPI:
-    """Create a KPI of a goal and attribute it to products (`attributions_set` rules apply)."""
+    """Create a KPI of a goal and attribute it to products (`attributions_set` rules apply).
+
+    `source` (an `apps.sources.models.DataSource`) and `source_query` come together or not at all.
+    """
     kpi = KPI(
         goal=goal,
         name=name,
@@ -241,6 +248,8 @@ def kpi_create(
         target=target,
         target_date=target_date,
         value_per_unit=value_per_unit,
+        source=source,
+        source_query=source_query,
     )
     instance_save(kpi)
     if attributions:

@@ -36,6 +36,8 @@ MESHVALUE_EVALUATION_CHUNK_SIZE = env.int("MESHVALUE_EVALUATION_CHUNK_SIZE", def
 # How long a chunk waits for another evaluation of the same products (PostgreSQL lock_timeout);
 # below the soft time limit, so a stuck lock is a retried error, not a task killed by its limit.
 MESHVALUE_EVALUATION_LOCK_TIMEOUT = env.str("MESHVALUE_EVALUATION_LOCK_TIMEOUT", default="5s")
+# How long a KPI pull waits for another pull of the same KPI before it is retried.
+MESHVALUE_SOURCES_LOCK_TIMEOUT = env.str("MESHVALUE_SOURCES_LOCK_TIMEOUT", default="5s")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -55,6 +57,7 @@ INSTALLED_APPS = [
     "apps.core",
     "apps.catalog",
     "apps.kpis",
+    "apps.sources",
     "apps.costs",
     "apps.bets",
     "apps.usage",
@@ -279,6 +282,27 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "notifications-sunset-reminders": {
         "task": "apps.notifications.tasks.sunset_reminders_send",
         "schedule": _crontab_from_env("SCHEDULE_SUNSET_REMINDERS", "0 8 * * *"),
+        "options": {"expires": 20 * 60 * 60},
+    },
+    # KPI pulls from their data sources (apps.sources), before the evaluation of 02:15 so that it opens
+    # or resolves `source_failing` the same night: weekly KPIs on Monday, monthly on the 2nd,
+    # quarterly on the 2nd of January, April, July and October.
+    "pull-weekly-kpis": {
+        "task": "apps.sources.tasks.kpis_pull_scheduled",
+        "schedule": _crontab_from_env("SCHEDULE_PULL_WEEKLY_KPIS", "45 1 * * 1"),
+        "args": ("weekly",),
+        "options": {"expires": 20 * 60 * 60},
+    },
+    "pull-monthly-kpis": {
+        "task": "apps.sources.tasks.kpis_pull_scheduled",
+        "schedule": _crontab_from_env("SCHEDULE_PULL_MONTHLY_KPIS", "45 1 2 * *"),
+        "args": ("monthly",),
+        "options": {"expires": 20 * 60 * 60},
+    },
+    "pull-quarterly-kpis": {
+        "task": "apps.sources.tasks.kpis_pull_scheduled",
+        "schedule": _crontab_from_env("SCHEDULE_PULL_QUARTERLY_KPIS", "45 1 2 1,4,7,10 *"),
+        "args": ("quarterly",),
         "options": {"expires": 20 * 60 * 60},
     },
     "retire-due-products-daily": {
