@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('catalog', '0001_initial'),
-        ('kpis', '0001_initial'),
+        ('kpis', '0002_attribution_credited_from_and_sql_source'),
         ('sources', '0001_data_sources_and_pull_runs'),
     ]
 
