@@ -11,6 +11,7 @@ from apps.governance.api.views import AlertViewSet, DecisionViewSet
 from apps.interchange.api.views import DataProductFilesViewSet
 from apps.kpis.api.views import KPIViewSet, MeasurementViewSet
 from apps.notifications.api.views import WebhookSubscriptionViewSet
+from apps.sources.api.views import DataSourceViewSet, PullRunViewSet
 from apps.usage.api.views import UsageRecordViewSet
 from apps.valuation.api.views import (
     EvaluationPolicyViewSet,
@@ -36,6 +37,8 @@ router.register("evaluation-runs", EvaluationRunViewSet, basename="evaluation-ru
 router.register("policies", EvaluationPolicyViewSet, basename="policies")
 router.register("alerts", AlertViewSet, basename="alerts")
 router.register("decisions", DecisionViewSet, basename="decisions")
+router.register("data-sources", DataSourceViewSet, basename="data-sources")
+router.register("pull-runs", PullRunViewSet, basename="pull-runs")
 router.register("webhooks", WebhookSubscriptionViewSet, basename="webhooks")
 
 urlpatterns = [

@@ -163,10 +163,14 @@ DATA_PRODUCTS = AccessPolicy(
     # The lifecycle is the governance lead's; owners change by a recorded decision, or an admin.
     fields={"lifecycle": grant(governance_lead=ALL), "sunset_on": grant(governance_lead=ALL), "owner": NOBODY},
 )
+# Who may point a KPI at a data source and write its query: the owner of a product it is attributed
+# to, a governance lead (and admins). The query is read by everyone who reads the KPI.
+SET_KPI_SOURCE = grant(product_owner=OWN, governance_lead=ALL)
 KPIS = AccessPolicy(
     create=grant(executive=ALL, product_owner=ALL),
     update=grant(executive=ALL, product_owner=OWN),
     destroy=grant(executive=ALL, product_owner=OWN),
+    fields={"source": SET_KPI_SOURCE, "source_query": SET_KPI_SOURCE},
 )
 # Which products a user may attribute a KPI to (a product owner: their own).
 ATTRIBUTE_PRODUCTS = grant(executive=ALL, product_owner=OWN)
@@ -200,3 +204,6 @@ DECISIONS = AccessPolicy(create=grant(governance_lead=ALL))
 # Catalog files (apps.interchange): everyone with a role downloads an export; governance leads import.
 DATA_PRODUCT_FILES = AccessPolicy(actions={"import_files": grant(governance_lead=ALL), "export_files": EVERY_ROLE})
 PORTFOLIO = READ_ONLY
+# Data sources are declared by admins; a Test runs a query for a KPI the user may set the source of.
+DATA_SOURCES = AccessPolicy(actions={"test": grant(product_owner=ALL, governance_lead=ALL)})
+PULL_RUNS = READ_ONLY

@@ -53,7 +53,19 @@ class KPISerializer(ApiModelSerializer):
             "target_date",
             "value_per_unit",
             "attributions",
+            "source",
+            "source_query",
         ]
+        extra_kwargs = {
+            "source": {
+                "help_text": "The data source outcomes are pulled from (`data-sources`), or null. Set by the owner "
+                "of a product the KPI is attributed to, a governance lead or an admin."
+            },
+            "source_query": {
+                "help_text": "SQL run read-only on the source, returning rows (period_start, value); "
+                "required with a source, empty without one."
+            },
+        }
 
 
 class MeasurementSerializer(ApiModelSerializer):

@@ -8,6 +8,7 @@ from django.db.models import Model
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -42,6 +43,20 @@ class KPIViewSet(ModelApiViewSet):
     def get_queryset(self):
         return selectors.kpi_list()
 
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        # Permission before validation: a source is set only by those who may (403 before any 400).
+        if _wants_source(request.data) and not access.may(request.user, access.SET_KPI_SOURCE):
+            raise PermissionDenied("Your role does not allow setting a KPI's source.")
+        return super().create(request, *args, **kwargs)
+
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        instance = self.get_object()
+        if _changes_source(instance, request.data) and access.forbidden_ids(
+            KPI, [instance.pk], request.user, access.SET_KPI_SOURCE
+        ):
+            raise PermissionDenied("Your role does not allow changing this KPI's source or query.")
+        return super().update(request, *args, **kwargs)
+
     def _attributions(self, data: dict[str, Any]) -> list[tuple[DataProduct, Any]] | None:
         rows = data.pop("attributions", None)
         return None if rows is None else [(row["data_product"], row["weight"]) for row in rows]
@@ -49,6 +64,12 @@ class KPIViewSet(ModelApiViewSet):
     def create_object(self, data: dict[str, Any]) -> Model:
         attributions = self._attributions(data) or []
         self.authorize_objects([product for product, _ in attributions], granted=access.ATTRIBUTE_PRODUCTS)
+        if data.get("source") is not None or data.get("source_query"):
+            # A product owner sets the source of a KPI attributed to one of their own products.
+            if access.scope_of(self.request.user, access.SET_KPI_SOURCE) is not access.Scope.ALL and not any(
+                product.owner_id == self.request.user.pk for product, _ in attributions
+            ):
+                raise PermissionDenied("Only the owner of a product this KPI is attributed to may set its source.")
         return services.kpi_create(attributions=attributions, **data)
 
     def update_object(self, instance: KPI, data: dict[str, Any]) -> Model:
@@ -65,6 +86,29 @@ class KPIViewSet(ModelApiViewSet):
 
     def delete_object(self, instance: KPI) -> None:
         services.kpi_delete(kpi=instance)
+
+
+def _wants_source(data: Any) -> bool:
+    """Whether a request body sets a source or a query."""
+    if not hasattr(data, "get"):
+        return False
+    return data.get("source") not in (None, "") or data.get("source_query") not in (None, "")
+
+
+def _changes_source(instance: KPI, data: Any) -> bool:
+    """Whether a request body would change the KPI's source or query (compared raw, before validation)."""
+    if not hasattr(data, "get"):
+        return False
+    if "source" in data:
+        raw = data.get("source")
+        wanted = None if raw in (None, "") else str(raw)
+        if wanted != (None if instance.source_id is None else str(instance.source_id)):
+            return True
+    if "source_query" in data:
+        raw_query = data.get("source_query")
+        if not isinstance(raw_query, str) or raw_query.strip() != instance.source_query:
+            return True
+    return False
 
 
 class MeasurementViewSet(ApiViewSet, CsvListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin):

@@ -646,7 +646,11 @@ def test_writes(case: Case, role: str, world: World, user_for: dict) -> None:
 
 
 # Resources of other features, with permission tests of their own.
-TESTED_ELSEWHERE = {"webhooks": "tests/apps/notifications/test_webhooks_api.py"}
+TESTED_ELSEWHERE = {
+    "webhooks": "tests/apps/notifications/test_webhooks_api.py",
+    "data-sources": "tests/apps/sources/test_api.py",
+    "pull-runs": "tests/apps/sources/test_api.py",
+}
 
 
 def test_every_registered_route_is_covered() -> None:
