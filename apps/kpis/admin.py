@@ -11,11 +11,11 @@ class AttributionInline(admin.TabularInline):
 
 @admin.register(KPI)
 class KPIAdmin(admin.ModelAdmin):
-    list_display = ("name", "goal", "unit", "direction", "cadence", "baseline", "target", "value_per_unit")
-    list_filter = ("cadence", "direction", "goal__domain")
+    list_display = ("name", "goal", "unit", "direction", "cadence", "baseline", "target", "value_per_unit", "source")
+    list_filter = ("cadence", "direction", "goal__domain", "source")
     search_fields = ("name", "description", "goal__name")
     autocomplete_fields = ("goal",)
-    list_select_related = ("goal",)
+    list_select_related = ("goal", "source")
     inlines = [AttributionInline]
     ordering = ("goal__name", "name")
 

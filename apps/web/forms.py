@@ -175,3 +175,23 @@ class DecideForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["action"].choices = DecisionAction.choices
         self.fields["new_owner"].choices = [("", "Choose the new owner…"), *owners]
+
+
+class KpiSourceForm(forms.Form):
+    """Point a KPI at a data source and write its query (both, or neither)."""
+
+    source = forms.ModelChoiceField(
+        label="Data source", queryset=None, required=False, empty_label="No source: outcomes are typed in"
+    )
+    source_query = forms.CharField(
+        label="Query",
+        required=False,
+        max_length=20_000,
+        strip=True,
+        widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "false", "class": "code"}),
+        help_text="SQL returning two columns, period_start and value; it runs read-only, with a time limit.",
+    )
+
+    def __init__(self, *args, sources, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["source"].queryset = sources

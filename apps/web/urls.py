@@ -1,6 +1,6 @@
 from django.urls import path
 
-from apps.web.views import catalog, catalog_files, inbox, portfolio, workspace
+from apps.web.views import catalog, catalog_files, inbox, kpis, portfolio, workspace
 
 urlpatterns = [
     path("", portfolio.home, name="home"),
@@ -11,6 +11,9 @@ urlpatterns = [
     path("catalog/export/", catalog_files.catalog_export, name="catalog_export"),
     path("catalog/import/", catalog_files.catalog_import_preview, name="catalog_import"),
     path("catalog/import/confirm/", catalog_files.catalog_import_confirm, name="catalog_import_confirm"),
+    path("kpis/<int:pk>/", kpis.kpi_detail, name="kpi_detail"),
+    path("kpis/<int:pk>/source/test/", kpis.kpi_source_test, name="kpi_source_test"),
+    path("kpis/<int:pk>/source/", kpis.kpi_source_save, name="kpi_source_save"),
     path("workspace/", workspace.workspace, name="workspace"),
     path("workspace/outcome/", workspace.outcome_log, name="workspace_outcome"),
     path("workspace/outcome/periods/", workspace.outcome_periods, name="workspace_outcome_periods"),
