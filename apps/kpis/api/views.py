@@ -64,12 +64,13 @@ class KPIViewSet(ModelApiViewSet):
     def create_object(self, data: dict[str, Any]) -> Model:
         attributions = self._attributions(data) or []
         self.authorize_objects([product for product, _ in attributions], granted=access.ATTRIBUTE_PRODUCTS)
-        if data.get("source") is not None or data.get("source_query"):
-            # A product owner sets the source of a KPI attributed to one of their own products.
-            if access.scope_of(self.request.user, access.SET_KPI_SOURCE) is not access.Scope.ALL and not any(
-                product.owner_id == self.request.user.pk for product, _ in attributions
-            ):
-                raise PermissionDenied("Only the owner of a product this KPI is attributed to may set its source.")
+        # A product owner sets the source of a KPI attributed to one of their own products.
+        if (
+            (data.get("source") is not None or data.get("source_query"))
+            and access.scope_of(self.request.user, access.SET_KPI_SOURCE) is not access.Scope.ALL
+            and not any(product.owner_id == self.request.user.pk for product, _ in attributions)
+        ):
+            raise PermissionDenied("Only the owner of a product this KPI is attributed to may set its source.")
         return services.kpi_create(attributions=attributions, **data)
 
     def update_object(self, instance: KPI, data: dict[str, Any]) -> Model:
