@@ -5,6 +5,10 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
+# The demo's KPI warehouse (apps/sources/demo.py): seed_demo writes it, pulls read it.
+DEMO_WAREHOUSE_URL := duckdb:///$(CURDIR)/demo-warehouse.duckdb
+demo run worker beat: export MESHVALUE_SOURCE_DEMO_WAREHOUSE_URL ?= $(DEMO_WAREHOUSE_URL)
+
 .PHONY: help install install-dev demo test lint format run worker beat bench clean
 
 help:

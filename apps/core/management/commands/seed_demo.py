@@ -29,3 +29,7 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(f"Demo portfolio ready in {time.monotonic() - started:.1f}s; added {added}.")
         )
+        # Two KPIs pulled from a DuckDB warehouse (apps.sources.demo; the variable tells where the file goes).
+        from apps.sources.demo import demo_warehouse_seed
+
+        self.stdout.write(demo_warehouse_seed().message)
