@@ -30,6 +30,7 @@ from apps.catalog.models import ConsciousDebt, DataProduct, Lifecycle
 from apps.costs.models import CostEntry
 from apps.governance.models import UNRESOLVED_STATUSES, Decision
 from apps.kpis.models import KPI, Attribution, Measurement
+from apps.sources.selectors import kpi_sources_failing
 from apps.usage.models import UsageRecord
 from apps.valuation.models import Evaluation
 from apps.valuation.selectors import policies_by_domain
@@ -293,11 +294,22 @@ def _decisions(scope: Scope) -> dict[int, tuple[DecisionOnKind, ...]]:
 
 
 def _failing_sources(scope: Scope) -> dict[int, tuple[FailingSource, ...]]:
-    """The KPI sources attributed to each product whose last scheduled pull failed.
+    """The KPIs attributed to each product whose last pull (scheduled, manual or by the command) failed.
 
-    KPI sources (DESIGN.md v2 DataSource) report their failures here; none are recorded yet.
+    One query for the failing KPIs (apps.sources), and one for their attributions when there are any.
     """
-    return {}
+    failing = kpi_sources_failing(as_of=scope.as_of)
+    if not failing:
+        return {}
+    by_product: dict[int, list[FailingSource]] = defaultdict(list)
+    for product_id, kpi_id in (
+        Attribution.objects.filter(scope.products("data_product_"), kpi_id__in=sorted(failing))
+        .order_by("data_product_id", "kpi_id")
+        .values_list("data_product_id", "kpi_id")
+    ):
+        kpi_name, source_name, error = failing[kpi_id]
+        by_product[product_id].append(FailingSource(kpi_name, source_name, error))
+    return {product_id: tuple(sources) for product_id, sources in by_product.items()}
 
 
 def _kpi_figures_portable(

@@ -93,8 +93,9 @@ def test_query_count_does_not_grow_with_the_number_of_products():
     print(f"queries: first run {small[0]}, re-run {small[1]}")
     assert small == large
     first, again = small
-    # tune, lock, measuring the due bets (3), 11 reads, the upsert's 2 (+ a COPY), alert lock, alert
+    # tune, lock, measuring the due bets (3), 12 reads (the 12th: KPIs whose last pull failed; their
+    # attributions are a 13th only when there are any), the upsert's 2 (+ a COPY), alert lock, alert
     # read and insert; then the hook: alerts, governance leads (3), opt-outs, subscriptions, the
     # outbox INSERT and its ids.
-    assert first <= 31, first
+    assert first <= 32, first
     assert again < first  # nothing to open on the re-run
