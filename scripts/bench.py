@@ -56,6 +56,7 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument("--reuse", action="store_true", help="keep the database if it holds the same portfolio")
     parser.add_argument("--repeat", type=int, default=3, help="timed runs of each side; the best is reported")
+    parser.add_argument("--drop", action="store_true", help="drop the bench database at the end (the tests do)")
     return parser.parse_args()
 
 
@@ -144,9 +145,9 @@ def build_portfolio(args: argparse.Namespace, size_tag: str) -> None:
             FROM generate_series(0, {products - 1}) n""",
         # KPIs: weekly, a mix of directions, worth 1 to 200 a unit.
         f"""INSERT INTO kpis_kpi (goal_id, name, description, unit, direction, cadence, baseline, target, target_date,
-                value_per_unit)
+                value_per_unit, source_query)
             SELECT (SELECT min(id) FROM catalog_businessgoal), 'KPI ' || n, '', 'units',
-                   CASE WHEN n % 4 = 0 THEN 'decrease' ELSE 'increase' END, 'weekly', 100, 150, NULL, 1 + n % 200
+                   CASE WHEN n % 4 = 0 THEN 'decrease' ELSE 'increase' END, 'weekly', 100, 150, NULL, 1 + n % 200, ''
             FROM generate_series(0, {kpis - 1}) n""",
         # Each KPI serves one product (weight 0.6); a third also serve a second one (0.4).
         f"""INSERT INTO kpis_attribution (kpi_id, data_product_id, weight)
@@ -282,6 +283,8 @@ def main() -> None:
         seconds, (summary, queries) = timed(evaluate_new_date, 1)
         evaluate_s = min(evaluate_s, seconds)
     peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    if args.drop:
+        drop_database(args)
     print(
         json.dumps(
             {
@@ -298,6 +301,20 @@ def main() -> None:
             }
         )
     )
+
+
+def drop_database(args: argparse.Namespace) -> None:
+    """Drop the bench's own database (it carries the bench's mark: `recreate_database` checked it)."""
+    import psycopg
+    from django.db import connections
+
+    connections.close_all()
+    with psycopg.connect(f"{args.server}/postgres", autocommit=True) as admin:
+        comment = admin.execute(
+            "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s", [args.database]
+        ).fetchone()
+        if comment and (comment[0] or "").startswith(BENCH_MARK):
+            admin.execute(f'DROP DATABASE "{args.database}" WITH (FORCE)')
 
 
 if __name__ == "__main__":

@@ -1,0 +1,74 @@
+"""The benchmarks run at a small size, so that they cannot rot (the full sizes are `make bench*`)."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import psycopg
+import pytest
+from django.conf import settings
+
+from tests.conftest import service_unavailable
+
+ROOT = Path(__file__).resolve().parents[2]
+SMALL = ("--products", "200", "--kpis", "400", "--weeks", "60", "--repeat", "1")
+
+
+def _server_url() -> str:
+    database = settings.DATABASES["default"]
+    if not database["ENGINE"].endswith("postgresql"):
+        service_unavailable("the benchmark needs PostgreSQL: set DATABASE_URL to a PostgreSQL database")
+    user = database.get("USER") or "postgres"
+    return f"postgres://{user}@{database.get('HOST') or '127.0.0.1'}:{database.get('PORT') or 5432}/postgres"
+
+
+def _databases(server: str) -> set[str]:
+    with psycopg.connect(server, autocommit=True) as admin:
+        return {row[0] for row in admin.execute("SELECT datname FROM pg_database")}
+
+
+def test_the_evaluation_benchmark_runs_small_and_cleans_up_after_itself():
+    server = _server_url()
+    name = f"test_bench_{secrets.token_hex(4)}"
+    environment = {**os.environ, "DATABASE_URL": server}
+    result = subprocess.run(
+        [sys.executable, "scripts/bench.py", *SMALL, "--database", name, "--drop"],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    assert figures["products"] == 200
+    assert figures["evaluate_s"] > 0 and figures["sql_floor_s"] > 0
+    assert figures["ratio"] == pytest.approx(figures["evaluate_s"] / figures["sql_floor_s"], rel=0.05)
+    assert name not in _databases(server)
+
+
+def test_the_benchmark_refuses_to_drop_a_database_it_did_not_create():
+    server = _server_url()
+    name = f"test_not_bench_{secrets.token_hex(4)}"
+    with psycopg.connect(server, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        result = subprocess.run(
+            [sys.executable, "scripts/bench.py", "--products", "10", "--database", name],
+            cwd=ROOT,
+            env={**os.environ, "DATABASE_URL": server},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert result.returncode != 0
+        assert "was not created by the bench; refusing to drop it" in result.stderr
+        assert name in _databases(server)
+    finally:
+        with psycopg.connect(server, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
