@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "apps.notifications",
     "apps.interchange",
     "apps.web",
+    "apps.demo",
 ]
 
 MIDDLEWARE = [

@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from apps.core import demo_data
+from apps.demo import demo_data
 
 SHOWN = ("exec", "owner", "gov", "admin")
 ROLE_NAMES = {"exec": "executive", "owner": "product owner", "gov": "governance lead", "admin": "admin"}

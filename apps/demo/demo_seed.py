@@ -16,8 +16,8 @@ from django.utils import timezone
 from apps.accounts.models import User
 from apps.bets.models import BetStatus, ValueBet
 from apps.catalog.models import BusinessGoal, DataProduct, Domain, GoalStatus, Lifecycle
-from apps.core import demo_data
 from apps.costs.models import CostCategory, CostEntry
+from apps.demo import demo_data
 from apps.kpis.models import KPI, Attribution, Measurement, MeasurementSource
 from apps.usage.models import UsageRecord
 from meshvalue.periods import add_months, period_starts

@@ -7,7 +7,7 @@ from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from apps.core.demo_seed import seed_demo
+from apps.demo.demo_seed import seed_demo
 
 
 class Command(BaseCommand):
