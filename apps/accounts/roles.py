@@ -1,48 +1,5 @@
-"""The roles of meshvalue, held as Django groups of the same names."""
+"""The roles of meshvalue: defined in `apps.core.roles` (the access policies at the bottom grant by role)."""
 
-from __future__ import annotations
+from apps.core.roles import ROLE_LABELS, AnyUser, Role, has_role, is_admin, user_roles
 
-from enum import StrEnum
-
-from django.contrib.auth.models import AnonymousUser
-
-from apps.accounts.models import User
-
-
-class Role(StrEnum):
-    EXECUTIVE = "executive"
-    PRODUCT_OWNER = "product_owner"
-    GOVERNANCE_LEAD = "governance_lead"
-
-
-ROLE_LABELS: dict[Role, str] = {
-    Role.EXECUTIVE: "Executive",
-    Role.PRODUCT_OWNER: "Product owner",
-    Role.GOVERNANCE_LEAD: "Governance lead",
-}
-
-
-def user_roles(user: User | AnonymousUser) -> frozenset[Role]:
-    """The roles a user holds. Staff and superusers hold every role.
-
-    Group names are cached on the user object so a page asking several times costs one query.
-    """
-    if not user.is_authenticated:
-        return frozenset()
-    if user.is_staff or user.is_superuser:
-        return frozenset(Role)
-    cached = getattr(user, "_meshvalue_roles", None)
-    if cached is None:
-        names = set(user.groups.values_list("name", flat=True))
-        cached = frozenset(role for role in Role if role.value in names)
-        user._meshvalue_roles = cached  # type: ignore[union-attr]
-    return cached
-
-
-def has_role(user: User | AnonymousUser, *roles: Role) -> bool:
-    """Whether the user holds any of `roles` (staff and superusers hold all)."""
-    return bool(user_roles(user) & set(roles))
-
-
-def is_admin(user: User | AnonymousUser) -> bool:
-    return bool(user.is_authenticated and (user.is_staff or user.is_superuser))
+__all__ = ["ROLE_LABELS", "AnyUser", "Role", "has_role", "is_admin", "user_roles"]

@@ -1,3 +1,5 @@
+from __future__ import annotations
+
 from django.apps import AppConfig
 
 
@@ -5,3 +7,18 @@ class KpisConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "apps.kpis"
     verbose_name = "KPIs and outcomes"
+
+    def ready(self) -> None:
+        """Declare which rows a user owns (what `Scope.OWN` reaches in `apps.core.api.access`)."""
+        from django.contrib.auth.models import AbstractUser
+        from django.db.models import Q, QuerySet
+
+        from apps.core.api import access
+        from apps.kpis.models import KPI, Attribution, Measurement
+
+        # A KPI (and its measurements) belongs to every owner of a product it is attributed to.
+        def attributed(user: AbstractUser) -> QuerySet[Attribution, int]:
+            return Attribution.objects.filter(data_product__owner=user).values_list("kpi_id", flat=True)
+
+        access.register_owned(KPI, lambda user: Q(pk__in=attributed(user)))
+        access.register_owned(Measurement, lambda user: Q(kpi_id__in=attributed(user)))

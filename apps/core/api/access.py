@@ -19,16 +19,10 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
 
-from django.contrib.auth.models import AnonymousUser
+from django.contrib.auth.models import AbstractUser
 from django.db.models import Model, Q, QuerySet
 
-from apps.accounts.models import User
-from apps.accounts.roles import Role, is_admin, user_roles
-from apps.bets.models import ValueBet
-from apps.catalog.models import DataProduct
-from apps.costs.models import CostEntry
-from apps.kpis.models import KPI, Attribution, Measurement
-from apps.usage.models import UsageRecord
+from apps.core.roles import AnyUser, Role, is_admin, user_roles
 
 
 class Scope(StrEnum):
@@ -47,25 +41,30 @@ def grant(**scopes: Scope) -> Grant:
     return MappingProxyType({Role(name): scope for name, scope in scopes.items()})
 
 
-# What "rows the user owns" means for each model: those tied to a product the user owns.
-# A KPI (and its measurements) belongs to every owner of a product it is attributed to.
-_OWNED: dict[type[Model], Callable[[User], Q]] = {
-    DataProduct: lambda user: Q(owner=user),
-    KPI: lambda user: Q(pk__in=Attribution.objects.filter(data_product__owner=user).values("kpi_id")),
-    Measurement: lambda user: Q(kpi_id__in=Attribution.objects.filter(data_product__owner=user).values("kpi_id")),
-    CostEntry: lambda user: Q(data_product__owner=user),
-    UsageRecord: lambda user: Q(data_product__owner=user),
-    ValueBet: lambda user: Q(data_product__owner=user),
-}
+# What "rows the user owns" means for each model: those tied to a product the user owns. Each app
+# declares it for its own models in its AppConfig.ready() (`register_owned`), so this module needs
+# none of them: core stays at the bottom of the layers (pyproject.toml, the import contract).
+OwnedRows = Callable[[AbstractUser], Q]
+_OWNED: dict[type[Model], OwnedRows] = {}
 
 
-def owned_filter(model: type[Model], user: User) -> Q:
+def register_owned(model: type[Model], rows: OwnedRows) -> None:
+    """Declare the rows of `model` a user owns, `rows(user)` as a filter (what `Scope.OWN` reaches)."""
+    _OWNED[model] = rows
+
+
+def owned_models() -> frozenset[type[Model]]:
+    """The models with owners declared by `register_owned`."""
+    return frozenset(_OWNED)
+
+
+def owned_filter(model: type[Model], user: AbstractUser) -> Q:
     """The rows of `model` tied to a data product `user` owns (nothing for a model without owners)."""
     build = _OWNED.get(model)
     return build(user) if build is not None else Q(pk__in=[])
 
 
-def scope_of(user: User | AnonymousUser, granted: Grant) -> Scope | None:
+def scope_of(user: AnyUser, granted: Grant) -> Scope | None:
     """How far `granted` reaches for `user`: ALL, OWN, or None (not granted at all)."""
     if not user.is_authenticated:
         return None
@@ -79,12 +78,12 @@ def scope_of(user: User | AnonymousUser, granted: Grant) -> Scope | None:
     return None
 
 
-def may(user: User | AnonymousUser, granted: Grant) -> bool:
+def may(user: AnyUser, granted: Grant) -> bool:
     """Whether `user` holds `granted` for at least some rows."""
     return scope_of(user, granted) is not None
 
 
-def restrict(queryset: QuerySet, user: User | AnonymousUser, granted: Grant) -> QuerySet:
+def restrict(queryset: QuerySet, user: AnyUser, granted: Grant) -> QuerySet:
     """`queryset` narrowed to the rows `granted` lets `user` act on."""
     scope = scope_of(user, granted)
     if scope is Scope.ALL:
@@ -94,7 +93,7 @@ def restrict(queryset: QuerySet, user: User | AnonymousUser, granted: Grant) -> 
     return queryset.none()
 
 
-def forbidden_ids(model: type[Model], ids: Iterable[int], user: User | AnonymousUser, granted: Grant) -> set[int]:
+def forbidden_ids(model: type[Model], ids: Iterable[int], user: AnyUser, granted: Grant) -> set[int]:
     """The ids among `ids` whose rows `user` may not act on under `granted` (one query at most)."""
     wanted = {pk for pk in ids if pk is not None}
     scope = scope_of(user, granted)

@@ -17,13 +17,12 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import AnonymousUser
 from django.db.models import Model
 
-from apps.accounts.models import User
 from apps.core.api import access
 from apps.core.api.exceptions import ForbiddenRowsError
 from apps.core.errors import BulkValidationError, RowError
+from apps.core.roles import AnyUser
 
 # Dates outside this range are refused everywhere: they are typing errors, and date arithmetic
 # near the ends of Python's calendar (year 1, year 9999) would overflow.
@@ -167,7 +166,7 @@ def rows_reference(
     *,
     field_name: str,
     model: type[Model],
-    user: User | AnonymousUser,
+    user: AnyUser,
     granted: access.Grant,
     errors: RowErrors,
     label: str,
