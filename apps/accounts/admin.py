@@ -6,7 +6,7 @@ from apps.accounts.models import User
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
-    fieldsets = (*DjangoUserAdmin.fieldsets, ("meshvalue", {"fields": ("team",)}))
+    fieldsets = (*(DjangoUserAdmin.fieldsets or ()), ("meshvalue", {"fields": ("team",)}))
     list_display = ("username", "email", "first_name", "last_name", "team", "is_staff", "is_active")
     list_filter = ("is_staff", "is_superuser", "is_active", "groups")
     search_fields = ("username", "first_name", "last_name", "email", "team")

@@ -82,7 +82,7 @@ def _task_errors(name: str, task, conf, visibility_timeout: float) -> list[check
                 id="core.E004",
             )
         ]
-    errors = []
+    errors: list[checks.CheckMessage] = []
     room = visibility_timeout - hard
     if room < DELIVERY_MARGIN_SECONDS:
         errors.append(

@@ -41,7 +41,7 @@ def user_roles(user: AnyUser) -> frozenset[Role]:
     if cached is None:
         names = set(user.groups.values_list("name", flat=True))
         cached = frozenset(role for role in Role if role.value in names)
-        user._meshvalue_roles = cached  # type: ignore[union-attr]
+        user._meshvalue_roles = cached  # type: ignore[attr-defined]
     return cached
 
 

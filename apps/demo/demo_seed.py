@@ -133,18 +133,18 @@ def seed_demo(*, today: date | None = None) -> SeedSummary:
         )
 
     kpis: dict[str, KPI] = {}
-    for spec in demo_data.KPIS:
-        kpis[spec.key], _ = KPI.objects.get_or_create(
-            goal=goals[spec.goal],
-            name=spec.name,
+    for kpi_spec in demo_data.KPIS:
+        kpis[kpi_spec.key], _ = KPI.objects.get_or_create(
+            goal=goals[kpi_spec.goal],
+            name=kpi_spec.name,
             defaults={
-                "unit": spec.unit,
-                "cadence": spec.cadence,
-                "direction": spec.direction,
-                "baseline": spec.baseline,
-                "target": spec.target,
+                "unit": kpi_spec.unit,
+                "cadence": kpi_spec.cadence,
+                "direction": kpi_spec.direction,
+                "baseline": kpi_spec.baseline,
+                "target": kpi_spec.target,
                 "target_date": date(today.year + 1, 6, 30),
-                "value_per_unit": spec.value_per_unit,
+                "value_per_unit": kpi_spec.value_per_unit,
             },
         )
 
@@ -191,17 +191,17 @@ def seed_demo(*, today: date | None = None) -> SeedSummary:
     value_by_kpi_period: dict[str, list[tuple[date, Decimal]]] = defaultdict(list)
     for key in sorted(kpi_archetype):
         archetype, first, last = kpi_archetype[key]
-        spec = kpi_specs[key]
+        kpi_spec = kpi_specs[key]
         shape = demo_data.ARCHETYPES[archetype]
         start_share, end_share = shape["progress"]
         span = max((last - first).days, 1)
-        gap = spec.target - spec.baseline
-        for start in period_starts(spec.cadence, first, last):
+        gap = kpi_spec.target - kpi_spec.baseline
+        for start in period_starts(kpi_spec.cadence, first, last):
             if start < first:
                 continue
             elapsed = (start - first).days / span
             share = start_share + (end_share - start_share) * elapsed + rng.gauss(0, shape["noise"])
-            value = _round(spec.baseline + gap * Decimal(str(round(share, 4))))
+            value = _round(kpi_spec.baseline + gap * Decimal(str(round(share, 4))))
             measurement_rows.append(
                 Measurement(kpi=kpis[key], period_start=start, value=value, source=MeasurementSource.CSV, revision=1)
             )

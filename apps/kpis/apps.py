@@ -10,14 +10,14 @@ class KpisConfig(AppConfig):
 
     def ready(self) -> None:
         """Declare which rows a user owns (what `Scope.OWN` reaches in `apps.core.api.access`)."""
-        from django.contrib.auth.models import AbstractUser
         from django.db.models import Q, QuerySet
 
+        from apps.accounts.models import User
         from apps.core.api import access
         from apps.kpis.models import KPI, Attribution, Measurement
 
         # A KPI (and its measurements) belongs to every owner of a product it is attributed to.
-        def attributed(user: AbstractUser) -> QuerySet[Attribution, int]:
+        def attributed(user: User) -> QuerySet[Attribution, int]:
             return Attribution.objects.filter(data_product__owner=user).values_list("kpi_id", flat=True)
 
         access.register_owned(KPI, lambda user: Q(pk__in=attributed(user)))

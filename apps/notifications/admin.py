@@ -7,6 +7,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from apps.accounts.auth import request_user
 from apps.governance.models import AlertKind
 from apps.notifications.models import (
     Delivery,
@@ -63,7 +64,7 @@ class WebhookSubscriptionAdmin(admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: WebhookSubscription, form, change: bool) -> None:
         if not change:
-            obj.created_by = request.user
+            obj.created_by = request_user(request)
             messages.info(request, f"Give the receiver this secret to verify signatures: {obj.secret}")
         super().save_model(request, obj, form, change)
 

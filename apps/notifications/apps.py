@@ -21,7 +21,7 @@ def notification_settings_check(app_configs=None, **kwargs) -> list[checks.Check
 
     from apps.notifications.tasks import SEND_SOFT_TIME_LIMIT, SEND_TIME_LIMIT
 
-    errors = []
+    errors: list[checks.CheckMessage] = []
     if settings.NOTIFICATION_SEND_LEASE_SECONDS <= SEND_TIME_LIMIT:
         errors.append(
             checks.Error(

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, F, Max, Min, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, F, Max, Min, OuterRef, Q, QuerySet, Subquery, Sum
 
 from apps.accounts.models import User
 from apps.accounts.roles import Role
@@ -78,7 +78,7 @@ def webhook_subscriptions_active() -> list[WebhookSubscription]:
     return subscriptions
 
 
-def webhook_subscription_list() -> list[WebhookSubscription]:
+def webhook_subscription_list() -> QuerySet[WebhookSubscription]:
     """Every subscription, for the API (governance leads and admins manage them all)."""
     return WebhookSubscription.objects.prefetch_related("domains").select_related("created_by").order_by("id")
 
@@ -169,7 +169,7 @@ def late_costs_by_product(product_ids: Iterable[int] | None = None) -> dict[int,
     return {
         row["data_product_id"]: LateCosts(
             data_product_id=row["data_product_id"],
-            sunset_on=row["data_product__sunset_on"],
+            sunset_on=row["data_product__sunset_on"],  # type: ignore[arg-type]  # never None: filtered above
             total=money(row["total"]),
             entries=row["entries"],
             first_period=row["first_period"],

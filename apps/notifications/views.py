@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
+from apps.accounts.auth import request_user
 from apps.notifications.forms import NotificationPreferencesForm
 from apps.notifications.selectors import email_preferences
 from apps.notifications.services.preferences import TOPICS, notification_preferences_set
@@ -22,7 +23,7 @@ def notification_preferences(request: HttpRequest) -> HttpResponse:
         form = NotificationPreferencesForm(request.POST)
         if form.is_valid():
             try:
-                notification_preferences_set(user=request.user, email_topics=form.cleaned_data["email_topics"])
+                notification_preferences_set(user=request_user(request), email_topics=form.cleaned_data["email_topics"])
             except ValidationError as error:
                 form.add_error(None, error)
             else:
@@ -30,7 +31,7 @@ def notification_preferences(request: HttpRequest) -> HttpResponse:
                 return redirect("notification_preferences")
         status = 400
     else:
-        chosen = email_preferences(user=request.user)
+        chosen = email_preferences(user=request_user(request))
         form = NotificationPreferencesForm(
             initial={"email_topics": [topic for topic in TOPICS if chosen.get(topic, True)]}
         )
@@ -38,6 +39,6 @@ def notification_preferences(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "notifications/preferences.html",
-        {"form": form, "email": request.user.email},
+        {"form": form, "email": request_user(request).email},
         status=status,
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.http import HttpRequest
 
+from apps.accounts.auth import request_user
 from apps.valuation.models import Evaluation, EvaluationPolicy, EvaluationRun
 from apps.valuation.services import evaluation_run_start
 
@@ -79,5 +80,5 @@ class EvaluationRunAdmin(ReadOnlyAdmin):
     @admin.action(description="Run the evaluation again for the same date")
     def run_again(self, request: HttpRequest, queryset) -> None:
         for as_of in sorted({run.as_of for run in queryset}):
-            run = evaluation_run_start(as_of=as_of, requested_by=request.user, trigger="admin")
+            run = evaluation_run_start(as_of=as_of, requested_by=request_user(request), trigger="admin")
             self.message_user(request, f"Queued run {run.pk} as of {as_of}.", messages.SUCCESS)

@@ -1,6 +1,7 @@
 """Evaluation policies, evaluation runs and the evaluations they produce."""
 
 from decimal import Decimal
+from typing import TypedDict
 
 from django.conf import settings
 from django.db import models
@@ -92,8 +93,13 @@ class Recommendation(models.TextChoices):
     INVEST = "invest", "Invest"
 
 
-MONEY = {"max_digits": 20, "decimal_places": 2}
-RATIO = {"max_digits": 20, "decimal_places": 4}
+class Digits(TypedDict):
+    max_digits: int
+    decimal_places: int
+
+
+MONEY: Digits = {"max_digits": 20, "decimal_places": 2}
+RATIO: Digits = {"max_digits": 20, "decimal_places": 4}
 
 
 # What an evaluation states: its figures, recommendation, reasons, signals and the policy it used.

@@ -9,9 +9,11 @@ queries (four) whatever the number of products.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery, Sum
@@ -55,7 +57,7 @@ class Figures:
     def recent_ratio(self) -> Decimal | None:
         return _ratio(self.recent_value, self.recent_cost)
 
-    def add(self, row: dict) -> None:
+    def add(self, row: Mapping[str, Any]) -> None:
         self.products += row["products"]
         for name in ("value", "cost", "net", "recent_value", "recent_cost"):
             setattr(self, name, getattr(self, name) + (row[name] or ZERO))
@@ -130,16 +132,16 @@ def portfolio_summary(*, as_of: date) -> PortfolioSummary:
         evaluated_on = max(evaluated_on or row["evaluated_on"], row["evaluated_on"])
 
     bets = {status: BetFigures() for status in BetStatus.values}
-    for row in (
+    for bet_row in (
         ValueBet.objects.filter(opens_on__lte=as_of)
         .order_by()
         .values("status")
         .annotate(count=Count("id"), expected_value=Sum("expected_value"), realised_value=Sum("realised_value"))
     ):
-        bets[row["status"]] = BetFigures(
-            count=row["count"],
-            expected_value=row["expected_value"] or ZERO,
-            realised_value=row["realised_value"] or ZERO,
+        bets[bet_row["status"]] = BetFigures(
+            count=bet_row["count"],
+            expected_value=bet_row["expected_value"] or ZERO,
+            realised_value=bet_row["realised_value"] or ZERO,
         )
 
     open_alerts = dict.fromkeys(AlertKind.values, 0)

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import TYPE_CHECKING, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+
+if TYPE_CHECKING:
+    from apps.catalog.models import DataProduct
+    from apps.kpis.models import KPI
+    from apps.sources.models import DataSource
 
 
 def service_errors_add(form: forms.Form, error: ValidationError) -> None:
@@ -59,7 +65,7 @@ class OutcomeForm(forms.Form):
     so the messages are the same as in the API.
     """
 
-    kpi = forms.ModelChoiceField(label="KPI", queryset=None, empty_label="Choose a KPI…")
+    kpi: forms.ModelChoiceField[KPI] = forms.ModelChoiceField(label="KPI", queryset=None, empty_label="Choose a KPI…")
     period_start = forms.TypedChoiceField(label="Period", coerce=_iso_date, choices=())
     value = forms.DecimalField(label="Value", widget=forms.TextInput(attrs={"inputmode": "decimal"}))
     note = forms.CharField(label="Note", required=False, widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
@@ -68,11 +74,11 @@ class OutcomeForm(forms.Form):
         from apps.web.selectors.workspace import period_options
 
         super().__init__(*args, **kwargs)
-        self.fields["kpi"].queryset = kpis
+        cast(forms.ModelChoiceField, self.fields["kpi"]).queryset = kpis
         # Not `self.kpi`: templates look `form.kpi` up as the bound field first.
         self.selected_kpi = selected_kpi
         self.period_options = period_options(kpi=selected_kpi, today=today)
-        self.fields["period_start"].choices = [("", "Choose a period…")] + [
+        cast(forms.ChoiceField, self.fields["period_start"]).choices = [("", "Choose a period…")] + [
             (option.start.isoformat(), option.choice_label) for option in self.period_options
         ]
         if not self.period_options:
@@ -90,7 +96,9 @@ class OutcomeForm(forms.Form):
 class CostForm(forms.Form):
     """Record one month's cost of one of the user's products."""
 
-    data_product = forms.ModelChoiceField(label="Data product", queryset=None, empty_label="Choose a product…")
+    data_product: forms.ModelChoiceField[DataProduct] = forms.ModelChoiceField(
+        label="Data product", queryset=None, empty_label="Choose a product…"
+    )
     period_start = forms.TypedChoiceField(label="Month", coerce=_iso_date, choices=())
     amount = forms.DecimalField(label="Amount", widget=forms.TextInput(attrs={"inputmode": "decimal"}))
     category = forms.ChoiceField(label="Category", choices=())
@@ -100,9 +108,9 @@ class CostForm(forms.Form):
         from apps.costs.models import CostCategory
 
         super().__init__(*args, **kwargs)
-        self.fields["data_product"].queryset = products
-        self.fields["period_start"].choices = [(m.isoformat(), f"{m:%B %Y}") for m in months]
-        self.fields["category"].choices = CostCategory.choices
+        cast(forms.ModelChoiceField, self.fields["data_product"]).queryset = products
+        cast(forms.ChoiceField, self.fields["period_start"]).choices = [(m.isoformat(), f"{m:%B %Y}") for m in months]
+        cast(forms.ChoiceField, self.fields["category"]).choices = CostCategory.choices
 
 
 class CsvUploadForm(forms.Form):
@@ -133,10 +141,12 @@ class InboxFilterForm(forms.Form):
         from apps.web.selectors.inbox import AGE_FILTERS, STATUS_FILTERS
 
         super().__init__(*args, **kwargs)
-        self.fields["kind"].choices = [("", "All kinds"), *AlertKind.choices]
-        self.fields["status"].choices = list(STATUS_FILTERS.items())
-        self.fields["domain"].choices = [("", "All domains"), *domains]
-        self.fields["age"].choices = [(key, label) for key, (label, _, _) in AGE_FILTERS.items()]
+        cast(forms.ChoiceField, self.fields["kind"]).choices = [("", "All kinds"), *AlertKind.choices]
+        cast(forms.ChoiceField, self.fields["status"]).choices = list(STATUS_FILTERS.items())
+        cast(forms.ChoiceField, self.fields["domain"]).choices = [("", "All domains"), *domains]
+        cast(forms.ChoiceField, self.fields["age"]).choices = [
+            (key, label) for key, (label, _, _) in AGE_FILTERS.items()
+        ]
 
     def filters(self):
         from apps.web.selectors.inbox import InboxFilters
@@ -173,14 +183,14 @@ class DecideForm(forms.Form):
         from apps.governance.models import DecisionAction
 
         super().__init__(*args, **kwargs)
-        self.fields["action"].choices = DecisionAction.choices
-        self.fields["new_owner"].choices = [("", "Choose the new owner…"), *owners]
+        cast(forms.ChoiceField, self.fields["action"]).choices = DecisionAction.choices
+        cast(forms.ChoiceField, self.fields["new_owner"]).choices = [("", "Choose the new owner…"), *owners]
 
 
 class KpiSourceForm(forms.Form):
     """Point a KPI at a data source and write its query (both, or neither)."""
 
-    source = forms.ModelChoiceField(
+    source: forms.ModelChoiceField[DataSource] = forms.ModelChoiceField(
         label="Data source", queryset=None, required=False, empty_label="No source: outcomes are typed in"
     )
     source_query = forms.CharField(
@@ -194,4 +204,4 @@ class KpiSourceForm(forms.Form):
 
     def __init__(self, *args, sources, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["source"].queryset = sources
+        cast(forms.ModelChoiceField, self.fields["source"]).queryset = sources

@@ -7,12 +7,13 @@ for `runserver`, WhiteNoise's finder mode and `collectstatic` alike.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 import plotly
 from django.contrib.staticfiles.finders import BaseFinder
-from django.core.checks import Error
+from django.core.checks import CheckMessage, Error
 from django.core.files.storage import FileSystemStorage
 
 PLOTLY_PREFIX = "vendor/plotly"
@@ -27,19 +28,20 @@ class PlotlyFinder(BaseFinder):
         super().__init__(*args, **kwargs)
         self.storage = FileSystemStorage(location=str(Path(plotly.__file__).resolve().parent / "package_data"))
         # collectstatic and WhiteNoise put a storage's files under its `prefix`.
-        self.storage.prefix = PLOTLY_PREFIX
+        self.storage.prefix = PLOTLY_PREFIX  # type: ignore[attr-defined]  # read by collectstatic, not in the stubs
 
-    def check(self, **kwargs) -> list[Error]:
+    def check(self, **kwargs: Any) -> list[CheckMessage]:
         if not self.storage.exists(PLOTLY_FILE):
             return [Error(f"{PLOTLY_FILE} is missing from the plotly package at {self.storage.location}.")]
         return []
 
-    def find(self, path: str, find_all: bool = False, **kwargs) -> str | list[str]:
+    # One signature for the stubs' two overloads (find_all False: a path or None; True: a list).
+    def find(self, path: str, find_all: bool = False, **kwargs: Any) -> str | list[str]:  # type: ignore[override]
         if path == PLOTLY_STATIC_PATH and self.storage.exists(PLOTLY_FILE):
             found = self.storage.path(PLOTLY_FILE)
             return [found] if find_all else found
         # Like Django's own finders: an empty list, never None (`finders.find` would report [None]).
         return []
 
-    def list(self, ignore_patterns: list[str] | None) -> Iterator[tuple[str, FileSystemStorage]]:
+    def list(self, ignore_patterns: Iterable[str] | None) -> Iterator[tuple[str, FileSystemStorage]]:
         yield PLOTLY_FILE, self.storage

@@ -10,6 +10,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from apps.accounts.auth import request_user
 from apps.bets import selectors, services
 from apps.bets.api.filters import ValueBetFilter
 from apps.bets.api.serializers import BetSettleSerializer, ValueBetSerializer
@@ -30,7 +31,7 @@ class ValueBetViewSet(ModelApiViewSet):
         return selectors.bet_list()
 
     def create_object(self, data: dict[str, Any]) -> Model:
-        return services.bet_create(created_by=self.request.user, **data)
+        return services.bet_create(created_by=request_user(self.request), **data)
 
     def update_object(self, instance: ValueBet, data: dict[str, Any]) -> Model:
         return services.bet_update(bet=instance, **data)
@@ -45,5 +46,7 @@ class ValueBetViewSet(ModelApiViewSet):
         bet = self.get_object()
         serializer = BetSettleSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        bet = services.bet_settle_confirm(bet=bet, user=request.user, outcome=serializer.validated_data.get("outcome"))
+        bet = services.bet_settle_confirm(
+            bet=bet, user=request_user(request), outcome=serializer.validated_data.get("outcome")
+        )
         return Response(ValueBetSerializer(bet).data)

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.db.models import Model
 
+from apps.accounts.auth import request_user
 from apps.catalog import selectors, services
 from apps.catalog.api.filters import DataProductFilter, DomainFilter, GoalFilter
 from apps.catalog.api.serializers import DataProductSerializer, DomainSerializer, GoalSerializer
@@ -65,7 +66,7 @@ class DataProductViewSet(ModelApiViewSet):
         return selectors.data_product_list()
 
     def create_object(self, data: dict[str, Any]) -> Model:
-        owner = data.pop("owner", None) or self.request.user
+        owner = data.pop("owner", None) or request_user(self.request)
         if owner != self.request.user:
             self.authorize_field("owner")
         return services.data_product_create(owner=owner, **data)

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
+from typing import Any
 
 from django.contrib.auth.models import AbstractUser
 from django.db.models import Model, Q, QuerySet
@@ -44,7 +45,7 @@ def grant(**scopes: Scope) -> Grant:
 # What "rows the user owns" means for each model: those tied to a product the user owns. Each app
 # declares it for its own models in its AppConfig.ready() (`register_owned`), so this module needs
 # none of them: core stays at the bottom of the layers (pyproject.toml, the import contract).
-OwnedRows = Callable[[AbstractUser], Q]
+OwnedRows = Callable[[Any], Q]  # called with a user of the project's user model
 _OWNED: dict[type[Model], OwnedRows] = {}
 
 
@@ -124,7 +125,7 @@ class AccessPolicy:
 
     def for_action(self, action: str | None, *, safe: bool) -> Grant:
         """The grant an action needs; `safe` (GET, HEAD, OPTIONS) falls back to `read`."""
-        if action in self.actions:
+        if action is not None and action in self.actions:
             return self.actions[action]
         if action in ("create",):
             return self.create

@@ -68,7 +68,8 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
     if isinstance(exc, DjangoValidationError):
         return Response(django_errors(exc), status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, (ProtectedError, RestrictedError)):
-        kinds = sorted({obj._meta.verbose_name_plural for obj in exc.protected_objects if hasattr(obj, "_meta")})
+        referring = exc.protected_objects if isinstance(exc, ProtectedError) else exc.restricted_objects
+        kinds = sorted({str(obj._meta.verbose_name_plural) for obj in referring if hasattr(obj, "_meta")})
         referenced = ", ".join(str(kind) for kind in kinds) or "other records"
         return Response(
             {"detail": f"This cannot be deleted: {referenced} still refer to it."}, status=status.HTTP_409_CONFLICT

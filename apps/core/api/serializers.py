@@ -39,7 +39,8 @@ class CsvUploadSerializer(serializers.Serializer):
 
 class RowErrorSerializer(serializers.Serializer):
     row = serializers.IntegerField(help_text="The row's number from 1; 0 is the request or file as a whole.")
-    errors = serializers.DictField(
+    # Named as in the body; shadows Serializer.errors, harmless on this documentation-only serializer.
+    errors = serializers.DictField(  # type: ignore[assignment]
         child=serializers.ListField(child=serializers.CharField()), help_text="Messages by field."
     )
 

@@ -15,8 +15,8 @@ Other apps (notifications' webhooks) build on `ApiViewSet` the same way.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
-from typing import Any
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, cast
 
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models, transaction
@@ -24,9 +24,10 @@ from django.db.models import Model, QuerySet
 from django.http import StreamingHttpResponse
 from rest_framework import mixins, serializers
 from rest_framework.exceptions import PermissionDenied
-from rest_framework.renderers import JSONRenderer
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.schemas.inspectors import ViewInspector
 from rest_framework.views import APIView
 from rest_framework.viewsets import GenericViewSet
 
@@ -37,6 +38,9 @@ from apps.core.api.permissions import RolePermission
 from apps.core.api.renderers import CSVRenderer, csv_lines
 from apps.core.api.schema import ApiAutoSchema
 
+if TYPE_CHECKING:
+    from rest_framework.permissions import _PermissionClass  # a name of the stubs only
+
 CSV_CHUNK = 1000
 
 
@@ -44,9 +48,9 @@ class ApiViewMixin:
     """What every API view shares, whether a viewset or a plain APIView."""
 
     access: access.AccessPolicy = access.READ_ONLY
-    permission_classes = [RolePermission]
-    renderer_classes = [JSONRenderer, CSVRenderer]
-    schema = ApiAutoSchema()
+    permission_classes: Sequence[_PermissionClass] = [RolePermission]
+    renderer_classes: Sequence[type[BaseRenderer]] = [JSONRenderer, CSVRenderer]
+    schema: ViewInspector | None = ApiAutoSchema()
 
     def get_exception_handler(self):  # DRF's hook: the domain's errors get their answers here
         return api_exception_handler
@@ -62,7 +66,7 @@ class ApiView(ApiViewMixin, APIView):
     action: str | None = "read"  # per request in initial(); "read" while the schema is generated
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        method = request.method.lower()
+        method = (request.method or "").lower()
         if not hasattr(self, method):
             self.action = None
         else:
@@ -155,8 +159,8 @@ class ApiViewSet(ApiViewMixin, GenericViewSet):
                 current = {obj.pk for obj in getattr(instance, name).all()}
                 if current != {obj.pk for obj in value}:
                     changed.add(name)
-            elif getattr(model_field, "attname", name) != name and isinstance(value, Model | type(None)):
-                if getattr(instance, model_field.attname) != (value.pk if value is not None else None):
+            elif (attname := getattr(model_field, "attname", name)) != name and isinstance(value, Model | type(None)):
+                if getattr(instance, attname) != (value.pk if value is not None else None):
                     changed.add(name)
             elif getattr(instance, name) != value:
                 changed.add(name)
@@ -176,10 +180,11 @@ class ApiViewSet(ApiViewMixin, GenericViewSet):
     def create_object(self, data: dict[str, Any]) -> Model:
         raise NotImplementedError
 
-    def update_object(self, instance: Model, data: dict[str, Any]) -> Model:
+    # `instance` is a row of the viewset's model (Any: subclasses name their own model).
+    def update_object(self, instance: Any, data: dict[str, Any]) -> Model:
         raise NotImplementedError
 
-    def delete_object(self, instance: Model) -> None:
+    def delete_object(self, instance: Any) -> None:
         instance.delete()
 
     def perform_create(self, serializer: serializers.BaseSerializer) -> None:
@@ -188,9 +193,11 @@ class ApiViewSet(ApiViewMixin, GenericViewSet):
             serializer.instance = self.create_object(dict(serializer.validated_data))
 
     def perform_update(self, serializer: serializers.BaseSerializer) -> None:
-        self.authorize_changes(serializer.instance, serializer.validated_data)
+        instance = serializer.instance
+        assert instance is not None  # an update always has its row
+        self.authorize_changes(instance, serializer.validated_data)
         with transaction.atomic():
-            serializer.instance = self.update_object(serializer.instance, dict(serializer.validated_data))
+            serializer.instance = self.update_object(instance, dict(serializer.validated_data))
 
     def perform_destroy(self, instance: Model) -> None:
         with transaction.atomic():
@@ -204,7 +211,7 @@ class ApiViewSet(ApiViewMixin, GenericViewSet):
     def csv_response(self, queryset: QuerySet) -> StreamingHttpResponse:
         """The whole filtered list as CSV, streamed in chunks (a fixed number of queries per chunk)."""
         serializer_class = self.get_serializer_class()
-        columns = list(serializer_class(context=self.get_serializer_context()).fields)
+        columns = list(cast(serializers.Serializer, serializer_class(context=self.get_serializer_context())).fields)
 
         def rows() -> Iterator[Mapping[str, Any]]:
             chunk: list[Model] = []
@@ -225,7 +232,8 @@ class ApiViewSet(ApiViewMixin, GenericViewSet):
 class CsvListModelMixin(mixins.ListModelMixin):
     """List with pagination as JSON, or the whole filtered list with `?format=csv`."""
 
-    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response | StreamingHttpResponse:
+    # The CSV export streams: a wider return type than DRF's `list` declares.
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response | StreamingHttpResponse:  # type: ignore[override]
         if self.wants_csv():  # type: ignore[attr-defined]
             return self.csv_response(self.filter_queryset(self.get_queryset()))  # type: ignore[attr-defined]
         return super().list(request, *args, **kwargs)

@@ -4,7 +4,7 @@ from django.conf import settings
 from rest_framework import serializers
 
 from apps.core.api.serializers import ApiModelSerializer
-from apps.costs.models import CostEntry
+from apps.costs.models import CostCategory, CostEntry
 
 
 class CostEntrySerializer(ApiModelSerializer):
@@ -48,6 +48,6 @@ class CostRowSerializer(serializers.Serializer):
     period_start = serializers.DateField()
     amount = serializers.DecimalField(max_digits=14, decimal_places=2)
     currency = serializers.CharField(required=False, allow_blank=True)
-    category = serializers.ChoiceField(choices=CostEntry._meta.get_field("category").choices, required=False)
+    category = serializers.ChoiceField(choices=CostCategory.choices, required=False)
     note = serializers.CharField(required=False, allow_blank=True)
     external_id = serializers.CharField(required=False, allow_blank=True, allow_null=True)

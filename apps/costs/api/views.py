@@ -12,6 +12,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from apps.accounts.auth import request_user
 from apps.core.api import access
 from apps.core.api.serializers import CsvUploadSerializer
 from apps.core.api.views import upload_content
@@ -36,7 +37,7 @@ class CostEntryViewSet(ModelApiViewSet):
         return selectors.cost_entry_list()
 
     def create_object(self, data: dict[str, Any]) -> Model:
-        return cost_record(recorded_by=self.request.user, **data)
+        return cost_record(recorded_by=request_user(self.request), **data)
 
     def update_object(self, instance: CostEntry, data: dict[str, Any]) -> Model:
         if "data_product" in data:  # moving a line to another product: that one must be theirs too
@@ -48,7 +49,7 @@ class CostEntryViewSet(ModelApiViewSet):
     def bulk(self, request: Request) -> Response:
         """Record a JSON list of cost lines, all or nothing (every bad row is reported)."""
         entries = ingest.cost_inputs_from_json(request.data, user=request.user)
-        stored = costs_record_bulk(entries=entries, recorded_by=request.user)
+        stored = costs_record_bulk(entries=entries, recorded_by=request_user(request))
         return Response(CostEntrySerializer(stored, many=True).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=CsvUploadSerializer, responses={201: CostEntrySerializer(many=True)})
@@ -56,5 +57,5 @@ class CostEntryViewSet(ModelApiViewSet):
     def import_csv(self, request: Request) -> Response:
         """Record the cost lines of a CSV file (columns data_product, period_start, amount, ...), all or nothing."""
         entries = ingest.cost_inputs_from_csv(upload_content(request), user=request.user)
-        stored = costs_record_bulk(entries=entries, recorded_by=request.user)
+        stored = costs_record_bulk(entries=entries, recorded_by=request_user(request))
         return Response(CostEntrySerializer(stored, many=True).data, status=status.HTTP_201_CREATED)

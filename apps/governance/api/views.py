@@ -11,6 +11,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from apps.accounts.auth import request_user
 from apps.core.api import access
 from apps.core.api.viewsets import ApiViewSet, CsvListModelMixin, ReadOnlyApiViewSet
 from apps.governance import selectors, services
@@ -33,7 +34,7 @@ class AlertViewSet(ReadOnlyApiViewSet):
     @action(detail=True, methods=["post"])
     def acknowledge(self, request: Request, pk: str | None = None) -> Response:
         """Mark the alert as seen; it stays unresolved until decided."""
-        alert = services.alert_acknowledge(alert=self.get_object(), user=request.user)
+        alert = services.alert_acknowledge(alert=self.get_object(), user=request_user(request))
         return Response(AlertSerializer(alert).data)
 
     @extend_schema(request=SnoozeSerializer, responses={200: AlertSerializer})
@@ -43,7 +44,7 @@ class AlertViewSet(ReadOnlyApiViewSet):
         alert = self.get_object()
         serializer = SnoozeSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        alert = services.alert_snooze(alert=alert, user=request.user, until=serializer.validated_data["until"])
+        alert = services.alert_snooze(alert=alert, user=request_user(request), until=serializer.validated_data["until"])
         return Response(AlertSerializer(alert).data)
 
     @extend_schema(request=DecideSerializer, responses={201: DecisionSerializer})
@@ -56,7 +57,7 @@ class AlertViewSet(ReadOnlyApiViewSet):
         alert = self.get_object()
         serializer = DecideSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        decision = services.alert_decide(alert=alert, user=request.user, **serializer.validated_data)
+        decision = services.alert_decide(alert=alert, user=request_user(request), **serializer.validated_data)
         return Response(DecisionSerializer(decision).data, status=status.HTTP_201_CREATED)
 
 
@@ -75,4 +76,4 @@ class DecisionViewSet(ApiViewSet, CsvListModelMixin, mixins.RetrieveModelMixin, 
         return selectors.decision_list()
 
     def create_object(self, data: dict[str, Any]) -> Model:
-        return services.decision_record(user=self.request.user, **data)
+        return services.decision_record(user=request_user(self.request), **data)

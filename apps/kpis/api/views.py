@@ -13,6 +13,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from apps.accounts.auth import request_user
 from apps.catalog.models import DataProduct
 from apps.core.api import access
 from apps.core.api.serializers import CsvUploadSerializer
@@ -126,7 +127,7 @@ class MeasurementViewSet(ApiViewSet, CsvListModelMixin, mixins.RetrieveModelMixi
         return selectors.measurement_list()
 
     def create_object(self, data: dict[str, Any]) -> Model:
-        return services.measurement_record(source=MeasurementSource.API, recorded_by=self.request.user, **data)
+        return services.measurement_record(source=MeasurementSource.API, recorded_by=request_user(self.request), **data)
 
     @extend_schema(request=MeasurementRowSerializer(many=True), responses={201: MeasurementSerializer(many=True)})
     @action(detail=False, methods=["post"])
@@ -134,7 +135,7 @@ class MeasurementViewSet(ApiViewSet, CsvListModelMixin, mixins.RetrieveModelMixi
         """Record a JSON list of outcomes, all or nothing (every bad row is reported)."""
         entries = ingest.measurement_inputs_from_json(request.data, user=request.user)
         created = services.measurements_record_bulk(
-            entries=entries, source=MeasurementSource.API, recorded_by=request.user
+            entries=entries, source=MeasurementSource.API, recorded_by=request_user(request)
         )
         return Response(MeasurementSerializer(created, many=True).data, status=status.HTTP_201_CREATED)
 
@@ -144,6 +145,6 @@ class MeasurementViewSet(ApiViewSet, CsvListModelMixin, mixins.RetrieveModelMixi
         """Record the outcomes of a CSV file (columns kpi, period_start, value, note), all or nothing."""
         entries = ingest.measurement_inputs_from_csv(upload_content(request), user=request.user)
         created = services.measurements_record_bulk(
-            entries=entries, source=MeasurementSource.CSV, recorded_by=request.user
+            entries=entries, source=MeasurementSource.CSV, recorded_by=request_user(request)
         )
         return Response(MeasurementSerializer(created, many=True).data, status=status.HTTP_201_CREATED)

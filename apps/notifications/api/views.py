@@ -9,6 +9,7 @@ from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from apps.accounts.auth import request_user
 from apps.core.api import access
 from apps.core.api.viewsets import ModelApiViewSet
 from apps.notifications.api.serializers import WebhookSubscriptionCreatedSerializer, WebhookSubscriptionSerializer
@@ -35,7 +36,7 @@ class WebhookSubscriptionViewSet(ModelApiViewSet):
         return webhook_subscription_list()
 
     def create_object(self, data: dict[str, Any]) -> Model:
-        return webhooks.webhook_subscription_create(user=self.request.user, **data)
+        return webhooks.webhook_subscription_create(user=request_user(self.request), **data)
 
     def update_object(self, instance: WebhookSubscription, data: dict[str, Any]) -> Model:
         return webhooks.webhook_subscription_update(subscription=instance, **data)

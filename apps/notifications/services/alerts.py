@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from apps.governance.models import Alert
 from apps.notifications.models import Channel, Event
@@ -34,7 +35,7 @@ def alerts_opened_notify(*, alert_ids: Sequence[int]) -> list[int]:
     subscriptions = webhook_subscriptions_active()
     rows: list[NewDelivery] = []
     for alert in alerts:
-        common = {
+        common: dict[str, Any] = {
             "event": Event.ALERT_OPENED,
             "event_key": f"alert:{alert.pk}",
             "alert_id": alert.pk,
@@ -56,7 +57,8 @@ def alerts_opened_notify(*, alert_ids: Sequence[int]) -> list[int]:
         for subscription in subscriptions:
             if subscription.kinds and alert.kind not in subscription.kinds:
                 continue
-            if subscription.domain_ids and alert.data_product.domain_id not in subscription.domain_ids:
+            domain_ids = subscription.domain_ids  # type: ignore[attr-defined]  # set by the selector
+            if domain_ids and alert.data_product.domain_id not in domain_ids:
                 continue
             rows.append(
                 NewDelivery(

@@ -74,7 +74,7 @@ def _governance_payloads(*, as_of: date) -> dict[int, dict]:
                     "product": product.name,
                     "domain": product.domain.name,
                     "owner": product.owner.username,
-                    "sunset_on": product.sunset_on.isoformat(),
+                    "sunset_on": product.sunset_on.isoformat(),  # type: ignore[union-attr]  # deprecated: set
                     "link": product_link(product.slug),
                 }
                 for product in sunsets[:DIGEST_LIST_LIMIT]

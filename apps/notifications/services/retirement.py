@@ -92,7 +92,7 @@ def retirement_decided_notify(*, decision_id: int) -> list[int]:
         consumers=consumers,
         resolved=consumer_recipients(consumers),
         owner=product.owner,
-        extra={"sunset_on": decision.sunset_on.isoformat()},
+        extra={"sunset_on": decision.sunset_on.isoformat()},  # type: ignore[union-attr]  # a retire decision has one
         decision_id=decision.pk,
     )
     return deliveries_create(deliveries=rows)
@@ -123,7 +123,7 @@ def sunset_reminders_queue(*, as_of: date) -> list[int]:
             product
             for product in products
             if product.decided_at is None
-            or timezone.localdate(product.decided_at) < product.sunset_on - timedelta(days=days)
+            or timezone.localdate(product.decided_at) < product.sunset_on - timedelta(days=days)  # type: ignore[operator]
         ]
         # Those told at the decision are reminded too, even if they stopped using it since.
         since = {
@@ -137,11 +137,11 @@ def sunset_reminders_queue(*, as_of: date) -> list[int]:
         for product in due:
             rows += _notices(
                 event=Event.SUNSET_REMINDER,
-                event_key=f"product:{product.pk}:{product.sunset_on.isoformat()}",
+                event_key=f"product:{product.pk}:{product.sunset_on.isoformat()}",  # type: ignore[union-attr]
                 product=product,
                 consumers=consumers.get(product.pk, []),
                 resolved=resolved,
                 owner=product.owner,
-                extra={"sunset_on": product.sunset_on.isoformat(), "days_left": (product.sunset_on - as_of).days},
+                extra={"sunset_on": product.sunset_on.isoformat(), "days_left": (product.sunset_on - as_of).days},  # type: ignore[union-attr,operator]
             )
         return deliveries_create(deliveries=rows)

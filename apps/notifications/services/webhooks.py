@@ -104,7 +104,7 @@ def webhook_url_check(url: str) -> str:
     host = parts.hostname or ""
     try:
         port = parts.port or (443 if parts.scheme == "https" else 80)
-        addresses = {info[4][0] for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)}
+        addresses = {str(info[4][0]) for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)}
     except (OSError, ValueError, UnicodeError) as error:
         raise ValidationError(f"The host {host!r} cannot be resolved.") from error
     if not addresses or any(_address_forbidden(address) for address in addresses):

@@ -12,6 +12,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from apps.accounts.auth import request_user
 from apps.core.api import access
 from apps.core.api.viewsets import ApiView, ModelApiViewSet, ReadOnlyApiViewSet
 from apps.valuation import selectors
@@ -50,7 +51,7 @@ class EvaluationViewSet(ReadOnlyApiViewSet):
         serializer = EvaluationRunRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         run = evaluation_run_start(
-            as_of=serializer.validated_data.get("as_of"), requested_by=request.user, trigger="api"
+            as_of=serializer.validated_data.get("as_of"), requested_by=request_user(request), trigger="api"
         )
         return Response(EvaluationRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db.models import Case, Count, DecimalField, F, Q, Sum, Value, When
@@ -184,7 +186,7 @@ def bets_summary(*, as_of: date) -> dict:
     }
     statuses = []
     for status in (BetStatus.WON, BetStatus.LOST, BetStatus.OPEN):
-        row = rows.get(status, {})
+        row: Mapping[str, Any] = rows.get(status, {})
         statuses.append(
             {
                 "key": status,

@@ -108,7 +108,7 @@ def alert_items(*, alerts: list[Alert], today: date) -> list[AlertItem]:
     monthly = monthly_value_cost(
         as_of=today + timedelta(days=1), months=EVIDENCE_MONTHS, products=DataProduct.objects.filter(pk__in=product_ids)
     )
-    decisions: dict[int, Decision] = {}
+    decisions: dict[int | None, Decision] = {}
     for decision in Decision.objects.filter(alert__in=[a.pk for a in alerts]).select_related("decided_by", "new_owner"):
         decisions.setdefault(decision.alert_id, decision)
     return [
@@ -176,7 +176,8 @@ def _decision_durations() -> QuerySet[Decision]:
 
 def median_time_to_decision() -> timedelta | None:
     """The median time from an alert being raised to the decision taken on it (None before any decision)."""
-    durations = list(_decision_durations().values_list("time_to_decision", flat=True))
+    # An annotation the django-stubs plugin cannot see through the helper's QuerySet[Decision] type.
+    durations = list(_decision_durations().values_list("time_to_decision", flat=True))  # type: ignore[misc]
     durations = [d for d in durations if d is not None]
     if not durations:
         return None

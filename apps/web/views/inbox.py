@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
+from apps.accounts.auth import request_user
 from apps.accounts.models import User
 from apps.accounts.roles import Role
 from apps.governance.models import Alert
@@ -22,6 +23,7 @@ from apps.governance.services import alert_acknowledge, alert_decide, alert_snoo
 from apps.valuation.selectors import decision_revisit_default, policies_by_domain
 from apps.web.access import role_required
 from apps.web.forms import DecideForm, InboxFilterForm, SnoozeForm, service_errors_add
+from apps.web.htmx import HtmxHttpRequest
 from apps.web.selectors.inbox import alert_items, decision_log_page, domain_choices, inbox_page, owner_choices
 
 governance_required = role_required(Role.GOVERNANCE_LEAD)
@@ -52,7 +54,7 @@ def _back(request: HttpRequest, alert: Alert) -> HttpResponse:
 
 
 def _card(
-    request: HttpRequest, alert: Alert, *, status: int = 200, open_panel: str = "", card_error: str = "", **bound
+    request: HtmxHttpRequest, alert: Alert, *, status: int = 200, open_panel: str = "", card_error: str = "", **bound
 ) -> HttpResponse:
     """One alert card (for htmx), or the alert page around it (plain posts with errors, direct visits)."""
     alert = Alert.objects.select_related("data_product__domain", "data_product__owner", "evaluation").get(pk=alert.pk)
@@ -91,17 +93,17 @@ def inbox(request: HttpRequest) -> HttpResponse:
 
 @governance_required
 @require_GET
-def alert_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def alert_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     alert = get_object_or_404(Alert, pk=pk)
     return _card(request, alert, open_panel=request.GET.get("panel", ""))
 
 
 @governance_required
 @require_POST
-def alert_acknowledge_view(request: HttpRequest, pk: int) -> HttpResponse:
+def alert_acknowledge_view(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     alert = get_object_or_404(Alert, pk=pk)
     try:
-        alert_acknowledge(alert=alert, user=request.user)
+        alert_acknowledge(alert=alert, user=request_user(request))
     except ValidationError as error:
         if request.htmx:
             return _card(request, alert, card_error=" ".join(error.messages))
@@ -115,12 +117,12 @@ def alert_acknowledge_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @governance_required
 @require_POST
-def alert_snooze_view(request: HttpRequest, pk: int) -> HttpResponse:
+def alert_snooze_view(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     alert = get_object_or_404(Alert, pk=pk)
     form = SnoozeForm(request.POST, auto_id=f"alert{alert.pk}-%s")
     if form.is_valid():
         try:
-            alert_snooze(alert=alert, user=request.user, until=form.cleaned_data["until"])
+            alert_snooze(alert=alert, user=request_user(request), until=form.cleaned_data["until"])
         except ValidationError as error:
             service_errors_add(form, error)
         else:
@@ -135,7 +137,7 @@ def alert_snooze_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @governance_required
 @require_POST
-def alert_decide_view(request: HttpRequest, pk: int) -> HttpResponse:
+def alert_decide_view(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     alert = get_object_or_404(Alert.objects.select_related("data_product"), pk=pk)
     owners = owner_choices()
     form = DecideForm(request.POST, auto_id=f"alert{alert.pk}-%s", owners=owners)
@@ -145,7 +147,7 @@ def alert_decide_view(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             decision = alert_decide(
                 alert=alert,
-                user=request.user,
+                user=request_user(request),
                 action=data["action"],
                 rationale=data.get("rationale") or "",
                 sunset_on=data.get("sunset_on"),

@@ -7,6 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 
+from apps.accounts.auth import request_user
 from apps.accounts.roles import Role, has_role
 from apps.web.access import DASHBOARD_ROLES, landing_url
 from apps.web.forms import AsOfForm
@@ -19,7 +20,7 @@ def landing(request: HttpRequest) -> HttpResponse:
     target = request.GET.get("next", "")
     if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         return redirect(target)
-    return redirect(landing_url(request.user))
+    return redirect(landing_url(request_user(request)))
 
 
 @login_required

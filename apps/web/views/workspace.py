@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from apps.accounts.auth import request_user
 from apps.accounts.roles import Role
 from apps.costs.services import cost_record
 from apps.kpis.models import KPI, MeasurementSource
@@ -37,7 +38,7 @@ def _selected_kpi(request: HttpRequest, kpis, raw: str | None) -> KPI | None:
 
 
 def _outcome_form(request: HttpRequest, data=None, initial=None) -> OutcomeForm:
-    kpis = loggable_kpis(request.user)
+    kpis = loggable_kpis(request_user(request))
     raw_kpi = (data or {}).get("kpi") or (initial or {}).get("kpi")
     return OutcomeForm(
         data,
@@ -52,7 +53,7 @@ def _cost_form(request: HttpRequest, data=None, initial=None) -> CostForm:
     return CostForm(
         data,
         initial=initial,
-        products=cost_products(request.user),
+        products=cost_products(request_user(request)),
         months=cost_months(today=timezone.localdate()),
     )
 
@@ -66,7 +67,7 @@ def _render_workspace(request: HttpRequest, *, status: int = 200, **forms) -> Ht
     slug = request.GET.get("product", "")
     # Only a well-formed slug reaches the database (a NUL byte would make PostgreSQL refuse the query).
     if slug and slug_re.fullmatch(slug):
-        initial_product = workspace_product_list(request.user).filter(slug=slug).first()
+        initial_product = workspace_product_list(request_user(request)).filter(slug=slug).first()
         if initial_product is not None and initial_kpi is None:
             initial_kpi = (
                 KPI.objects.filter(attributions__data_product=initial_product)
@@ -75,7 +76,7 @@ def _render_workspace(request: HttpRequest, *, status: int = 200, **forms) -> Ht
                 .first()
             )
     context = {
-        "owned": workspace_products(user=request.user, as_of=timezone.localdate()),
+        "owned": workspace_products(user=request_user(request), as_of=timezone.localdate()),
         "outcome_form": forms.get("outcome_form")
         or _outcome_form(request, initial={"kpi": initial_kpi} if initial_kpi else None),
         "cost_form": forms.get("cost_form")
@@ -120,7 +121,7 @@ def outcome_log(request: HttpRequest) -> HttpResponse:
                 value=form.cleaned_data["value"],
                 note=form.cleaned_data["note"],
                 source=MeasurementSource.FORM,
-                recorded_by=request.user,
+                recorded_by=request_user(request),
             )
         except ValidationError as error:
             service_errors_add(form, error)
@@ -155,7 +156,7 @@ def cost_record_view(request: HttpRequest) -> HttpResponse:
                 amount=form.cleaned_data["amount"],
                 category=form.cleaned_data["category"],
                 note=form.cleaned_data["note"],
-                recorded_by=request.user,
+                recorded_by=request_user(request),
             )
         except ValidationError as error:
             service_errors_add(form, error)
@@ -177,7 +178,7 @@ def csv_upload(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return _render_workspace(request, upload_form=form)
     content = form.cleaned_data["file"].read()
-    result = uploads.check(content=content, user=request.user)
+    result = uploads.check(content=content, user=request_user(request))
     if result.errors:
         return _render_workspace(request, upload_form=form, upload_errors=result)
     token = uploads.stash(request, content=content, filename=form.cleaned_data["file"].name)
@@ -195,7 +196,7 @@ def csv_confirm(request: HttpRequest) -> HttpResponse:
         messages.error(request, "That upload has expired or was already stored. Upload the file again.")
         return redirect(f"{reverse('workspace')}#upload")
     content, filename = stashed
-    stored = uploads.store(content=content, user=request.user)
+    stored = uploads.store(content=content, user=request_user(request))
     if stored.errors:
         return _render_workspace(request, upload_errors=stored)
     messages.success(
