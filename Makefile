@@ -14,7 +14,8 @@ demo run worker beat: export MESHVALUE_SOURCE_DEMO_WAREHOUSE_URL ?= $(DEMO_WAREH
 help:
 	@echo "make demo     install, load the demo portfolio into SQLite, evaluate it, serve on http://$(HOST):$(PORT)"
 	@echo "make test     install test dependencies and run the whole suite"
-	@echo "make lint     ruff check, ruff format --check, the import contract, mypy --strict on meshvalue/"
+	@echo "make lint     ruff check, ruff format --check, the import contracts (layers), mypy on apps/ and config/"
+	@echo "              (django-stubs, check_untyped_defs) and mypy --strict on meshvalue/"
 	@echo "make run | worker | beat   the web server, a Celery worker, Celery beat"
 	@echo "make bench    time the evaluation of a synthetic portfolio in PostgreSQL (BENCH_ARGS=--products N)"
 
@@ -47,6 +48,7 @@ lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 	$(BIN)/mypy --strict meshvalue
 
 format: install-dev

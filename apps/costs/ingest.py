@@ -95,7 +95,7 @@ def cost_inputs(
         # The service's rules run on every row whose period could be read, even when its product or
         # amount could not (they stand in, unchecked), so one answer reports every problem.
         entry = CostInput(
-            data_product=product,  # type: ignore[arg-type]
+            data_product=product,
             period_start=values["period_start"],
             amount=values.get("amount", ZERO),
             category=values.get("category", CostCategory.OTHER),
