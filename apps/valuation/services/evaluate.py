@@ -118,7 +118,7 @@ def _upsert_postgresql(valuations: list[Valuation], policies: dict[int, Policy],
         ]
     )
     # The JSON of a list of strings, exactly as json.dumps writes it, without its per-call setup.
-    encode = json.encoder.encode_basestring_ascii  # type: ignore[attr-defined]
+    encode = json.encoder.encode_basestring_ascii
     policy_columns: dict[int, tuple] = {}  # by id(): a pass shares a few Policy objects
     with connection.cursor() as cursor:
         cursor.execute(create)

@@ -48,7 +48,7 @@ def evaluation_session_tune() -> None:
         "SELECT set_config('jit', 'off', true), set_config('work_mem', %s, true), "
         "set_config('lock_timeout', %s, true), set_config('synchronous_commit', 'off', true)"
     )
-    if connection.pg_version >= 140000:
+    if connection.pg_version >= 140000:  # type: ignore[attr-defined]  # PostgreSQL's wrapper only
         settings_sql += ", set_config('client_connection_check_interval', '1000', true)"
     with connection.cursor() as cursor:
         cursor.execute(settings_sql, [work_mem, lock_timeout])
