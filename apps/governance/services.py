@@ -178,7 +178,7 @@ class AlertPassResult:
     resolved: list[int]
 
 
-def _plain_rows(queryset) -> list[tuple]:  # type: ignore[no-untyped-def]
+def _plain_rows(queryset) -> list[tuple]:
     """A values_list queryset's rows as tuples, without Django's per-row converters on PostgreSQL."""
     if connection.vendor != "postgresql":
         return list(queryset)

@@ -134,7 +134,7 @@ class ApiViewSet(ApiViewMixin, GenericViewSet):
             pk = int(raw)
         except ValueError:
             return
-        field = self.get_serializer().fields.get(self.create_target)
+        field = cast(serializers.Serializer, self.get_serializer()).fields.get(self.create_target)
         model = getattr(getattr(field, "queryset", None), "model", None)
         if model is None or not model._default_manager.filter(pk=pk).exists():
             return

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.db import connection
 from django.db.models import Count, F, Q, QuerySet, Sum
@@ -265,7 +266,7 @@ def _due_bets(scope: Scope) -> dict[int, tuple[DueBet, ...]]:
             "data_product_id", "id", "review_on", "expected_value", "realised_value", "expected_cost", "realised_cost"
         )
     ):
-        due[product_id].append(DueBet(*bet))
+        due[product_id].append(DueBet(*bet))  # type: ignore[arg-type]  # the columns of DueBet, in order
     return {product_id: tuple(bets) for product_id, bets in due.items()}
 
 
@@ -411,7 +412,7 @@ def _kpi_figures_summed(
     as_of = scope.as_of
     min_stale_periods = min(p.stale_periods for p in policies)
     shortest_window = lengths.index(min(p.window_days for p in policies))
-    params: dict[str, object] = {
+    params: dict[str, Any] = {
         "as_of": as_of,
         "horizon": horizon,
         "active": Lifecycle.ACTIVE.value,

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from django.db.models import Count, OuterRef, QuerySet, Subquery, Sum
 from django.db.models.functions import TruncMonth
@@ -100,7 +101,9 @@ def monthly_value_cost(*, as_of: date, months: int, products: QuerySet[DataProdu
     start, end = month_list[0], add_months(month_list[-1], 1)
     product_ids = products.values("pk")
 
-    whole, late = [], []
+    # (product, weight, kpi, direction, baseline, value per unit, credited from)
+    whole: list[tuple[Any, ...]] = []
+    late: list[tuple[Any, ...]] = []
     for (
         product_id,
         launched_on,

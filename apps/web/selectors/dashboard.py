@@ -26,10 +26,10 @@ from apps.web.selectors.common import (
     KpiProgress,
     change,
     kpis_with_progress,
-    money,
     monthly_value_cost,
     months_before,
 )
+from meshvalue.valuation import money
 
 CHART_MONTHS = 24
 
