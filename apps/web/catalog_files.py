@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import secrets
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.http import HttpRequest
@@ -61,7 +61,10 @@ class CatalogExportForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("auto_id", "export_%s")
         super().__init__(*args, **kwargs)
-        self.fields["domain"].choices = [("", "Any"), *((d.slug, d.name) for d in domain_list())]
+        cast(forms.ChoiceField, self.fields["domain"]).choices = [
+            ("", "Any"),
+            *((d.slug, d.name) for d in domain_list()),
+        ]
 
 
 @dataclass

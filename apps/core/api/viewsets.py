@@ -24,6 +24,7 @@ from django.db.models import Model, QuerySet
 from django.http import StreamingHttpResponse
 from rest_framework import mixins, serializers
 from rest_framework.exceptions import PermissionDenied
+from rest_framework.pagination import BasePagination
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -77,7 +78,7 @@ class ApiView(ApiViewMixin, APIView):
 class ApiViewSet(ApiViewMixin, GenericViewSet):
     """Role-scoped viewset; see the module docstring."""
 
-    pagination_class = ApiPagination
+    pagination_class: type[BasePagination] | None = ApiPagination
     # The field of a create's validated data whose row must be the user's own under Scope.OWN.
     create_target: str | None = None
 
