@@ -21,7 +21,7 @@ from typing import Any
 from apps.kpis.models import KPI, Measurement
 from apps.kpis.services import MeasurementInput, measurement_errors
 
-_PLACES = Decimal(1).scaleb(-Measurement._meta.get_field("value").decimal_places)  # type: ignore[arg-type]
+_PLACES = Decimal(1).scaleb(-Measurement._meta.get_field("value").decimal_places)
 
 
 class RowStatus(StrEnum):

@@ -13,6 +13,7 @@ again rewrites the same file and pulls nothing (a KPI that has runs is not pulle
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -47,7 +48,7 @@ class DemoWarehouse:
 def _history(kpis: list[KPI]) -> list[tuple[str, object, Decimal]]:
     """(KPI name, period_start, value) of the retail domain's KPIs, the last periods restated."""
     rows: list[tuple[str, object, Decimal]] = []
-    by_kpi: dict[int, list[tuple[object, Decimal]]] = {}
+    by_kpi: dict[int, list[tuple[date, Decimal]]] = {}
     for kpi_id, start, value in (
         Measurement.objects.filter(kpi__in=kpis, revision=1).order_by("kpi_id", "period_start")
     ).values_list("kpi_id", "period_start", "value"):

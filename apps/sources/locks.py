@@ -22,7 +22,7 @@ def kpi_pull_lock(kpi_id: int) -> None:
     if connection.vendor == "postgresql":
         lock_timeout = getattr(settings, "MESHVALUE_SOURCES_LOCK_TIMEOUT", "5s")
         check_sql = ""
-        if connection.pg_version >= 140000:
+        if connection.pg_version >= 140000:  # type: ignore[attr-defined]  # PostgreSQL's wrapper only
             check_sql = ", set_config('client_connection_check_interval', '1000', true)"
         with connection.cursor() as cursor:
             cursor.execute("SELECT set_config('lock_timeout', %s, true)" + check_sql, [lock_timeout])

@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from apps.accounts.auth import request_user
 from apps.accounts.models import User
 from apps.accounts.roles import Role
 from apps.core.api import access
@@ -24,6 +25,7 @@ from apps.sources.selectors import data_source_list, kpi_pull_runs
 from apps.sources.services import QueryPreview, query_preview
 from apps.web.access import role_required
 from apps.web.forms import KpiSourceForm, service_errors_add
+from apps.web.htmx import HtmxHttpRequest
 
 RECENT_OUTCOMES = 12
 
@@ -53,7 +55,7 @@ def _render(request: HttpRequest, kpi: KPI, *, form: KpiSourceForm | None = None
         "attributions": kpi.attributions.select_related("data_product").order_by("data_product__name"),
         "outcomes": kpi.measurements.filter(is_current=True).select_related("recorded_by")[:RECENT_OUTCOMES],
         "runs": kpi_pull_runs(kpi_id=kpi.pk),
-        "can_set_source": _may_set_source(request.user, kpi),
+        "can_set_source": _may_set_source(request_user(request), kpi),
         "form": form or _form(kpi),
         "preview": None,
         **extra,
@@ -68,10 +70,10 @@ def kpi_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @role_required(*Role)
-def kpi_source_test(request: HttpRequest, pk: int) -> HttpResponse:
+def kpi_source_test(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """Run the query in the form on the chosen source, read-only, and show what it would store."""
     kpi = _kpi(pk)
-    if not _may_set_source(request.user, kpi):
+    if not _may_set_source(request_user(request), kpi):
         raise PermissionDenied("You may not set the source of this KPI.")
     form = _form(kpi, request.POST)
     preview = None
@@ -93,7 +95,7 @@ def kpi_source_test(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required(*Role)
 def kpi_source_save(request: HttpRequest, pk: int) -> HttpResponse:
     kpi = _kpi(pk)
-    if not _may_set_source(request.user, kpi):
+    if not _may_set_source(request_user(request), kpi):
         raise PermissionDenied("You may not set the source of this KPI.")
     form = _form(kpi, request.POST)
     if form.is_valid():
