@@ -216,8 +216,26 @@ def seed_demo(*, today: date | None = None) -> SeedSummary:
     UsageRecord.objects.bulk_create(usage_rows, ignore_conflicts=True)
 
     _seed_bets(products, goals, users, today)
+    _link_late(products, kpis, value_by_kpi_period, today)
     counts_after = _row_counts()
     return SeedSummary(**{name: counts_after[name] - counts_before[name] for name in counts_after})
+
+
+# DESIGN.md v2: a product linked late to a KPI with history is credited only from its start, beyond
+# the level the KPI had then. Basket analytics started serving the repeat-rate KPI 120 days ago.
+LATE_LINK = ("basket-analytics", "repeat-rate", Decimal("0.3"), 120)
+
+
+def _link_late(products, kpis, value_by_kpi_period, today: date) -> None:
+    """Link one product to an existing KPI late, with the KPI's latest outcome before then as its baseline."""
+    slug, key, weight, days = LATE_LINK
+    starts_on = today - timedelta(days=days)
+    before = [value for period, value in value_by_kpi_period.get(key, ()) if period < starts_on]
+    Attribution.objects.get_or_create(
+        kpi=kpis[key],
+        data_product=products[slug],
+        defaults={"weight": weight, "starts_on": starts_on, "baseline": before[-1] if before else None},
+    )
 
 
 def _row_counts() -> dict[str, int]:

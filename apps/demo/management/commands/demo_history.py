@@ -16,12 +16,21 @@ from apps.valuation.services import portfolio_evaluate
 from meshvalue.periods import add_months
 
 DEMO_RATIONALE_MARK = "[demo]"
-# (product slug, alert kind, action, days from the alert to the decision, rationale)
+# (product slug, alert kind, action, days from the alert to the decision, rationale, days after today
+# to revisit, None for the policy's default)
 DEMO_DECISIONS = [
-    ("customer-360", "invest", "invest", 6, "Repeat-rate gains hold up; fund the real-time profile."),
-    ("fraud-signals", "invest", "invest", 11, "Chargebacks keep falling; extend scoring to marketplace sellers."),
-    ("vendor-spend", "stale_kpi", "keep", 3, "Procurement re-baselines savings next quarter; logging resumes then."),
-    ("cost-allocation", "retire", "keep", 19, "Needed for the audit this year; revisit after the audit."),
+    ("customer-360", "invest", "invest", 6, "Repeat-rate gains hold up; fund the real-time profile.", None),
+    ("fraud-signals", "invest", "invest", 11, "Chargebacks keep falling; extend scoring to marketplace sellers.", None),
+    (
+        "vendor-spend",
+        "stale_kpi",
+        "keep",
+        3,
+        "Procurement re-baselines savings next quarter; logging resumes then.",
+        None,
+    ),
+    # Held: the retire alert does not come back before the audit (DESIGN.md v2, revisit_on).
+    ("cost-allocation", "retire", "keep", 19, "Needed for the audit this year; revisit after the audit.", 75),
 ]
 
 
@@ -56,6 +65,8 @@ class Command(BaseCommand):
                 f"{summary.alerts_opened} alerts opened, {summary.alerts_resolved} resolved"
             )
         decided = self._decide(today)
+        # Today's evaluation again, now that decisions hold their alerts: its reasons say so.
+        portfolio_evaluate(as_of=today)
         self.stdout.write(
             self.style.SUCCESS(f"Demo history ready: {len(dates)} evaluation dates, {decided} decisions.")
         )
@@ -66,7 +77,7 @@ class Command(BaseCommand):
         if lead is None:
             raise CommandError("Run seed_demo first: the governance lead 'gov' does not exist.")
         decided = 0
-        for slug, kind, action, days, rationale in DEMO_DECISIONS:
+        for slug, kind, action, days, rationale, revisit_days in DEMO_DECISIONS:
             if Decision.objects.filter(data_product__slug=slug, rationale__startswith=DEMO_RATIONALE_MARK).exists():
                 continue
             alert = (
@@ -78,7 +89,11 @@ class Command(BaseCommand):
             if alert is None:
                 continue
             decision = alert_decide(
-                alert=alert, user=lead, action=action, rationale=f"{DEMO_RATIONALE_MARK} {rationale}"
+                alert=alert,
+                user=lead,
+                action=action,
+                rationale=f"{DEMO_RATIONALE_MARK} {rationale}",
+                revisit_on=today + timedelta(days=revisit_days) if revisit_days is not None else None,
             )
             decided_at = min(_aware(alert.opened_on + timedelta(days=days), hour=15), timezone.now())
             Decision.objects.filter(pk=decision.pk).update(decided_at=decided_at)
