@@ -17,7 +17,7 @@ from apps.accounts.models import User
 from apps.bets.models import BetStatus, ValueBet
 from apps.catalog.models import BusinessGoal, DataProduct, Domain, GoalStatus, Lifecycle
 from apps.core import demo_data
-from apps.costs.models import CostCategory, CostEntry
+from apps.costs.models import CostCategory, CostEntry, CostSource
 from apps.kpis.models import KPI, Attribution, Measurement, MeasurementSource
 from apps.usage.models import UsageRecord
 from meshvalue.periods import add_months, period_starts
@@ -300,6 +300,8 @@ def _cost_rows(products, kpis, kpi_specs, value_by_kpi_period, today: date, rng)
                         currency=settings.MESHVALUE_CURRENCY,
                         category=category,
                         external_id=f"demo:{spec.slug}:{month:%Y-%m}:{category}",
+                        source_key=f"demo:{spec.slug}:{month:%Y-%m}:{category}",
+                        source=CostSource.CSV,
                         note="Demo ledger line",
                     )
                 )
@@ -316,6 +318,8 @@ def _cost_rows(products, kpis, kpi_specs, value_by_kpi_period, today: date, rng)
                 currency=settings.MESHVALUE_CURRENCY,
                 category=CostCategory.LICENSES,
                 external_id=f"demo:coupon-redemptions:{late_month:%Y-%m}:late-license",
+                source_key=f"demo:coupon-redemptions:{late_month:%Y-%m}:late-license",
+                source=CostSource.CSV,
                 note="Licence renewal nobody cancelled",
             )
         )

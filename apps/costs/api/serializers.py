@@ -19,10 +19,18 @@ class CostEntrySerializer(ApiModelSerializer):
             "category",
             "note",
             "external_id",
+            "source",
+            "source_key",
+            "revision",
+            "is_current",
+            "cost_import",
             "recorded_by",
             "recorded_at",
         ]
-        read_only_fields = ["recorded_by", "recorded_at"]
+        read_only_fields = ["source", "source_key", "revision", "is_current", "cost_import", "recorded_by", "recorded_at"]
+        # The "one current entry per key" constraint is the service's business: a second figure is a
+        # revision, not a 400 (DRF would otherwise build a unique-together validator from it).
+        validators: list = []
         extra_kwargs = {
             "period_start": {"help_text": "The 1st of the month the money was spent in."},
             "amount": {
@@ -34,7 +42,9 @@ class CostEntrySerializer(ApiModelSerializer):
                 "help_text": f"The configured currency ({settings.MESHVALUE_CURRENCY}, the default); no other.",
             },
             "external_id": {
-                "help_text": "Finance's id of the line: sending the same line again changes nothing.",
+                "help_text": (
+                    "Finance's id of the line: the same figure again changes nothing, another figure is a revision."
+                ),
                 # Uniqueness is the service's business: the same line again is accepted unchanged.
                 "validators": [],
             },

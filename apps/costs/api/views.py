@@ -19,7 +19,7 @@ from apps.core.api.viewsets import ModelApiViewSet
 from apps.costs import ingest, selectors
 from apps.costs.api.filters import CostEntryFilter
 from apps.costs.api.serializers import CostEntrySerializer, CostRowSerializer
-from apps.costs.models import CostEntry
+from apps.costs.models import CostEntry, CostSource
 from apps.costs.services import cost_record, cost_update, costs_record_bulk
 
 
@@ -33,22 +33,25 @@ class CostEntryViewSet(ModelApiViewSet):
     create_target = "data_product"
 
     def get_queryset(self):
-        return selectors.cost_entry_list()
+        # Lists show current entries; `?is_current=false` shows the superseded revisions (history).
+        if self.action == "list" and "is_current" not in self.request.query_params:
+            return selectors.cost_entry_list()
+        return selectors.cost_entry_history()
 
     def create_object(self, data: dict[str, Any]) -> Model:
-        return cost_record(recorded_by=self.request.user, **data)
+        return cost_record(source=CostSource.API, recorded_by=self.request.user, **data)
 
     def update_object(self, instance: CostEntry, data: dict[str, Any]) -> Model:
         if "data_product" in data:  # moving a line to another product: that one must be theirs too
             self.authorize_objects([data["data_product"]])
-        return cost_update(cost_entry=instance, **data)
+        return cost_update(cost_entry=instance, source=CostSource.API, recorded_by=self.request.user, **data)
 
     @extend_schema(request=CostRowSerializer(many=True), responses={201: CostEntrySerializer(many=True)})
     @action(detail=False, methods=["post"])
     def bulk(self, request: Request) -> Response:
         """Record a JSON list of cost lines, all or nothing (every bad row is reported)."""
         entries = ingest.cost_inputs_from_json(request.data, user=request.user)
-        stored = costs_record_bulk(entries=entries, recorded_by=request.user)
+        stored = costs_record_bulk(entries=entries, source=CostSource.API, recorded_by=request.user)
         return Response(CostEntrySerializer(stored, many=True).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=CsvUploadSerializer, responses={201: CostEntrySerializer(many=True)})
@@ -56,5 +59,5 @@ class CostEntryViewSet(ModelApiViewSet):
     def import_csv(self, request: Request) -> Response:
         """Record the cost lines of a CSV file (columns data_product, period_start, amount, ...), all or nothing."""
         entries = ingest.cost_inputs_from_csv(upload_content(request), user=request.user)
-        stored = costs_record_bulk(entries=entries, recorded_by=request.user)
+        stored = costs_record_bulk(entries=entries, source=CostSource.CSV, recorded_by=request.user)
         return Response(CostEntrySerializer(stored, many=True).data, status=status.HTTP_201_CREATED)
