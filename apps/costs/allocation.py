@@ -104,8 +104,9 @@ class Allocation:
     # (product id, month, category, source key) -> amount rounded to cents
     entries: dict[tuple[int, date, str, str], Decimal] = field(default_factory=dict)
     months: dict[date, MonthFigures] = field(default_factory=dict)
-    unallocated_by_account: dict[tuple[date, str, str], Decimal] = field(default_factory=dict)
-    unallocated_by_tags: dict[tuple[date, str], Decimal] = field(default_factory=dict)
+    # (converted effective, billed in the bill's currency) of what no rule matched
+    unallocated_by_account: dict[tuple[date, str, str], list[Decimal]] = field(default_factory=dict)
+    unallocated_by_tags: dict[tuple[date, str], list[Decimal]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
 
     @property
@@ -152,10 +153,15 @@ def allocate(
         rule = next((rule for rule in ordered if rule.matches(line)), None)
         if rule is None:
             month.unallocated += amount
-            account = (line.month, line.billing_account, line.sub_account)
-            result.unallocated_by_account[account] = result.unallocated_by_account.get(account, ZERO) + amount
-            tags = (line.month, json.dumps(dict(line.tags), sort_keys=True))
-            result.unallocated_by_tags[tags] = result.unallocated_by_tags.get(tags, ZERO) + amount
+            account = result.unallocated_by_account.setdefault(
+                (line.month, line.billing_account, line.sub_account), [ZERO, ZERO]
+            )
+            tags = result.unallocated_by_tags.setdefault(
+                (line.month, json.dumps(dict(line.tags), sort_keys=True)), [ZERO, ZERO]
+            )
+            for total in (account, tags):
+                total[0] += amount
+                total[1] += line.billed
             continue
         category = LICENSES if rule.as_licenses and line.category == INFRASTRUCTURE else line.category
         if rule.split == SINGLE:
@@ -219,8 +225,8 @@ def summary(allocation: Allocation, *, product_names: Mapping[int, str] | None =
     per_product: dict[tuple[int, date, str], Decimal] = {}
     for (product, month, category, _), amount in allocation.entries.items():
         per_product[(product, month, category)] = per_product.get((product, month, category), ZERO) + amount
-    by_account = sorted(allocation.unallocated_by_account.items(), key=lambda item: -abs(item[1]))
-    by_tags = sorted(allocation.unallocated_by_tags.items(), key=lambda item: -abs(item[1]))
+    by_account = sorted(allocation.unallocated_by_account.items(), key=lambda item: (-abs(item[1][0]), -abs(item[1][1])))
+    by_tags = sorted(allocation.unallocated_by_tags.items(), key=lambda item: (-abs(item[1][0]), -abs(item[1][1])))
     cents = CENTS
     return {
         "months": [
@@ -253,12 +259,18 @@ def summary(allocation: Allocation, *, product_names: Mapping[int, str] | None =
                 "billing_account": account,
                 "sub_account": sub_account,
                 "amount": str(amount.quantize(cents, rounding=ROUND_HALF_EVEN)),
+                "billed": str(billed),
             }
-            for (month, account, sub_account), amount in by_account[:TOP_UNALLOCATED]
+            for (month, account, sub_account), (amount, billed) in by_account[:TOP_UNALLOCATED]
         ],
         "unallocated_by_tags": [
-            {"month": month.isoformat(), "tags": json.loads(tags), "amount": str(amount.quantize(cents))}
-            for (month, tags), amount in by_tags[:TOP_UNALLOCATED]
+            {
+                "month": month.isoformat(),
+                "tags": json.loads(tags),
+                "amount": str(amount.quantize(cents, rounding=ROUND_HALF_EVEN)),
+                "billed": str(billed),
+            }
+            for (month, tags), (amount, billed) in by_tags[:TOP_UNALLOCATED]
         ],
         "warnings": allocation.warnings,
     }
