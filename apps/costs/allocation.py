@@ -225,7 +225,9 @@ def summary(allocation: Allocation, *, product_names: Mapping[int, str] | None =
     per_product: dict[tuple[int, date, str], Decimal] = {}
     for (product, month, category, _), amount in allocation.entries.items():
         per_product[(product, month, category)] = per_product.get((product, month, category), ZERO) + amount
-    by_account = sorted(allocation.unallocated_by_account.items(), key=lambda item: (-abs(item[1][0]), -abs(item[1][1])))
+    by_account = sorted(
+        allocation.unallocated_by_account.items(), key=lambda item: (-abs(item[1][0]), -abs(item[1][1]))
+    )
     by_tags = sorted(allocation.unallocated_by_tags.items(), key=lambda item: (-abs(item[1][0]), -abs(item[1][1])))
     cents = CENTS
     return {

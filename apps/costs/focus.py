@@ -111,7 +111,7 @@ def _source(path: str | Path) -> str:
 def _columns(connection: duckdb.DuckDBPyConnection, source: str) -> dict[str, tuple[str, str]]:
     """The file's columns by lower-cased name: (name as written, DuckDB type)."""
     try:
-        described = connection.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()
+        described = connection.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()  # noqa: S608 (quoted path and identifiers)
     except duckdb.Error as error:
         raise FocusError([f"The file cannot be read as CSV or Parquet: {error}"]) from error
     return {str(row[0]).strip().lower(): (str(row[0]), str(row[1])) for row in described}
@@ -149,7 +149,7 @@ def _typed_sql(columns: dict[str, tuple[str, str]], source: str) -> str:
             CASE lower(trim({col["ChargeCategory"]}))
                 WHEN 'tax' THEN 'other' WHEN 'credit' THEN 'credit' ELSE 'infrastructure' END AS category
         FROM {source}
-    """
+    """  # noqa: S608 (quoted path and identifiers)
 
 
 def _bad_condition() -> str:
@@ -177,10 +177,12 @@ def aggregate_sql(path: str | Path, columns: dict[str, tuple[str, str]] | None =
             count(*) FILTER (WHERE effective = 0 AND billed <> 0) AS zero_effective_lines
         FROM typed
         GROUP BY ALL
-    """
+    """  # noqa: S608 (quoted path and identifiers)
 
 
-def _line_errors(connection: duckdb.DuckDBPyConnection, path: str | Path, columns: dict[str, tuple[str, str]]) -> list[str]:
+def _line_errors(
+    connection: duckdb.DuckDBPyConnection, path: str | Path, columns: dict[str, tuple[str, str]]
+) -> list[str]:
     """Every unreadable line, by its line number in the file (the header is line 1)."""
     connection.execute("SET threads = 1")  # file order, so that row numbers are line numbers
     connection.execute("SET preserve_insertion_order = true")
@@ -194,7 +196,7 @@ def _line_errors(connection: duckdb.DuckDBPyConnection, path: str | Path, column
         FROM numbered WHERE {_bad_condition()}
         ORDER BY number
         LIMIT {MAX_REPORTED_ERRORS + 1}
-        """
+        """  # noqa: S608 (quoted path and identifiers)
     ).fetchall()
     errors = []
     for number, billed, effective, start, currency, account, bad_billed, bad_effective, bad_start in rows:

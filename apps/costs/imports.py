@@ -339,7 +339,10 @@ def _lock_months(checksum: str, months: set[date]) -> None:
     """Serialise imports of the same file and of the same months (PostgreSQL advisory locks, this transaction)."""
     if connection.vendor != "postgresql":
         return
-    names = [f"meshvalue.cost-import.file.{checksum}", *(f"meshvalue.cost-import.month.{m:%Y-%m}" for m in sorted(months))]
+    names = [
+        f"meshvalue.cost-import.file.{checksum}",
+        *(f"meshvalue.cost-import.month.{m:%Y-%m}" for m in sorted(months)),
+    ]
     with connection.cursor() as cursor:
         for name in names:
             cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [name])

@@ -37,7 +37,8 @@ class CostEntry(models.Model):
     category = models.CharField(max_length=16, choices=CostCategory.choices, default=CostCategory.OTHER)
     note = models.TextField(blank=True)
     # Finance's own id for the line; it is also the line's `source_key`, so re-sending it is a revision.
-    external_id = models.CharField(max_length=200, null=True, blank=True, db_index=True)
+    # NULL, not "", when finance gave none (as before revisions, so existing API clients see the same value).
+    external_id = models.CharField(max_length=200, null=True, blank=True, db_index=True)  # noqa: DJ001
     source = models.CharField(max_length=8, choices=CostSource.choices, default=CostSource.FORM)
     # What the figure stands for within (product, month, category): finance's external_id, the FOCUS
     # importer's aggregate key ("focus:<billing account>[:<sub account>]"), or blank for a typed-in cost.
@@ -151,6 +152,9 @@ class CostImportAggregate(models.Model):
     class Meta:
         indexes = [models.Index(fields=["cost_import", "month"], name="cost_aggregate_import_month")]
 
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.billing_account} {self.category}: {self.effective} {self.currency}"
+
 
 class SplitMethod(models.TextChoices):
     SINGLE = "single", "One product"
@@ -207,6 +211,9 @@ class AllocationTarget(models.Model):
                 name="allocation_target_weight_range",
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.rule_id} -> {self.data_product_id}" + ("" if self.weight is None else f" ({self.weight})")
 
 
 class ExchangeRate(models.Model):

@@ -35,7 +35,9 @@ def cost_import_execute(self, import_id: int) -> dict:
     try:
         cost_import = cost_import_run(import_id=import_id)
     except RETRYABLE_ERRORS as error:
-        raise self.retry(exc=error, countdown=backoff(self.request.retries, time_limit=settings.CELERY_TASK_TIME_LIMIT))
+        raise self.retry(
+            exc=error, countdown=backoff(self.request.retries, time_limit=settings.CELERY_TASK_TIME_LIMIT)
+        ) from error
     except Exception as error:
         logger.exception("cost import %s failed", import_id)
         cost_import_fail(import_id=import_id, error=f"{type(error).__name__}: {error}")

@@ -18,4 +18,13 @@ class CostEntryFilter(django_filters.FilterSet):
 
     class Meta:
         model = CostEntry
-        fields = ["data_product", "domain", "category", "period_start", "external_id", "source", "cost_import", "is_current"]
+        fields = [
+            "data_product",
+            "domain",
+            "category",
+            "period_start",
+            "external_id",
+            "source",
+            "cost_import",
+            "is_current",
+        ]

@@ -110,7 +110,9 @@ def test_database_refuses_two_current_entries_for_one_key():
 
 def test_entries_with_other_keys_for_one_month_are_allowed():
     entry = CostEntryFactory(source_key="a")
-    CostEntryFactory(data_product=entry.data_product, period_start=entry.period_start, category=entry.category, source_key="b")
+    CostEntryFactory(
+        data_product=entry.data_product, period_start=entry.period_start, category=entry.category, source_key="b"
+    )
     assert CostEntry.objects.count() == 2
 
 

@@ -39,7 +39,9 @@ CENTS = Decimal("0.01")
 
 @pytest.fixture
 def products():
-    return {slug: DataProductFactory(slug=slug, name=slug.title()) for slug in ("matrix", "compute", "azure-a", "azure-b")}
+    return {
+        slug: DataProductFactory(slug=slug, name=slug.title()) for slug in ("matrix", "compute", "azure-a", "azure-b")
+    }
 
 
 @pytest.fixture
@@ -89,7 +91,9 @@ def independent(path: Path, rules) -> tuple[dict[tuple[str, str], Decimal], Deci
             facts["effective"] += effective
             facts["billed"] += billed
             facts["zero_effective"] += effective == 0 and billed != 0
-            category = {"tax": "other", "credit": "credit"}.get(line["ChargeCategory"].strip().lower(), "infrastructure")
+            category = {"tax": "other", "credit": "credit"}.get(
+                line["ChargeCategory"].strip().lower(), "infrastructure"
+            )
             if category == "credit":
                 facts["credit"] += effective
             tags = _tags(line["Tags"])

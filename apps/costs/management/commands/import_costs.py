@@ -17,7 +17,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file", help="A FOCUS 1.0-1.3 export: .csv, .csv.gz or .parquet")
         parser.add_argument("--format", default="focus", choices=["focus"], help="The file's format (focus).")
-        parser.add_argument("--dry-run", action="store_true", help="Read and allocate, print the result, store nothing.")
+        parser.add_argument(
+            "--dry-run", action="store_true", help="Read and allocate, print the result, store nothing."
+        )
 
     def handle(self, *args, **options) -> None:
         path = Path(options["file"])
@@ -66,4 +68,3 @@ class Command(BaseCommand):
             self.stdout.write(f"  {row['month'][:7]} {row['name']} {row['category']}: {row['amount']}")
         for warning in warnings:
             self.stderr.write(f"warning: {warning}")
-
