@@ -206,7 +206,10 @@ SPECTACULAR_SETTINGS = {
     # Swagger UI would otherwise show a badge fetched from validator.swagger.io: nothing leaves this server.
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     # Alert kinds appear on alerts and on webhook subscriptions: one schema component for both.
-    "ENUM_NAME_OVERRIDES": {"AlertKindEnum": "apps.governance.models.AlertKind"},
+    "ENUM_NAME_OVERRIDES": {
+        "AlertKindEnum": "apps.governance.models.AlertKind",
+        "CostImportStatusEnum": "apps.costs.models.CostImportStatus",
+    },
 }
 
 # --- Celery ---------------------------------------------------------------------------
