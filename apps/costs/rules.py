@@ -130,9 +130,9 @@ def _rate_errors(rate: ExchangeRate) -> dict[str, str]:
 
 
 @transaction.atomic
-def exchange_rate_save(*, rate: ExchangeRate | None = None, **fields: Any) -> ExchangeRate:
+def exchange_rate_save(*, exchange_rate: ExchangeRate | None = None, **fields: Any) -> ExchangeRate:
     """Create or change a month's exchange rate. Raises ValidationError per field."""
-    rate = rate or ExchangeRate()
+    rate = exchange_rate or ExchangeRate()
     for name in ("currency", "month", "rate"):
         if name in fields:
             setattr(rate, name, fields[name])

@@ -220,4 +220,4 @@ class ExchangeRateViewSet(ModelApiViewSet):
         return rules.exchange_rate_save(**data)
 
     def update_object(self, instance: ExchangeRate, data: dict[str, Any]) -> Model:
-        return rules.exchange_rate_save(rate=instance, **data)
+        return rules.exchange_rate_save(exchange_rate=instance, **data)
