@@ -97,6 +97,8 @@ def _connect() -> duckdb.DuckDBPyConnection:
     connection = duckdb.connect(":memory:", config={"memory_limit": MEMORY_LIMIT, "threads": 2})
     connection.execute("SET TimeZone = 'UTC'")
     connection.execute("SET preserve_insertion_order = false")
+    connection.execute("SET enable_progress_bar = true")  # tracked for query_progress(), never printed
+    connection.execute("SET enable_progress_bar_print = false")
     return connection
 
 

@@ -15,6 +15,7 @@ restated bill gets a revision of 0.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -201,27 +202,7 @@ def cost_import_run(
             return locked
         _lock_months(locked.checksum, {line.month for line in read.aggregates})
         CostImportAggregate.objects.filter(cost_import=locked).delete()
-        CostImportAggregate.objects.bulk_create(
-            [
-                CostImportAggregate(
-                    cost_import=locked,
-                    month=line.month,
-                    billing_account=line.billing_account,
-                    sub_account=line.sub_account,
-                    service_name=line.service_name,
-                    resource_id=line.resource_id,
-                    tags=dict(line.tags),
-                    category=line.category,
-                    currency=line.currency,
-                    effective=line.effective,
-                    billed=line.billed,
-                    lines=line.lines,
-                    zero_effective_lines=line.zero_effective_lines,
-                )
-                for line in read.aggregates
-            ],
-            batch_size=5000,
-        )
+        _store_aggregates(locked, read.aggregates)
         outcome = _write_revisions(locked, read.aggregates, allocation)
         locked.billing_currency = read.currencies[0] if len(read.currencies) == 1 else ""
         locked.rows_read = read.rows_read
@@ -242,6 +223,61 @@ def cost_import_run(
             locked.file_path = ""
         locked.save()
     return locked
+
+
+AGGREGATE_COLUMNS = (
+    "cost_import_id",
+    "month",
+    "billing_account",
+    "sub_account",
+    "service_name",
+    "resource_id",
+    "tags",
+    "category",
+    "currency",
+    "effective",
+    "billed",
+    "lines",
+    "zero_effective_lines",
+)
+
+
+def _store_aggregates(cost_import: CostImport, lines: Sequence[AggregateLine]) -> None:
+    """The import's sums by allocation key: COPY on PostgreSQL (several times bulk_create's speed)."""
+    if connection.vendor != "postgresql":
+        CostImportAggregate.objects.bulk_create(
+            [
+                CostImportAggregate(
+                    cost_import=cost_import,
+                    **{name: getattr(line, name) for name in AGGREGATE_COLUMNS[1:] if name != "tags"},
+                    tags=dict(line.tags),
+                )
+                for line in lines
+            ],
+            batch_size=5000,
+        )
+        return
+    table = CostImportAggregate._meta.db_table
+    with connection.cursor() as cursor:
+        with cursor.cursor.copy(f"COPY {table} ({', '.join(AGGREGATE_COLUMNS)}) FROM STDIN") as copy:  # noqa: S608
+            for line in lines:
+                copy.write_row(
+                    (
+                        cost_import.pk,
+                        line.month,
+                        line.billing_account,
+                        line.sub_account,
+                        line.service_name,
+                        line.resource_id,
+                        json.dumps(dict(line.tags)),
+                        line.category,
+                        line.currency,
+                        line.effective,
+                        line.billed,
+                        line.lines,
+                        line.zero_effective_lines,
+                    )
+                )
 
 
 def cost_import_reapply(*, cost_import: CostImport) -> CostImport:

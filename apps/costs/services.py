@@ -188,17 +188,6 @@ def costs_append(
                 source_key__in={key[3] for key in keys},
             )
             | Q(pk__in=replaced_ids)
-        ).only(
-            "id",
-            "data_product_id",
-            "period_start",
-            "category",
-            "source_key",
-            "revision",
-            "is_current",
-            "amount",
-            "currency",
-            "note",
         )
         for stored in candidates:
             key = (stored.data_product_id, stored.period_start, stored.category, stored.source_key)
