@@ -258,26 +258,26 @@ def _store_aggregates(cost_import: CostImport, lines: Sequence[AggregateLine]) -
         )
         return
     table = CostImportAggregate._meta.db_table
-    with connection.cursor() as cursor:
-        with cursor.cursor.copy(f"COPY {table} ({', '.join(AGGREGATE_COLUMNS)}) FROM STDIN") as copy:  # noqa: S608
-            for line in lines:
-                copy.write_row(
-                    (
-                        cost_import.pk,
-                        line.month,
-                        line.billing_account,
-                        line.sub_account,
-                        line.service_name,
-                        line.resource_id,
-                        json.dumps(dict(line.tags)),
-                        line.category,
-                        line.currency,
-                        line.effective,
-                        line.billed,
-                        line.lines,
-                        line.zero_effective_lines,
-                    )
+    statement = f"COPY {table} ({', '.join(AGGREGATE_COLUMNS)}) FROM STDIN"
+    with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
+        for line in lines:
+            copy.write_row(
+                (
+                    cost_import.pk,
+                    line.month,
+                    line.billing_account,
+                    line.sub_account,
+                    line.service_name,
+                    line.resource_id,
+                    json.dumps(dict(line.tags)),
+                    line.category,
+                    line.currency,
+                    line.effective,
+                    line.billed,
+                    line.lines,
+                    line.zero_effective_lines,
                 )
+            )
 
 
 def cost_import_reapply(*, cost_import: CostImport) -> CostImport:
