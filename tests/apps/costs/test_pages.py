@@ -59,7 +59,13 @@ def test_rule_preview_then_save_then_order(client, governance_lead, tmp_path):
 
     cost_import = cost_import_create(file_name="s.csv", file_path=SAMPLE, dispatch=False)
     cost_import_run(import_id=cost_import.pk, remove_file=False)
-    form = {"name": "Peoria", "tag_key": "business_unit", "tag_value": "Peoria*", "split": "single", "targets": "peoria"}
+    form = {
+        "name": "Peoria",
+        "tag_key": "business_unit",
+        "tag_value": "Peoria*",
+        "split": "single",
+        "targets": "peoria",
+    }
     preview = client.post("/costs/rules/preview/", form, HTTP_HX_REQUEST="true")
     assert preview.status_code == 200
     assert b"Peoria" in preview.content and b"14.40" in preview.content
