@@ -9,7 +9,7 @@ PORT ?= 8000
 DEMO_WAREHOUSE_URL := duckdb:///$(CURDIR)/demo-warehouse.duckdb
 demo run worker beat: export MESHVALUE_SOURCE_DEMO_WAREHOUSE_URL ?= $(DEMO_WAREHOUSE_URL)
 
-.PHONY: help install install-dev demo test lint format run worker beat bench clean
+.PHONY: help install install-dev demo test lint format run worker beat bench bench-costs clean
 
 help:
 	@echo "make demo     install, load the demo portfolio into SQLite, evaluate it, serve on http://$(HOST):$(PORT)"
@@ -18,6 +18,7 @@ help:
 	@echo "              (django-stubs, check_untyped_defs) and mypy --strict on meshvalue/"
 	@echo "make run | worker | beat   the web server, a Celery worker, Celery beat"
 	@echo "make bench    time the evaluation of a synthetic portfolio in PostgreSQL (BENCH_ARGS=--products N)"
+	@echo "make bench-costs   time a 1,000,000-line FOCUS import against DuckDB alone (BENCH_COSTS_ARGS=--lines N)"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -68,6 +69,10 @@ beat: install
 # A synthetic portfolio in its own PostgreSQL database (meshvalue_bench); BENCH_ARGS="--products 1000" etc.
 bench: install-dev
 	$(BIN)/python scripts/bench.py $(BENCH_ARGS)
+
+# A generated FOCUS csv.gz imported into a database of its own (created beside DATABASE_URL's, then dropped).
+bench-costs: install-dev
+	$(BIN)/python scripts/bench_costs.py $(BENCH_COSTS_ARGS)
 
 clean:
 	rm -rf $(VENV) staticfiles test-artifacts db.sqlite3

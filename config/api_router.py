@@ -6,7 +6,7 @@ from rest_framework.routers import DefaultRouter
 from apps.accounts.api.views import TokenView, UserViewSet
 from apps.bets.api.views import ValueBetViewSet
 from apps.catalog.api.views import DataProductViewSet, DomainViewSet, GoalViewSet
-from apps.costs.api.views import CostEntryViewSet
+from apps.costs.api.views import AllocationRuleViewSet, CostEntryViewSet, CostImportViewSet, ExchangeRateViewSet
 from apps.governance.api.views import AlertViewSet, DecisionViewSet
 from apps.interchange.api.views import DataProductFilesViewSet
 from apps.kpis.api.views import KPIViewSet, MeasurementViewSet
@@ -30,6 +30,9 @@ router.register("data-products", DataProductViewSet, basename="data-products")
 router.register("kpis", KPIViewSet, basename="kpis")
 router.register("measurements", MeasurementViewSet, basename="measurements")
 router.register("costs", CostEntryViewSet, basename="costs")
+router.register("cost-imports", CostImportViewSet, basename="cost-imports")
+router.register("allocation-rules", AllocationRuleViewSet, basename="allocation-rules")
+router.register("exchange-rates", ExchangeRateViewSet, basename="exchange-rates")
 router.register("bets", ValueBetViewSet, basename="bets")
 router.register("usage", UsageRecordViewSet, basename="usage")
 router.register("evaluations", EvaluationViewSet, basename="evaluations")

@@ -15,5 +15,6 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("accounts/", include("apps.accounts.urls")),
     path("profile/notifications/", include("apps.notifications.urls")),
+    path("costs/", include("apps.costs.urls")),
     path("", include("apps.web.urls")),
 ]

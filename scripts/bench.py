@@ -173,9 +173,10 @@ def build_portfolio(args: argparse.Namespace, size_tag: str) -> None:
             FROM kpis_kpi k, generate_series(0, {weeks - 1}) w, generate_series(1, {revisions + 1}) r""",
         # Monthly costs per product.
         f"""INSERT INTO costs_costentry (data_product_id, period_start, amount, currency, category, note,
-                external_id, recorded_by_id, recorded_at)
+                external_id, recorded_by_id, recorded_at, source, source_key, revision, is_current, cost_import_id)
             SELECT p.id, (DATE '{FIRST_WEEK.replace(day=1)}' + make_interval(months => m))::date,
-                   200 + abs(hashint8(p.id * 100 + m)) % 3000, 'EUR', 'infrastructure', '', NULL, NULL, now()
+                   200 + abs(hashint8(p.id * 100 + m)) % 3000, 'EUR', 'infrastructure', '', NULL, NULL, now(),
+                   'api', '', 1, true, NULL
             FROM catalog_dataproduct p, generate_series(0, {months - 1}) m""",
         # Usage in the last weeks: 4 in 5 products used by their owner, all by a team.
         f"""INSERT INTO usage_usagerecord (data_product_id, consumer, day, count)

@@ -112,6 +112,9 @@ class CostEntryFactory(factory.django.DjangoModelFactory):
     amount = Decimal("1000.00")
     currency = factory.LazyFunction(lambda: settings.MESHVALUE_CURRENCY)
     category = CostCategory.INFRASTRUCTURE
+    external_id = None
+    # Finance's id is the revision key, as the costs service stores it.
+    source_key = factory.LazyAttribute(lambda entry: entry.external_id or "")
 
 
 class ValueBetFactory(factory.django.DjangoModelFactory):

@@ -83,6 +83,7 @@ def _realised_figures(bet_ids: list[int]) -> dict[int, tuple[Decimal, Decimal]]:
         )
     cost = dict(
         CostEntry.objects.filter(
+            is_current=True,
             data_product__bets__id__in=bet_ids,
             period_start__gte=F("data_product__bets__opens_on"),
             period_start__lt=F("data_product__bets__review_on"),

@@ -10,8 +10,9 @@
 - `ForbiddenRowsError` (403) when any row is for a product the user may not record costs of
   (a product owner: someone else's product), listing every problem of the request.
 
-`costs_record_bulk` then checks `external_id`s against stored lines (a re-import of the same
-file changes nothing; the same id with other figures is refused, row by row).
+`costs_record_bulk` then appends revisions: a re-import of the same file changes nothing; a line
+with the same (product, month, category, external_id) and another figure becomes its new current
+revision, the old one is kept.
 
 CSV columns: data_product, period_start, amount (required); currency, category, note,
 external_id (optional; currency defaults to MESHVALUE_CURRENCY, category to `other`).
@@ -20,6 +21,7 @@ external_id (optional; currency defaults to MESHVALUE_CURRENCY, category to `oth
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -44,6 +46,7 @@ from apps.costs.models import CostCategory
 from apps.costs.services import CostInput, cost_errors
 
 ZERO = Decimal(0)
+STAND_IN_MONTH = date(2000, 1, 1)  # for a row whose period_start could not be read
 COLUMNS = Columns(
     required=("data_product", "period_start", "amount"), optional=("currency", "category", "note", "external_id")
 )
@@ -90,13 +93,11 @@ def cost_inputs(
     )
     inputs: list[CostInput] = []
     for number, (values, product) in enumerate(zip(parsed, products, strict=True), start=1):
-        if "period_start" not in values:
-            continue
-        # The service's rules run on every row whose period could be read, even when its product or
-        # amount could not (they stand in, unchecked), so one answer reports every problem.
+        # The service's rules run on every row, even when its period, product or amount could not be
+        # read (they stand in, unchecked, and the row is refused anyway), so one answer reports every problem.
         entry = CostInput(
             data_product=product,
-            period_start=values["period_start"],
+            period_start=values.get("period_start", STAND_IN_MONTH),
             amount=values.get("amount", ZERO),
             category=values.get("category", CostCategory.OTHER),
             currency=values.get("currency", ""),

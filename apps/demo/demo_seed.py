@@ -16,7 +16,7 @@ from django.utils import timezone
 from apps.accounts.models import User
 from apps.bets.models import BetStatus, ValueBet
 from apps.catalog.models import BusinessGoal, DataProduct, Domain, GoalStatus, Lifecycle
-from apps.costs.models import CostCategory, CostEntry
+from apps.costs.models import CostCategory, CostEntry, CostSource
 from apps.demo import demo_data
 from apps.kpis.models import KPI, Attribution, Measurement, MeasurementSource
 from apps.usage.models import UsageRecord
@@ -318,6 +318,8 @@ def _cost_rows(products, kpis, kpi_specs, value_by_kpi_period, today: date, rng)
                         currency=settings.MESHVALUE_CURRENCY,
                         category=category,
                         external_id=f"demo:{spec.slug}:{month:%Y-%m}:{category}",
+                        source_key=f"demo:{spec.slug}:{month:%Y-%m}:{category}",
+                        source=CostSource.CSV,
                         note="Demo ledger line",
                     )
                 )
@@ -334,6 +336,8 @@ def _cost_rows(products, kpis, kpi_specs, value_by_kpi_period, today: date, rng)
                 currency=settings.MESHVALUE_CURRENCY,
                 category=CostCategory.LICENSES,
                 external_id=f"demo:coupon-redemptions:{late_month:%Y-%m}:late-license",
+                source_key=f"demo:coupon-redemptions:{late_month:%Y-%m}:late-license",
+                source=CostSource.CSV,
                 note="Licence renewal nobody cancelled",
             )
         )

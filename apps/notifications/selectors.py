@@ -157,6 +157,7 @@ def late_costs_by_product(product_ids: Iterable[int] | None = None) -> dict[int,
     `product_ids` to ask about a page's products only.
     """
     entries = CostEntry.objects.filter(
+        is_current=True,
         data_product__lifecycle__in=[Lifecycle.DEPRECATED, Lifecycle.RETIRED],
         data_product__sunset_on__isnull=False,
         period_start__gte=F("data_product__sunset_on"),

@@ -31,6 +31,8 @@ MESHVALUE_BASE_URL = env.str("MESHVALUE_BASE_URL", default="http://127.0.0.1:800
 MESHVALUE_CURRENCY = env.str("MESHVALUE_CURRENCY", default="EUR").upper()
 # Upper bound of rows in one bulk request or CSV file (all-or-nothing ingestion).
 MESHVALUE_MAX_IMPORT_ROWS = env.int("MESHVALUE_MAX_IMPORT_ROWS", default=10_000)
+# Where uploaded billing files wait for the worker (web and worker must share it); emptied after each import.
+MESHVALUE_COST_IMPORT_DIR = env.str("MESHVALUE_COST_IMPORT_DIR", default=str(BASE_DIR / "var" / "cost-imports"))
 # Products per chunk when the evaluation of a large portfolio is split across workers.
 MESHVALUE_EVALUATION_CHUNK_SIZE = env.int("MESHVALUE_EVALUATION_CHUNK_SIZE", default=2_000)
 # How long a chunk waits for another evaluation of the same products (PostgreSQL lock_timeout);
@@ -205,7 +207,10 @@ SPECTACULAR_SETTINGS = {
     # Swagger UI would otherwise show a badge fetched from validator.swagger.io: nothing leaves this server.
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     # Alert kinds appear on alerts and on webhook subscriptions: one schema component for both.
-    "ENUM_NAME_OVERRIDES": {"AlertKindEnum": "apps.governance.models.AlertKind"},
+    "ENUM_NAME_OVERRIDES": {
+        "AlertKindEnum": "apps.governance.models.AlertKind",
+        "CostImportStatusEnum": "apps.costs.models.CostImportStatus",
+    },
 }
 
 # --- Celery ---------------------------------------------------------------------------

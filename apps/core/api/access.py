@@ -185,6 +185,13 @@ COSTS = AccessPolicy(
     destroy=RECORD_COSTS,
     actions={"bulk": RECORD_COSTS, "import_csv": RECORD_COSTS},
 )
+# Cloud bills are mapped to products by governance (DESIGN.md: "maps billing exports to products").
+MAP_BILLS = grant(governance_lead=ALL)
+COST_IMPORTS = AccessPolicy(create=MAP_BILLS, actions={"reapply": MAP_BILLS})
+ALLOCATION_RULES = AccessPolicy(
+    create=MAP_BILLS, update=MAP_BILLS, destroy=MAP_BILLS, actions={"reorder": MAP_BILLS, "preview": MAP_BILLS}
+)
+EXCHANGE_RATES = AccessPolicy(create=MAP_BILLS, update=MAP_BILLS, destroy=MAP_BILLS)
 RECORD_USAGE = grant(product_owner=OWN)  # on data products
 USAGE = AccessPolicy(create=RECORD_USAGE, destroy=RECORD_USAGE)
 BETS = AccessPolicy(

@@ -12,7 +12,19 @@ class CostEntryFilter(django_filters.FilterSet):
     period_start_after = DateFilter(field_name="period_start", lookup_expr="gte")
     period_start_before = DateFilter(field_name="period_start", lookup_expr="lt")
     external_id = django_filters.CharFilter()
+    source = django_filters.CharFilter()
+    cost_import = IdFilter(field_name="cost_import_id")
+    is_current = django_filters.BooleanFilter(help_text="Lists show current entries unless this is given.")
 
     class Meta:
         model = CostEntry
-        fields = ["data_product", "domain", "category", "period_start", "external_id"]
+        fields = [
+            "data_product",
+            "domain",
+            "category",
+            "period_start",
+            "external_id",
+            "source",
+            "cost_import",
+            "is_current",
+        ]

@@ -218,6 +218,7 @@ def _costs(scope: Scope, lengths: list[int]) -> dict[int, list[Decimal | None]]:
         for product_id, *sums in rows(
             CostEntry.objects.filter(
                 scope.products("data_product_"),
+                is_current=True,
                 period_start__gte=as_of - timedelta(days=max(lengths)),
                 period_start__lt=as_of,
             )

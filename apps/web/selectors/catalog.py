@@ -85,6 +85,7 @@ def product_page(*, product: DataProduct, as_of: date) -> dict:
 
     category_totals = dict(
         CostEntry.objects.filter(
+            is_current=True,
             data_product=product,
             # This month and the 11 before it: a breakdown, so the month in progress counts.
             period_start__gte=add_months((as_of - timedelta(days=1)).replace(day=1), 1 - COST_CATEGORY_MONTHS),

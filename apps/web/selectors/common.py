@@ -163,7 +163,9 @@ def monthly_value_cost(*, as_of: date, months: int, products: QuerySet[DataProdu
                 product_months[month] = product_months.get(month, ZERO) + weight * value
 
     for product_id, month, amount in (
-        CostEntry.objects.filter(data_product__in=product_ids, period_start__gte=start, period_start__lt=end)
+        CostEntry.objects.filter(
+            is_current=True, data_product__in=product_ids, period_start__gte=start, period_start__lt=end
+        )
         .values_list("data_product_id", "period_start")
         .annotate(amount=Sum("amount"))
         .order_by()

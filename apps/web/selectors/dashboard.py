@@ -15,6 +15,7 @@ from django.urls import reverse
 
 from apps.bets.models import BetStatus, ValueBet
 from apps.catalog.models import BusinessGoal, GoalStatus
+from apps.costs.selectors import bill_coverage_last_month
 from apps.kpis.models import KPI
 from apps.valuation.models import Recommendation
 from apps.valuation.portfolio import Figures, portfolio_products, portfolio_summary
@@ -260,4 +261,5 @@ def dashboard(*, as_of: date) -> dict:
             "cost": money(sum(monthly.cost_series(), ZERO)),
         },
         "map_chart": _map_chart(points, currency),
+        "bill_coverage": bill_coverage_last_month(),
     }

@@ -13,7 +13,7 @@ from rest_framework.test import APIClient
 
 from apps.bets.models import ValueBet
 from apps.catalog.models import BusinessGoal, DataProduct, Domain, Lifecycle
-from apps.costs.models import CostEntry
+from apps.costs.models import AllocationRule, AllocationTarget, CostEntry, CostImport, ExchangeRate
 from apps.governance.models import Alert, AlertKind, Decision
 from apps.kpis.models import KPI, Attribution, Measurement
 from apps.usage.models import UsageRecord
@@ -36,6 +36,10 @@ WRITABLE_MODELS = (
     Evaluation,
     Alert,
     Decision,
+    CostImport,
+    AllocationRule,
+    AllocationTarget,
+    ExchangeRate,
 )
 
 

@@ -300,13 +300,17 @@ def test_cost_import_twice_changes_nothing_the_second_time(as_owner, own_product
     ]
 
 
-def test_cost_reimport_with_other_figures_is_refused(as_owner, own_product):
-    factories.CostEntryFactory(data_product=own_product, external_id="INV-1", amount=Decimal("10.00"))
+def test_cost_reimport_with_other_figures_is_a_new_revision(as_owner, own_product):
+    old = factories.CostEntryFactory(
+        data_product=own_product, external_id="INV-1", amount=Decimal("10.00"), category="other"
+    )
     content = f"data_product,period_start,amount,external_id\n{own_product.pk},2026-01-01,99,INV-1\n"
     response = as_owner.post("/api/v1/costs/import/", upload(content), format="multipart")
-    assert response.status_code == 400
-    assert "already recorded with other figures" in row_errors(response)[1]["external_id"][0]
-    assert CostEntry.objects.get().amount == Decimal("10.00")
+    assert response.status_code == 201
+    assert (response.json()[0]["revision"], response.json()[0]["is_current"]) == (2, True)
+    old.refresh_from_db()
+    assert (old.amount, old.is_current) == (Decimal("10.00"), False)  # kept as history
+    assert CostEntry.objects.get(is_current=True).amount == Decimal("99.00")
 
 
 def test_bulk_costs_of_another_owners_product_are_403(as_owner, own_product, other_product):

@@ -74,6 +74,9 @@ READ_PATHS: dict[str, Callable[[World], str]] = {
     "evaluation runs": lambda w: "/api/v1/evaluation-runs/",
     "evaluation run": lambda w: f"/api/v1/evaluation-runs/{w.run.pk}/",
     "policies": lambda w: "/api/v1/policies/",
+    "cost imports": lambda w: "/api/v1/cost-imports/",
+    "allocation rules": lambda w: "/api/v1/allocation-rules/",
+    "exchange rates": lambda w: "/api/v1/exchange-rates/",
     "policy": lambda w: f"/api/v1/policies/{w.default_policy.pk}/",
     "alerts": lambda w: "/api/v1/alerts/?status=open",
     "alert": lambda w: f"/api/v1/alerts/{w.alert.pk}/",
@@ -134,6 +137,23 @@ def _bet(w: World) -> dict:
 
 
 WRITES = [
+    # billing data (allocation rules, exchange rates): governance leads
+    Case(
+        "create allocation rule",
+        "post",
+        lambda w: "/api/v1/allocation-rules/",
+        only("governance_lead", "admin"),
+        201,
+        lambda w: {"name": "Orders", "tag_key": "product", "targets": [{"data_product": w.own_product.pk}]},
+    ),
+    Case(
+        "create exchange rate",
+        "post",
+        lambda w: "/api/v1/exchange-rates/",
+        only("governance_lead", "admin"),
+        201,
+        lambda w: {"currency": "USD", "month": "2026-01-01", "rate": "0.9"},
+    ),
     # domains: administrators
     Case("create domain", "post", lambda w: "/api/v1/domains/", only("admin"), 201, lambda w: {"name": "Finance"}),
     Case(
@@ -650,6 +670,7 @@ TESTED_ELSEWHERE = {
     "webhooks": "tests/apps/notifications/test_webhooks_api.py",
     "data-sources": "tests/apps/sources/test_api.py",
     "pull-runs": "tests/apps/sources/test_api.py",
+    # uploads, reorder, preview and reapply: every role in tests/apps/costs/test_api.py
 }
 
 

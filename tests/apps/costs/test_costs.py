@@ -1,4 +1,4 @@
-"""Cost entries: monthly periods, no negative amounts, one currency, idempotent external ids."""
+"""Cost entries: monthly periods, the sign rule, one currency, revisions per key."""
 
 from datetime import date
 from decimal import Decimal
@@ -53,21 +53,42 @@ def test_reimporting_the_same_lines_changes_nothing():
     assert CostEntry.objects.count() == 3
 
 
-def test_external_id_reused_with_other_figures_is_refused_and_the_batch_stores_nothing():
+def test_external_id_sent_again_with_another_figure_is_a_new_current_revision():
     product = DataProductFactory()
-    costs_record_bulk(
+    (first,) = costs_record_bulk(
         entries=[CostInput(data_product=product, period_start=date(2026, 1, 1), amount=Decimal("1"), external_id="x")]
     )
+    (second,) = costs_record_bulk(
+        entries=[CostInput(data_product=product, period_start=date(2026, 1, 1), amount=Decimal("2"), external_id="x")]
+    )
+    first.refresh_from_db()
+    assert (first.is_current, first.revision) == (False, 1)
+    assert (second.is_current, second.revision, second.amount, second.source_key) == (True, 2, Decimal("2"), "x")
+    assert CostEntry.objects.count() == 2
+
+
+def test_a_bad_batch_stores_nothing_and_reports_every_row():
+    product = DataProductFactory()
     with pytest.raises(BulkValidationError) as raised:
         costs_record_bulk(
             entries=[
-                CostInput(data_product=product, period_start=date(2026, 2, 1), amount=Decimal("5")),
-                CostInput(data_product=product, period_start=date(2026, 1, 1), amount=Decimal("2"), external_id="x"),
+                CostInput(data_product=product, period_start=date(2026, 2, 1), amount=Decimal("5"), external_id="y"),
+                CostInput(data_product=product, period_start=date(2026, 2, 1), amount=Decimal("6"), external_id="y"),
                 CostInput(data_product=product, period_start=date(2026, 3, 1), amount=Decimal("-3")),
             ]
         )
     assert [(e.row, e.field) for e in raised.value.errors] == [(2, "external_id"), (3, "amount")]
-    assert CostEntry.objects.count() == 1
+    assert not CostEntry.objects.exists()
+
+
+def test_typing_a_cost_again_for_the_same_month_and_category_is_a_revision():
+    product = DataProductFactory()
+    first = cost_record(data_product=product, period_start=date(2026, 1, 1), amount=Decimal("10"))
+    same = cost_record(data_product=product, period_start=date(2026, 1, 1), amount=Decimal("10"))
+    other = cost_record(data_product=product, period_start=date(2026, 1, 1), amount=Decimal("11"))
+    assert same.pk == first.pk
+    assert (other.revision, other.is_current) == (2, True)
+    assert list(CostEntry.objects.filter(is_current=True).values_list("amount", flat=True)) == [Decimal("11.00")]
 
 
 def test_database_refuses_negative_amounts():
@@ -75,15 +96,23 @@ def test_database_refuses_negative_amounts():
         CostEntryFactory(amount=Decimal("-0.01"))
 
 
-def test_database_refuses_a_duplicate_external_id():
-    CostEntryFactory(external_id="ledger-1")
+def test_database_refuses_two_current_entries_for_one_key():
+    entry = CostEntryFactory(source_key="ledger-1")
     with pytest.raises(IntegrityError), transaction.atomic():
-        CostEntryFactory(external_id="ledger-1")
+        CostEntryFactory(
+            data_product=entry.data_product,
+            period_start=entry.period_start,
+            category=entry.category,
+            source_key="ledger-1",
+            revision=2,
+        )
 
 
-def test_many_lines_without_external_id_are_allowed():
-    CostEntryFactory(external_id=None)
-    CostEntryFactory(external_id=None)
+def test_entries_with_other_keys_for_one_month_are_allowed():
+    entry = CostEntryFactory(source_key="a")
+    CostEntryFactory(
+        data_product=entry.data_product, period_start=entry.period_start, category=entry.category, source_key="b"
+    )
     assert CostEntry.objects.count() == 2
 
 
@@ -96,4 +125,21 @@ def test_a_cost_correction_follows_the_recording_rules():
     assert set(raised.value.message_dict) == {"amount", "period_start"}
     entry.refresh_from_db()
     assert entry.amount == Decimal("10.00")
-    assert cost_update(cost_entry=entry, amount=Decimal("12.50")).amount == Decimal("12.50")
+    corrected = cost_update(cost_entry=entry, amount=Decimal("12.50"))
+    entry.refresh_from_db()
+    assert (corrected.amount, corrected.revision, corrected.is_current) == (Decimal("12.50"), 2, True)
+    assert (entry.amount, entry.is_current) == (Decimal("10.00"), False)  # kept, no longer current
+    assert cost_update(cost_entry=corrected, amount=Decimal("12.50")).pk == corrected.pk  # same figure: nothing
+
+
+def test_a_row_with_an_unreadable_period_reports_its_other_problems_too():
+    from apps.costs.ingest import cost_inputs_from_csv
+    from tests.factories import UserFactory
+
+    admin = UserFactory(is_superuser=True, is_staff=True)
+    product = DataProductFactory()
+    content = f"data_product,period_start,amount,category\n{product.pk},2026-13-45,-5,snacks\n".encode()
+    with pytest.raises(BulkValidationError) as raised:
+        cost_inputs_from_csv(content, user=admin)
+    fields = {(e.row, e.field) for e in raised.value.errors}
+    assert {(1, "period_start"), (1, "amount"), (1, "category")} <= fields
