@@ -44,7 +44,11 @@ def test_every_check_has_a_label_a_definition_and_a_remedy():
 
 @pytest.mark.parametrize(
     ("as_of", "month"),
-    [(date(2026, 12, 1), date(2026, 11, 1)), (date(2026, 12, 31), date(2026, 11, 1)), (date(2026, 1, 15), date(2025, 12, 1))],
+    [
+        (date(2026, 12, 1), date(2026, 11, 1)),
+        (date(2026, 12, 31), date(2026, 11, 1)),
+        (date(2026, 1, 15), date(2025, 12, 1)),
+    ],
 )
 def test_last_full_month(as_of, month):
     assert last_full_month(as_of) == month
