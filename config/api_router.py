@@ -13,6 +13,7 @@ from apps.kpis.api.views import KPIViewSet, MeasurementViewSet
 from apps.notifications.api.views import WebhookSubscriptionViewSet
 from apps.sources.api.views import DataSourceViewSet, PullRunViewSet
 from apps.usage.api.views import UsageRecordViewSet
+from apps.valuation.api.insights import DecisionLoopView, ReadinessView
 from apps.valuation.api.views import (
     EvaluationPolicyViewSet,
     EvaluationRunViewSet,
@@ -47,5 +48,7 @@ router.register("webhooks", WebhookSubscriptionViewSet, basename="webhooks")
 urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="api-token"),
     path("portfolio/summary/", PortfolioSummaryView.as_view(), name="portfolio-summary"),
+    path("portfolio/decision-loop/", DecisionLoopView.as_view(), name="portfolio-decision-loop"),
+    path("portfolio/readiness/", ReadinessView.as_view(), name="portfolio-readiness"),
     path("", include(router.urls)),
 ]

@@ -160,3 +160,30 @@ class Evaluation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.data_product} as of {self.as_of}: {self.recommendation}"
+
+
+class DomainReadiness(models.Model):
+    """A domain's value-tracking readiness as of an evaluation date (DESIGN.md v2).
+
+    `passing` counts, per check (`meshvalue.readiness.Check`), the domain's active products that
+    pass it; `failing` lists, per check, the ids of those that do not. Written once per pass
+    (unique per domain and date, so a re-run rewrites the same rows); kept so a trend can be drawn.
+    """
+
+    domain = models.ForeignKey("catalog.Domain", on_delete=models.CASCADE, related_name="readiness")
+    as_of = models.DateField()
+    products = models.PositiveIntegerField(default=0)
+    ready = models.PositiveIntegerField(default=0, help_text="Products passing all six checks.")
+    passing = models.JSONField(default=dict, blank=True)
+    failing = models.JSONField(default=dict, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "domain readiness"
+        ordering = ["-as_of", "domain_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["domain", "as_of"], name="readiness_unique_domain_date"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Readiness of {self.domain} as of {self.as_of}: {self.ready}/{self.products}"

@@ -214,3 +214,5 @@ PORTFOLIO = READ_ONLY
 # Data sources are declared by admins; a Test runs a query for a KPI the user may set the source of.
 DATA_SOURCES = AccessPolicy(actions={"test": grant(product_owner=ALL, governance_lead=ALL)})
 PULL_RUNS = READ_ONLY
+# The decision loop and readiness: portfolio-wide judgements for those who steer on them.
+PORTFOLIO_INSIGHTS = AccessPolicy(read=grant(executive=ALL, governance_lead=ALL))

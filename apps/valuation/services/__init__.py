@@ -4,6 +4,7 @@
 - `portfolio_chunk_evaluate`: one set-based pass over one chunk of products (one Celery task).
 - `valuations_preview`: what the rules would say with edited policies, stored nowhere.
 - `evaluation_run_start`: record a run and queue it on Celery after commit (the API, beat).
+- `readiness_record`: store every domain's value-tracking readiness as of a date (after a pass).
 - `policy_create`, `policy_update`, `policy_delete`: the default policy and the overrides per domain.
 """
 
@@ -16,6 +17,7 @@ from .evaluate import (
     valuations_preview,
 )
 from .policies import policy_create, policy_delete, policy_update
+from .readiness import readiness_record
 from .runs import evaluation_run_start
 
 __all__ = [
@@ -29,4 +31,5 @@ __all__ = [
     "portfolio_chunk_evaluate",
     "portfolio_evaluate",
     "valuations_preview",
+    "readiness_record",
 ]

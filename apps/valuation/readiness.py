@@ -1,0 +1,179 @@
+"""Value-tracking readiness: the facts of every active product gathered set-based, and the stored trend.
+
+`readiness_facts` reads what the six checks need for every active product in four queries,
+whatever the number of products (domains, policies, one row per product with five `EXISTS`,
+one row per attribution with its KPI's latest current outcome); `meshvalue.readiness` decides.
+`readiness_report` answers for a date from the rows the evaluation pass stored
+(`DomainReadiness`, the latest on or before the date), or computes them when none was stored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.db.models import Exists, F, Max, OuterRef, Q, QuerySet, Subquery
+
+from apps.catalog.models import DataProduct, Domain, Lifecycle
+from apps.costs.models import CostEntry
+from apps.kpis.models import Attribution, Measurement
+from apps.usage.models import UsageRecord
+from apps.valuation.models import DomainReadiness as StoredReadiness
+from apps.valuation.models import EvaluationPolicy
+from meshvalue.periods import Cadence
+from meshvalue.readiness import (
+    CHECKS,
+    USAGE_DAYS,
+    AttributedKpiFacts,
+    Check,
+    DomainReadiness,
+    ReadinessFacts,
+    domain_readiness,
+    last_full_month,
+    product_readiness,
+    total_readiness,
+)
+
+DEFAULT_STALE_PERIODS = 2
+
+
+def current_cost_entries() -> QuerySet[CostEntry]:
+    """Cost entries that count: the current revision of each (every entry before revisions existed)."""
+    if any(field.name == "is_current" for field in CostEntry._meta.get_fields()):
+        return CostEntry.objects.filter(is_current=True)
+    return CostEntry.objects.all()
+
+
+def stale_periods_by_domain() -> tuple[int, dict[int, int]]:
+    """The default policy's stale periods and each domain override's. One query."""
+    default, overrides = DEFAULT_STALE_PERIODS, {}
+    for domain_id, stale_periods in EvaluationPolicy.objects.values_list("domain_id", "stale_periods"):
+        if domain_id is None:
+            default = stale_periods
+        else:
+            overrides[domain_id] = stale_periods
+    return default, overrides
+
+
+def _active_products(domain_id: int | None) -> QuerySet[DataProduct]:
+    products = DataProduct.objects.filter(lifecycle=Lifecycle.ACTIVE)
+    if domain_id is not None:
+        products = products.filter(domain_id=domain_id)
+    return products
+
+
+def readiness_facts(*, as_of: date, domain_id: int | None = None) -> list[ReadinessFacts]:
+    """What exists for every active product (of one domain, or all) as of `as_of`. Three queries."""
+    usage_since = as_of - timedelta(days=USAGE_DAYS)
+    used = UsageRecord.objects.filter(data_product_id=OuterRef("pk"), day__gte=usage_since, day__lt=as_of, count__gt=0)
+    goals = DataProduct.goals.through.objects.filter(dataproduct_id=OuterRef("pk"))
+    defined_kpis = Attribution.objects.filter(data_product_id=OuterRef("pk"), kpi__value_per_unit__gt=0).filter(
+        ~Q(kpi__target=F("kpi__baseline"))
+    )
+    costs = current_cost_entries().filter(data_product_id=OuterRef("pk"), period_start=last_full_month(as_of))
+    products = _active_products(domain_id)
+    rows = (
+        products.order_by()
+        .annotate(
+            has_goal=Exists(goals),
+            has_defined_kpi=Exists(defined_kpis),
+            has_cost=Exists(costs),
+            has_usage=Exists(used),
+            owner_used=Exists(used.filter(consumer=OuterRef("owner__username"))),
+        )
+        .values_list("pk", "domain_id", "has_goal", "has_defined_kpi", "has_cost", "has_usage", "owner_used")
+    )
+    latest = (
+        Measurement.objects.filter(kpi_id=OuterRef("kpi_id"), is_current=True, period_start__lt=as_of)
+        .order_by("-period_start")
+        .values("period_start")[:1]
+    )
+    kpis: dict[int, list[AttributedKpiFacts]] = {}
+    for product_id, cadence, latest_period_start in (
+        Attribution.objects.filter(data_product__in=products)
+        .order_by()
+        .annotate(latest=Subquery(latest))
+        .values_list("data_product_id", "kpi__cadence", "latest")
+    ):
+        kpis.setdefault(product_id, []).append(AttributedKpiFacts(Cadence(cadence), latest_period_start))
+    default_stale, stale_overrides = stale_periods_by_domain()
+    return [
+        ReadinessFacts(
+            product_id=product_id,
+            domain_id=product_domain,
+            has_goal=has_goal,
+            has_defined_kpi=has_defined_kpi,
+            kpis=tuple(kpis.get(product_id, ())),
+            has_cost_last_month=has_cost,
+            has_usage=has_usage,
+            owner_used=owner_used,
+            stale_periods=stale_overrides.get(product_domain, default_stale),
+        )
+        for product_id, product_domain, has_goal, has_defined_kpi, has_cost, has_usage, owner_used in rows
+    ]
+
+
+def readiness_compute(*, as_of: date, domain_id: int | None = None) -> dict[int, DomainReadiness]:
+    """Readiness per domain as of `as_of`, computed now (every domain listed, even with no product)."""
+    domains = Domain.objects.order_by("id").values_list("id", flat=True)
+    if domain_id is not None:
+        domains = domains.filter(pk=domain_id)
+    facts = readiness_facts(as_of=as_of, domain_id=domain_id)
+    return domain_readiness((product_readiness(product, as_of) for product in facts), domain_ids=list(domains))
+
+
+def product_checks(*, product: DataProduct, as_of: date) -> dict[Check, bool]:
+    """The six checks of one product as of `as_of` (all failing for a product that is not active)."""
+    facts = [f for f in readiness_facts(as_of=as_of, domain_id=product.domain_id) if f.product_id == product.pk]
+    if not facts:
+        return dict.fromkeys(CHECKS, False)
+    return dict(product_readiness(facts[0], as_of).checks)
+
+
+def _from_stored(row: StoredReadiness) -> DomainReadiness:
+    return DomainReadiness(
+        domain_id=row.domain_id,
+        products=row.products,
+        passing={check: int(row.passing.get(check.value, 0)) for check in CHECKS},
+        failing={check: tuple(row.failing.get(check.value, ())) for check in CHECKS},
+        ready=row.ready,
+    )
+
+
+@dataclass(frozen=True)
+class ReadinessReport:
+    """Readiness per domain and in total as of a date, and where it came from."""
+
+    as_of: date
+    evaluated_on: date | None  # the evaluation date the stored rows are of (None: computed now)
+    domains: dict[int, DomainReadiness]
+    total: DomainReadiness
+
+
+def readiness_report(*, as_of: date, domain_id: int | None = None) -> ReadinessReport:
+    """The readiness stored by the latest evaluation pass on or before `as_of`, else computed now.
+
+    Two queries when stored; five when computed.
+    """
+    stored = StoredReadiness.objects.filter(as_of__lte=as_of)
+    if domain_id is not None:
+        stored = stored.filter(domain_id=domain_id)
+    latest = stored.aggregate(latest=Max("as_of"))["latest"]
+    if latest is not None:
+        domains = {row.domain_id: _from_stored(row) for row in stored.filter(as_of=latest).order_by("domain_id")}
+    else:
+        domains = readiness_compute(as_of=as_of, domain_id=domain_id)
+    return ReadinessReport(as_of=as_of, evaluated_on=latest, domains=domains, total=total_readiness(domains.values()))
+
+
+def readiness_trend(*, domain_ids: Iterable[int] | None = None, limit: int = 60) -> dict[int, list[StoredReadiness]]:
+    """The stored readiness per domain over the latest `limit` evaluation dates, oldest first. Two queries."""
+    dates = list(StoredReadiness.objects.order_by("-as_of").values_list("as_of", flat=True).distinct()[:limit])
+    rows = StoredReadiness.objects.filter(as_of__in=dates)
+    if domain_ids is not None:
+        rows = rows.filter(domain_id__in=list(domain_ids))
+    trend: dict[int, list[StoredReadiness]] = {}
+    for row in rows.order_by("as_of", "domain_id"):
+        trend.setdefault(row.domain_id, []).append(row)
+    return trend

@@ -1,0 +1,41 @@
+"""Storing value-tracking readiness per domain and evaluation date."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.db import transaction
+
+from apps.valuation.models import DomainReadiness
+from apps.valuation.readiness import readiness_compute
+from meshvalue.readiness import CHECKS
+
+
+@transaction.atomic
+def readiness_record(*, as_of: date) -> list[DomainReadiness]:
+    """Compute every domain's readiness as of `as_of` and store it (one row per domain and date).
+
+    One set-based gather (`readiness_compute`, a fixed number of queries) and one bulk upsert:
+    a re-run for the same date rewrites the same rows. Called once per evaluation pass, after
+    its chunks, since a domain's shares span every chunk.
+    """
+    computed = readiness_compute(as_of=as_of)
+    rows = [
+        DomainReadiness(
+            domain_id=domain_id,
+            as_of=as_of,
+            products=readiness.products,
+            ready=readiness.ready,
+            passing={check.value: readiness.passing[check] for check in CHECKS},
+            failing={check.value: list(readiness.failing[check]) for check in CHECKS},
+        )
+        for domain_id, readiness in computed.items()
+    ]
+    for row in rows:
+        row.full_clean(validate_unique=False, validate_constraints=False)
+    return DomainReadiness.objects.bulk_create(
+        rows,
+        update_conflicts=True,
+        unique_fields=["domain", "as_of"],
+        update_fields=["products", "ready", "passing", "failing", "updated_at"],
+    )
