@@ -35,7 +35,7 @@ class DecisionLoopQuerySerializer(serializers.Serializer):
         # `from` is a Python keyword, so it cannot be declared as a class attribute.
         fields["from"] = BoundedDateField(
             required=False,
-            help_text="The first day of the period (inclusive); twelve months before `to` when left out.",
+            help_text="The first day of the period (inclusive); 12 months before `to` when left out.",
         )
         return fields
 
