@@ -32,7 +32,8 @@ def readiness_record(*, as_of: date) -> list[DomainReadiness]:
         for domain_id, readiness in computed.items()
     ]
     for row in rows:
-        row.full_clean(validate_unique=False, validate_constraints=False)
+        # The domains were just read; checking each foreign key again would be a query per domain.
+        row.full_clean(exclude=["domain"], validate_unique=False, validate_constraints=False)
     return DomainReadiness.objects.bulk_create(
         rows,
         update_conflicts=True,
