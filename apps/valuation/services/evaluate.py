@@ -20,6 +20,7 @@ from meshvalue.valuation import Policy, Valuation, evaluate
 
 from .gather import Scope, product_buckets, product_inputs_gather
 from .locks import alerts_lock, evaluation_lock, evaluation_session_tune
+from .readiness import readiness_record
 
 # Rewritten when a date is evaluated again; `run` and `created_at` keep pointing at the first run.
 _UPDATED_FIELDS = list(EVALUATION_FIGURES)
@@ -238,6 +239,8 @@ def _run_chunk_record(*, run_id: int, chunk: int, summary: EvaluationSummary) ->
     if len(run.chunks_done) >= run.chunks_total and run.status != RunStatus.FAILED:
         run.status = RunStatus.SUCCEEDED
         run.finished_at = timezone.now()
+        # The last chunk of a pass stores each domain's readiness: a domain's shares span every chunk.
+        readiness_record(as_of=run.as_of)
     run.save(
         update_fields=[
             "chunks_done",
@@ -301,6 +304,8 @@ def portfolio_evaluate(
         )
     if run is not None:
         run.refresh_from_db()
+    else:
+        readiness_record(as_of=as_of)
     return summary
 
 

@@ -170,3 +170,17 @@ def test_a_fixed_number_of_queries(as_executive, readiness_portfolio, size, djan
     with django_assert_max_num_queries(7):
         response = as_executive.get(URL, {"as_of": "2026-12-01"})
     assert response.json()["totals"]["products"] == 5 + size
+
+
+def test_the_evaluation_pass_stores_readiness(readiness_portfolio):
+    from apps.valuation.models import EvaluationRun
+    from apps.valuation.services import portfolio_evaluate
+
+    portfolio_evaluate(as_of=AS_OF, chunk_size=2)
+    assert DomainReadiness.objects.filter(as_of=AS_OF).count() == 3
+    run = EvaluationRun.objects.create(as_of=date(2026, 12, 2))
+    portfolio_evaluate(as_of=run.as_of, run=run, chunk_size=2)
+    run.refresh_from_db()
+    assert run.status == "succeeded"
+    stored = DomainReadiness.objects.get(domain=readiness_portfolio["ops"], as_of=run.as_of)
+    assert stored.products == 2
