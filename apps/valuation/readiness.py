@@ -56,15 +56,19 @@ def stale_periods_by_domain() -> tuple[int, dict[int, int]]:
     return default, overrides
 
 
-def _active_products(domain_id: int | None) -> QuerySet[DataProduct]:
+def _active_products(domain_id: int | None, product_id: int | None) -> QuerySet[DataProduct]:
     products = DataProduct.objects.filter(lifecycle=Lifecycle.ACTIVE)
     if domain_id is not None:
         products = products.filter(domain_id=domain_id)
+    if product_id is not None:
+        products = products.filter(pk=product_id)
     return products
 
 
-def readiness_facts(*, as_of: date, domain_id: int | None = None) -> list[ReadinessFacts]:
-    """What exists for every active product (of one domain, or all) as of `as_of`. Three queries."""
+def readiness_facts(
+    *, as_of: date, domain_id: int | None = None, product_id: int | None = None
+) -> list[ReadinessFacts]:
+    """What exists for every active product (of one domain, one product, or all) as of `as_of`. Three queries."""
     usage_since = as_of - timedelta(days=USAGE_DAYS)
     used = UsageRecord.objects.filter(data_product_id=OuterRef("pk"), day__gte=usage_since, day__lt=as_of, count__gt=0)
     goals = DataProduct.goals.through.objects.filter(dataproduct_id=OuterRef("pk"))
@@ -72,7 +76,7 @@ def readiness_facts(*, as_of: date, domain_id: int | None = None) -> list[Readin
         ~Q(kpi__target=F("kpi__baseline"))
     )
     costs = current_cost_entries().filter(data_product_id=OuterRef("pk"), period_start=last_full_month(as_of))
-    products = _active_products(domain_id)
+    products = _active_products(domain_id, product_id)
     rows = (
         products.order_by()
         .annotate(
@@ -125,7 +129,7 @@ def readiness_compute(*, as_of: date, domain_id: int | None = None) -> dict[int,
 
 def product_checks(*, product: DataProduct, as_of: date) -> dict[Check, bool]:
     """The six checks of one product as of `as_of` (all failing for a product that is not active)."""
-    facts = [f for f in readiness_facts(as_of=as_of, domain_id=product.domain_id) if f.product_id == product.pk]
+    facts = readiness_facts(as_of=as_of, product_id=product.pk)
     if not facts:
         return dict.fromkeys(CHECKS, False)
     return dict(product_readiness(facts[0], as_of).checks)

@@ -9,6 +9,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from meshvalue.decision_loop import default_period
+
 if TYPE_CHECKING:
     from apps.catalog.models import DataProduct
     from apps.kpis.models import KPI
@@ -205,3 +207,43 @@ class KpiSourceForm(forms.Form):
     def __init__(self, *args, sources, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         cast(forms.ModelChoiceField, self.fields["source"]).queryset = sources
+
+
+class PeriodForm(forms.Form):
+    """The period of the decision-loop page: the twelve months ending today unless the reader picks one."""
+
+    date_from = forms.DateField(label="From", required=False, widget=DateInput())
+    date_to = forms.DateField(label="To", required=False, widget=DateInput())
+    domain = forms.TypedChoiceField(label="Domain", required=False, coerce=int, empty_value=None)
+
+    def __init__(self, *args, domains: list[tuple[int, str]], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["domain"].choices = [("", "All domains"), *domains]
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        to = cleaned.get("date_to") or timezone.localdate()
+        start = cleaned.get("date_from") or default_period(to)[0]
+        if "date_to" in cleaned and to < AsOfForm.EARLIEST:
+            self.add_error("date_to", f"Choose a date from {AsOfForm.EARLIEST:%-d %B %Y} on.")
+        elif "date_from" in cleaned and start > to:
+            self.add_error("date_from", "The period must start on or before its last day.")
+        cleaned["date_from"], cleaned["date_to"] = start, to
+        return cleaned
+
+    def period(self) -> tuple[date, date, int | None]:
+        """(from, to, domain id) when valid, else the default period over every domain (errors shown)."""
+        if self.is_bound and self.is_valid():
+            return self.cleaned_data["date_from"], self.cleaned_data["date_to"], self.cleaned_data.get("domain")
+        start, to = default_period(timezone.localdate())
+        return start, to, None
+
+
+class ReadinessForm(AsOfForm):
+    """The date and domain of the readiness page."""
+
+    domain = forms.TypedChoiceField(label="Domain", required=False, coerce=int, empty_value=None)
+
+    def __init__(self, *args, domains: list[tuple[int, str]], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["domain"].choices = [("", "All domains"), *domains]

@@ -1,6 +1,10 @@
 from django.urls import path
 
+<<<<<<< HEAD
 from apps.web.views import catalog, catalog_files, inbox, kpis, portfolio, workspace
+=======
+from apps.web.views import catalog, inbox, insights, portfolio, workspace
+>>>>>>> 0224eda (Pages: the decision loop (/decision-loop/) with its period chooser, charts and the rows behind each figure; readiness (/readiness/) with failing products and the trend; a dashboard section and a product's six checks)
 
 urlpatterns = [
     path("", portfolio.home, name="home"),
@@ -26,4 +30,6 @@ urlpatterns = [
     path("inbox/alerts/<int:pk>/snooze/", inbox.alert_snooze_view, name="alert_snooze"),
     path("inbox/alerts/<int:pk>/decide/", inbox.alert_decide_view, name="alert_decide"),
     path("inbox/decisions/", inbox.decision_log, name="decision_log"),
+    path("decision-loop/", insights.decision_loop_view, name="decision_loop"),
+    path("readiness/", insights.readiness_view, name="readiness"),
 ]

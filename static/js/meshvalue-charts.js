@@ -203,6 +203,80 @@
         CONFIG
       );
     },
+
+    /* Settled bets, expected against realised value, a trace per domain, with the diagonal.
+       data: {traces: [{name, colour, x, y, hover, url}], currency} */
+    calibration: function (el, data) {
+      var all = [];
+      data.traces.forEach(function (t) { all = all.concat(t.x, t.y); });
+      var top = Math.max.apply(null, all.concat([1])) * 1.08;
+      var traces = data.traces.map(function (t) {
+        return {
+          type: "scatter", mode: "markers", name: t.name, x: t.x, y: t.y, customdata: t.url,
+          hovertext: t.hover, hoverinfo: "text",
+          marker: { color: t.colour, size: 12, opacity: 0.88, line: { color: "#fff", width: 1.5 } },
+        };
+      });
+      traces.unshift({
+        type: "scatter", mode: "lines", name: "Called exactly", x: [0, top], y: [0, top], hoverinfo: "skip",
+        line: { color: "#98a2b3", width: 1, dash: "dot" },
+      });
+      Plotly.newPlot(
+        el,
+        traces,
+        layout({
+          xaxis: Object.assign(moneyAxis(data.currency, "Expected value"), { rangemode: "tozero" }),
+          yaxis: Object.assign(moneyAxis(data.currency, "Realised value"), { rangemode: "tozero" }),
+          hovermode: "closest",
+          legend: { orientation: "h", x: 0, y: -0.22, yanchor: "top", font: { size: 12 } },
+          margin: { l: 64, r: 16, t: 8, b: 8 },
+        }),
+        CONFIG
+      );
+      el.on("plotly_click", function (event) {
+        var point = event.points && event.points[0];
+        if (point && point.customdata) { window.location.assign(point.customdata); }
+      });
+    },
+
+    /* Median days from alert to decision per quarter, with the SLA. data: {quarters, median_days, decisions, sla_days} */
+    time_to_decision: function (el, data) {
+      Plotly.newPlot(
+        el,
+        [{
+          type: "bar", name: "Median days", x: data.quarters, y: data.median_days, customdata: data.decisions,
+          marker: { color: data.median_days.map(function (d) { return d > data.sla_days ? COLOURS.bad : COLOURS.value; }) },
+          hovertemplate: "%{x}: median %{y:.1f} days over %{customdata} decisions<extra></extra>",
+        }],
+        layout({
+          showlegend: false,
+          yaxis: { gridcolor: COLOURS.grid, zeroline: false, automargin: true, title: { text: "Days", font: { size: 12, color: COLOURS.muted } } },
+          xaxis: { type: "category", gridcolor: "rgba(0,0,0,0)", automargin: true },
+          shapes: [{ type: "line", xref: "paper", x0: 0, x1: 1, y0: data.sla_days, y1: data.sla_days, line: { color: COLOURS.bad, width: 1.5, dash: "dash" } }],
+          annotations: [{ xref: "paper", x: 1, xanchor: "right", y: data.sla_days, yanchor: "bottom", text: "SLA " + data.sla_days + " days", showarrow: false, font: { size: 11, color: COLOURS.bad } }],
+        }),
+        CONFIG
+      );
+    },
+
+    /* Share of products passing all six readiness checks per domain over evaluation dates. data: {traces: [{name, colour, x, y}]} */
+    readiness_trend: function (el, data) {
+      Plotly.newPlot(
+        el,
+        data.traces.map(function (t) {
+          return {
+            type: "scatter", mode: "lines+markers", name: t.name, x: t.x, y: t.y, connectgaps: false,
+            line: { color: t.colour, width: 2 }, marker: { size: 5 },
+            hovertemplate: t.name + " %{x|%d %b %Y}: %{y:.0f}%<extra></extra>",
+          };
+        }),
+        layout({
+          xaxis: { type: "date", tickformat: "%d %b %y", gridcolor: "rgba(0,0,0,0)", automargin: true },
+          yaxis: { range: [0, 100], ticksuffix: "%", gridcolor: COLOURS.grid, zeroline: false, automargin: true },
+        }),
+        CONFIG
+      );
+    },
   };
 
   function render(root) {

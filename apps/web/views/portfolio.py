@@ -12,6 +12,7 @@ from apps.accounts.roles import Role, has_role
 from apps.web.access import DASHBOARD_ROLES, landing_url
 from apps.web.forms import AsOfForm
 from apps.web.selectors.dashboard import dashboard
+from apps.web.selectors.insights import decision_loop_summary
 
 
 @login_required
@@ -36,4 +37,5 @@ def home(request: HttpRequest) -> HttpResponse:
         return render(request, "web/no_role.html", status=403)
     form = AsOfForm(request.GET or None)
     as_of = form.as_of_or_today()
-    return render(request, "web/dashboard.html", {"form": form, **dashboard(as_of=as_of)})
+    context = {"form": form, **dashboard(as_of=as_of), "decision_loop": decision_loop_summary(as_of=as_of)}
+    return render(request, "web/dashboard.html", context)
