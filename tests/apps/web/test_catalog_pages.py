@@ -13,8 +13,9 @@ from apps.kpis.services import measurement_record
 from tests import factories
 from tests.apps.web.conftest import TODAY, build_portfolio
 
-# Session, user and roles, then the page's reads (evaluations, attributions, KPIs, outcomes, costs, alerts...).
-PRODUCT_PAGE_QUERY_BUDGET = 18
+# Session, user and roles, then the page's reads (evaluations, attributions, KPIs, outcomes, costs, alerts...),
+# and its six readiness checks (3: the product with five EXISTS, its attributions, the policies).
+PRODUCT_PAGE_QUERY_BUDGET = 21
 GOAL_PAGE_QUERY_BUDGET = 9
 
 
