@@ -35,7 +35,10 @@ def _share(part: Decimal | int, whole: Decimal | int) -> Decimal | None:
 
 def default_period(to: date) -> tuple[date, date]:
     """The default period ending on `to`: the twelve months before it (both ends inclusive)."""
-    return add_months(to, -DEFAULT_PERIOD_MONTHS) + timedelta(days=1), to
+    first = add_months(to, -DEFAULT_PERIOD_MONTHS)
+    # The same day a year earlier (28 February for a 29th), then the day after it.
+    last_day = (add_months(first, 1) - timedelta(days=1)).day
+    return first.replace(day=min(to.day, last_day)) + timedelta(days=1), to
 
 
 @dataclass(frozen=True)

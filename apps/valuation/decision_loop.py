@@ -8,9 +8,9 @@ inclusive at both ends: `from` and `to` are days. `to` is the date A the DESIGN'
 
 Bets count by their settlement date (`settled_on`, the review date for bets settled before it
 was recorded); decisions by their date, with the time from their alert's creation; alerts are
-open past the SLA when they were unresolved at the end of `to` and older than the SLA of their
-domain's policy. A product is retired in the period when the sunset of its latest retire
-decision falls in it.
+open past the SLA when they were unresolved at the end of `to` and raised (`opened_on`, the
+evaluation date that raised them) more than their domain's SLA in days before `to`. A product
+is retired in the period when the sunset of its latest retire decision falls in it.
 """
 
 from __future__ import annotations
@@ -230,9 +230,9 @@ def decision_loop(*, date_from: date, date_to: date, domain_id: int | None = Non
     shortest_sla = min([default_sla, *sla_overrides.values()])
     overdue: list[OverdueAlert] = []
     for values in (
-        Alert.objects.filter(in_domain, created_at__lt=_end_of(date_to - timedelta(days=shortest_sla + 1)))
+        Alert.objects.filter(in_domain, opened_on__lt=date_to - timedelta(days=shortest_sla))
         .filter(Q(resolved_at__isnull=True) | Q(resolved_at__gte=end))
-        .order_by("created_at", "id")
+        .order_by("opened_on", "id")
         .values_list(
             "id",
             "kind",
@@ -241,12 +241,11 @@ def decision_loop(*, date_from: date, date_to: date, domain_id: int | None = Non
             "data_product__name",
             "data_product__slug",
             "data_product__domain_id",
-            "created_at",
+            "opened_on",
         )
     ):
-        alert_id, kind, status, product_id, name, slug, product_domain, created_at = values
+        alert_id, kind, status, product_id, name, slug, product_domain, raised_on = values
         loop = domain_of(product_domain)
-        raised_on = timezone.localdate(created_at)
         if past_sla(raised_on, date_to, loop.sla_days):
             loop.past_sla += 1
             overdue.append(

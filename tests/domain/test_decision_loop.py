@@ -169,8 +169,17 @@ def test_figures_of_an_empty_period():
     assert figures.decisions == 0
 
 
-def test_default_period_is_twelve_months_inclusive():
-    assert default_period(date(2026, 12, 1)) == (date(2025, 12, 2), date(2026, 12, 1))
+@pytest.mark.parametrize(
+    ("to", "first"),
+    [
+        (date(2026, 12, 1), date(2025, 12, 2)),
+        (date(2026, 11, 15), date(2025, 11, 16)),
+        (date(2026, 12, 31), date(2026, 1, 1)),
+        (date(2028, 2, 29), date(2027, 3, 1)),  # 28 Feb 2027 is the day a year before
+    ],
+)
+def test_default_period_is_twelve_months_inclusive(to, first):
+    assert default_period(to) == (first, to)
 
 
 def test_median_days_per_quarter():

@@ -19,6 +19,8 @@ from apps.notifications.selectors import (
 )
 from apps.notifications.services.messages import alert_link, product_link
 from apps.notifications.services.outbox import NewDelivery, deliveries_create
+from apps.valuation.decision_loop import DecisionLoop, OverdueAlert, decision_loop
+from meshvalue.decision_loop import default_period
 
 # Rows listed in one e-mail per section; the counts always cover everything.
 DIGEST_LIST_LIMIT = 20
@@ -29,7 +31,42 @@ def _week_key(as_of: date) -> str:
     return (as_of - timedelta(days=as_of.weekday())).isoformat()
 
 
-def _governance_payloads(*, as_of: date) -> dict[int, dict]:
+def _past_sla_row(alert: OverdueAlert, domains: dict[int, str]) -> dict:
+    return {
+        "kind": alert.kind,
+        "product": alert.product,
+        "domain": domains.get(alert.domain_id, ""),
+        "raised_on": alert.raised_on.isoformat(),
+        "days_open": alert.days_open,
+        "sla_days": alert.sla_days,
+        "link": alert_link(alert.alert_id),
+    }
+
+
+def _loop_of_the_year(as_of: date) -> DecisionLoop:
+    """The decision loop of the twelve months ending the day before `as_of` (the digest's last full day)."""
+    date_from, date_to = default_period(as_of - timedelta(days=1))
+    return decision_loop(date_from=date_from, date_to=date_to)
+
+
+def _executive_loop(loop: DecisionLoop) -> dict:
+    """The digest's decision-loop lines: the period's win rate, avoided cost and alerts past the SLA."""
+    domains = {domain.domain_id: domain.name for domain in loop.domains}
+    total = loop.total
+    return {
+        "from": loop.date_from.isoformat(),
+        "to": loop.date_to.isoformat(),
+        "won": total.bets.won,
+        "lost": total.bets.lost,
+        "win_rate": None if total.win_rate is None else str(total.win_rate),
+        "avoided_cost": str(total.avoided_cost),
+        "retirements": total.retirements,
+        "alerts_past_sla_count": len(loop.alerts_past_sla),
+        "alerts_past_sla": [_past_sla_row(alert, domains) for alert in loop.alerts_past_sla[:DIGEST_LIST_LIMIT]],
+    }
+
+
+def _governance_payloads(*, as_of: date, loop: DecisionLoop | None = None) -> dict[int, dict]:
     """Each governance lead's digest content, for the domains they lead (see governance_leads_by_domain)."""
     overdue_days = settings.NOTIFICATION_DECISION_OVERDUE_DAYS
     week = governance_week(as_of=as_of, horizon_days=settings.NOTIFICATION_SUNSET_HORIZON_DAYS)
@@ -51,8 +88,11 @@ def _governance_payloads(*, as_of: date) -> dict[int, dict]:
             "link": alert_link(alert.pk),
         }
 
+    loop = loop or _loop_of_the_year(as_of)
+    domain_names = {domain.domain_id: domain.name for domain in loop.domains}
     payloads: dict[int, dict] = {}
     for lead_id, domain_ids in domains_by_lead.items():
+        past_sla = [alert for alert in loop.alerts_past_sla if alert.domain_id in domain_ids]
         alerts = [alert for alert in week.open_alerts if alert.data_product.domain_id in domain_ids]
         overdue = [alert for alert in alerts if (as_of - alert.opened_on).days > overdue_days]
         sunsets = [product for product in week.upcoming_sunsets if product.domain_id in domain_ids]
@@ -68,6 +108,8 @@ def _governance_payloads(*, as_of: date) -> dict[int, dict]:
             "open_alerts": [alert_row(alert) for alert in alerts[:DIGEST_LIST_LIMIT]],
             "overdue_count": len(overdue),
             "overdue": [alert_row(alert) for alert in overdue[:DIGEST_LIST_LIMIT]],
+            "past_sla_count": len(past_sla),
+            "past_sla": [_past_sla_row(alert, domain_names) for alert in past_sla[:DIGEST_LIST_LIMIT]],
             "sunsets_count": len(sunsets),
             "sunsets": [
                 {
@@ -97,9 +139,11 @@ def weekly_digests_queue(*, as_of: date) -> list[int]:
     """Queue this week's digests: one per executive and one per governance lead.
 
     Executives get the portfolio's value, cost and net with their change over the week,
-    alerts opened, decisions made and bets settled. Governance leads get the unresolved
+    alerts opened, decisions made and bets settled, and the decision loop of the last twelve
+    months (win rate, avoided cost, alerts past the SLA). Governance leads get the unresolved
     alerts of their domains, those waiting for a decision longer than
-    `NOTIFICATION_DECISION_OVERDUE_DAYS`, sunsets within `NOTIFICATION_SUNSET_HORIZON_DAYS`
+    `NOTIFICATION_DECISION_OVERDUE_DAYS`, those past their domain's decision SLA, sunsets within
+    `NOTIFICATION_SUNSET_HORIZON_DAYS`
     and costs recorded after a sunset. Users who turned the weekly digest off get none.
     Idempotent per ISO week. Returns the ids of the deliveries created.
     """
@@ -116,8 +160,9 @@ def weekly_digests_queue(*, as_of: date) -> list[int]:
             )
         }
         rows: list[NewDelivery] = []
+        loop = _loop_of_the_year(as_of) if executives or leads else None
         if executives:
-            summary = executive_digest_data(as_of=as_of)
+            summary = {**executive_digest_data(as_of=as_of), "decision_loop": _executive_loop(loop)}
             rows += [
                 NewDelivery(
                     event=Event.EXECUTIVE_DIGEST,
@@ -131,7 +176,7 @@ def weekly_digests_queue(*, as_of: date) -> list[int]:
                 if user.pk not in opted_out
             ]
         if leads:
-            payloads = _governance_payloads(as_of=as_of)
+            payloads = _governance_payloads(as_of=as_of, loop=loop)
             rows += [
                 NewDelivery(
                     event=Event.GOVERNANCE_DIGEST,

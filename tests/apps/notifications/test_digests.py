@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -12,7 +12,7 @@ from django.core import mail
 from apps.accounts.roles import Role
 from apps.bets.models import BetStatus
 from apps.catalog.models import Lifecycle
-from apps.governance.models import Alert, AlertKind
+from apps.governance.models import Alert, AlertKind, Decision
 from apps.notifications.models import Delivery, Event
 from apps.notifications.services.preferences import notification_preferences_set
 from apps.notifications.tasks import weekly_digests_send
@@ -89,6 +89,35 @@ def test_weekly_digests_for_executives_and_governance_leads(portfolio, settings)
     assert weekly_digests_send((MONDAY + timedelta(days=7)).isoformat()) == 3
 
 
+def test_digests_carry_the_decision_loop(portfolio):
+    # A retirement decided in August (300 a month before it), sunset on 1 September: 2 full months saved by
+    # 15 November, the digest's last full day.
+    retired = factories.DataProductFactory(domain=portfolio["domain"], lifecycle=Lifecycle.RETIRED)
+    for month in (5, 6, 7):
+        factories.CostEntryFactory(data_product=retired, period_start=date(2026, month, 1), amount=Decimal("300.00"))
+    factories.DecisionFactory(data_product=retired, action="retire", sunset_on=date(2026, 9, 1))
+    Decision.objects.filter(data_product=retired).update(decided_at=datetime(2026, 8, 10, tzinfo=UTC))
+    assert weekly_digests_send(MONDAY.isoformat()) == 3
+    send_pending()
+    by_recipient = {message.to[0]: message for message in mail.outbox}
+
+    ceo = by_recipient["ceo@example.com"]
+    payload = Delivery.objects.get(event=Event.EXECUTIVE_DIGEST).payload["decision_loop"]
+    assert (payload["from"], payload["to"]) == ("2025-11-16", "2026-11-15")
+    assert payload["win_rate"] == "0.0000"  # one bet, lost
+    assert payload["avoided_cost"] == "600.00"
+    assert payload["alerts_past_sla_count"] == 1  # the stale KPI alert, 19 days old on 15 Nov (SLA 14)
+    assert "Win rate: 0% (0 won, 1 lost)" in ceo.body
+    assert "Avoided cost: 600.00 EUR (1 retirement)" in ceo.body
+    assert "Alerts open past the SLA: 1" in ceo.body
+    assert "Stale KPI" not in ceo.body or "stale_kpi on Churn features (Sales), open 19 days (SLA 14)" in ceo.body
+
+    lead = by_recipient["lead@example.com"]
+    assert "Past your domains' decision SLA: 1" in lead.body
+    assert "stale_kpi on Churn features (Sales), raised 2026-10-27, open 19 days, SLA 14" in lead.body
+    assert "Past your domains' decision SLA: 0" in by_recipient["other-lead@example.com"].body
+
+
 def test_users_who_turned_the_digest_off_get_none(portfolio):
     notification_preferences_set(user=portfolio["executive"], email_topics=[])
     assert weekly_digests_send(MONDAY.isoformat()) == 2
@@ -101,5 +130,6 @@ def test_digests_cost_a_fixed_number_of_queries(portfolio, django_assert_max_num
         Alert.objects.create(data_product=product, kind=AlertKind.RETIRE, message="m", opened_on=MONDAY)
         lead = factories.UserFactory(username=f"lead-{index}")
         lead.groups.add(Group.objects.get(name=Role.GOVERNANCE_LEAD.value))
-    with django_assert_max_num_queries(25):
+    # The decision loop of the year adds its seven reads, once for every digest.
+    with django_assert_max_num_queries(32):
         weekly_digests_send(MONDAY.isoformat())
