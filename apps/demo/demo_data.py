@@ -801,4 +801,90 @@ BETS = [
         165,
         "open",
     ),
+    # Settled bets in several domains, so the decision loop has wins and losses to call.
+    (
+        "fraud-signals",
+        "reduce-fraud-loss",
+        "Real-time fraud signals cut chargebacks by a quarter.",
+        Decimal("400000"),
+        Decimal("120000"),
+        480,
+        -90,
+        "won",
+    ),
+    (
+        "cost-allocation",
+        "faster-close",
+        "Automated cost allocation saves two days of the close.",
+        Decimal("150000"),
+        Decimal("90000"),
+        450,
+        -60,
+        "lost",
+    ),
+    (
+        "churn-propensity",
+        "reduce-churn",
+        "A first churn score pays for the retention team's tooling.",
+        Decimal("300000"),
+        Decimal("80000"),
+        600,
+        -200,
+        "won",
+    ),
+    (
+        "social-listening",
+        "reduce-churn",
+        "Social listening catches churn signals a month earlier.",
+        Decimal("200000"),
+        Decimal("110000"),
+        420,
+        -30,
+        "lost",
+    ),
+    (
+        "supplier-risk",
+        "cut-stockouts",
+        "Supplier risk scores avoid one major stock-out a quarter.",
+        Decimal("350000"),
+        Decimal("140000"),
+        400,
+        -100,
+        "lost",
+    ),
+    (
+        "ticket-deflection",
+        "deflect-tickets",
+        "Self-service answers deflect 15% of tickets.",
+        Decimal("250000"),
+        Decimal("70000"),
+        380,
+        -45,
+        "won",
+    ),
+]
+
+
+# The decision history: alerts governance decided on, and how long each took (days from the
+# alert to the decision, so some are inside the 14-day SLA and some outside it). The retired and
+# deprecated products' retire decisions come first; their costs before the decision are the
+# avoided cost. (product slug, alert kind, decided days ago, days to decide, action)
+DECISION_HISTORY = [
+    ("coupon-redemptions", "retire", 245, 9, "retire"),
+    ("returns-reasons", "retire", 250, 31, "retire"),
+    ("legacy-pos-extract", "retire", 60, 5, "retire"),
+    ("tax-provision", "retire", 75, 22, "retire"),
+    ("product-recommendations", "invest", 300, 3, "invest"),
+    ("demand-forecast", "invest", 150, 12, "invest"),
+    ("basket-analytics", "review", 120, 40, "keep"),
+    ("revenue-recognition", "review", 200, 6, "keep"),
+    ("campaign-attribution", "review", 90, 18, "keep"),
+    ("workforce-forecast", "review", 40, 2, "keep"),
+    ("email-engagement", "review", 330, 27, "keep"),
+]
+
+# Alerts left waiting longer than the SLA: (product slug, alert kind, raised days ago).
+OVERDUE_ALERTS = [
+    ("loyalty-segments", "stale_kpi", 35),
+    ("vendor-spend", "stale_kpi", 21),
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
@@ -18,6 +18,7 @@ from apps.bets.models import BetStatus, ValueBet
 from apps.catalog.models import BusinessGoal, DataProduct, Domain, GoalStatus, Lifecycle
 from apps.costs.models import CostCategory, CostEntry, CostSource
 from apps.demo import demo_data
+from apps.governance.models import Alert, AlertStatus, Decision
 from apps.kpis.models import KPI, Attribution, Measurement, MeasurementSource
 from apps.usage.models import UsageRecord
 from meshvalue.periods import add_months, period_starts
@@ -217,6 +218,7 @@ def seed_demo(*, today: date | None = None) -> SeedSummary:
 
     _seed_bets(products, goals, users, today)
     _link_late(products, kpis, value_by_kpi_period, today)
+    _seed_decision_history(products, users, today)
     counts_after = _row_counts()
     return SeedSummary(**{name: counts_after[name] - counts_before[name] for name in counts_after})
 
@@ -393,3 +395,50 @@ def _seed_bets(products, goals, users, today: date) -> None:
                 "created_by": users["exec"],
             },
         )
+
+
+def _seed_decision_history(products, users, today: date) -> None:
+    """Decided alerts inside and outside the SLA, retire decisions before the sunsets, and overdue alerts.
+
+    Written directly (not through the governance services): this is history, with its own dates.
+    Idempotent: a product that already has a decision of the action keeps it.
+    """
+    now = timezone.make_aware(datetime.combine(today, time(12)))
+    for slug, kind, decided_ago, days_to_decide, action in demo_data.DECISION_HISTORY:
+        product = products[slug]
+        if Decision.objects.filter(data_product=product, action=action).exists():
+            continue
+        decided_at = now - timedelta(days=decided_ago)
+        raised_at = decided_at - timedelta(days=days_to_decide)
+        sunset_on = None
+        if action == "retire":
+            # The product's own sunset; a decision before it, with the costs of the months before it.
+            sunset_on = product.sunset_on or (decided_at + timedelta(days=30)).date()
+        alert = Alert.objects.create(
+            data_product=product,
+            kind=kind,
+            status=AlertStatus.RESOLVED,
+            message=f"{kind} alert raised by the evaluation of {raised_at.date().isoformat()}",
+            opened_on=raised_at.date(),
+            resolved_at=decided_at,
+            resolution=f"Decided: {action}.",
+        )
+        Alert.objects.filter(pk=alert.pk).update(created_at=raised_at)
+        decision = Decision.objects.create(
+            alert=alert,
+            data_product=product,
+            action=action,
+            rationale=f"Demo history: {action} after review of the {kind} alert.",
+            sunset_on=sunset_on,
+            decided_by=users["gov"],
+        )
+        Decision.objects.filter(pk=decision.pk).update(decided_at=decided_at)
+    for slug, kind, raised_ago in demo_data.OVERDUE_ALERTS:
+        product = products[slug]
+        raised_on = today - timedelta(days=raised_ago)
+        if Alert.objects.filter(data_product=product, kind=kind).exclude(status=AlertStatus.RESOLVED).exists():
+            continue
+        alert = Alert.objects.create(
+            data_product=product, kind=kind, message=f"{kind} since {raised_on.isoformat()}", opened_on=raised_on
+        )
+        Alert.objects.filter(pk=alert.pk).update(created_at=now - timedelta(days=raised_ago))

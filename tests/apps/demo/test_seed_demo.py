@@ -65,3 +65,24 @@ def test_demo_history_evaluates_a_year_of_months_and_records_decisions_once():
     assert all(d.decided_at.date() <= date(2026, 11, 21) for d in Decision.objects.all())
     call_command("demo_history", today="2026-11-21", months=3)
     assert Decision.objects.count() == decisions
+
+
+@pytest.mark.django_db
+def test_demo_gives_every_decision_loop_figure_something_to_show():
+    from apps.governance.models import Alert, Decision
+    from apps.valuation.decision_loop import decision_loop
+
+    call_command("seed_demo", today="2026-11-21")
+    loop = decision_loop(date_from=date(2025, 11, 22), date_to=date(2026, 11, 21))
+    total = loop.total
+    assert total.bets.won >= 3 and total.bets.lost >= 3
+    settled_domains = [domain.name for domain in loop.domains if domain.bets.settled]
+    assert len(settled_domains) >= 4
+    assert total.calibration is not None and total.cost_accuracy is not None
+    assert total.retirements >= 2 and total.avoided_cost > 0
+    assert 0 < total.decided_within_sla < 1, "decisions inside and outside the SLA"
+    assert total.median_time_to_decision is not None
+    assert total.alerts_past_sla >= 2
+    decisions, alerts = Decision.objects.count(), Alert.objects.count()
+    call_command("seed_demo", today="2026-11-21")
+    assert (Decision.objects.count(), Alert.objects.count()) == (decisions, alerts)
