@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
+from functools import lru_cache
 
 from meshvalue.periods import Cadence, add_months, cadence_days
 
@@ -67,11 +68,17 @@ def last_full_month(as_of: date) -> date:
     return add_months(as_of.replace(day=1), -1)
 
 
+@lru_cache(maxsize=256)
+def _fresh_from(as_of: date, stale_periods: int, cadence: Cadence | str) -> date:
+    """The oldest period start that is still fresh (the same for every KPI of a cadence in a pass)."""
+    return as_of - timedelta(days=stale_periods * cadence_days(cadence))
+
+
 def outcome_fresh(*, cadence: Cadence | str, latest_period_start: date | None, as_of: date, stale_periods: int) -> bool:
     """Whether a KPI's latest current outcome is within its stale window (the `stale_kpi` rule)."""
     if latest_period_start is None:
         return False
-    return latest_period_start >= as_of - timedelta(days=stale_periods * cadence_days(cadence))
+    return latest_period_start >= _fresh_from(as_of, stale_periods, cadence)
 
 
 @dataclass(frozen=True)
@@ -169,13 +176,25 @@ def domain_readiness(
 
 
 def _domain(domain_id: int, members: list[ProductReadiness]) -> DomainReadiness:
-    members = sorted(members, key=lambda product: product.product_id)
+    passing = dict.fromkeys(CHECKS, 0)
+    failing: dict[Check, list[int]] = {check: [] for check in CHECKS}
+    ready = 0
+    # One pass over the products (a domain may hold thousands), in id order so the lists are stable.
+    for product in sorted(members, key=lambda product: product.product_id):
+        passed_all = True
+        for check, ok in product.checks.items():
+            if ok:
+                passing[check] += 1
+            else:
+                failing[check].append(product.product_id)
+                passed_all = False
+        ready += passed_all
     return DomainReadiness(
         domain_id=domain_id,
         products=len(members),
-        passing={check: sum(1 for p in members if p.checks[check]) for check in CHECKS},
-        failing={check: tuple(p.product_id for p in members if not p.checks[check]) for check in CHECKS},
-        ready=sum(1 for p in members if p.ready),
+        passing=passing,
+        failing={check: tuple(ids) for check, ids in failing.items()},
+        ready=ready,
     )
 
 

@@ -187,6 +187,8 @@ def decision_loop(*, date_from: date, date_to: date, domain_id: int | None = Non
         )
 
     start, end = _end_of(date_from - timedelta(days=1)), _end_of(date_to)
+    # Looked up once: `timezone.localdate` finds the current zone again on every call.
+    zone = timezone.get_current_timezone()
     decisions: list[DecisionRow] = []
     for values in (
         Decision.objects.filter(in_domain, alert__isnull=False, decided_at__gte=start, decided_at__lt=end)
@@ -220,7 +222,7 @@ def decision_loop(*, date_from: date, date_to: date, domain_id: int | None = Non
                 name,
                 slug,
                 product_domain,
-                timezone.localdate(decided_at),
+                decided_at.astimezone(zone).date(),
                 duration,
                 loop.sla_days,
             )
@@ -282,7 +284,7 @@ def decision_loop(*, date_from: date, date_to: date, domain_id: int | None = Non
     retired = {pid: v for pid, v in latest_retire.items() if date_from <= v[3] <= date_to}
     costs: dict[int, dict[date, object]] = {}
     if retired:
-        months = {pid: set(months_before_decision(timezone.localdate(v[2]))) for pid, v in retired.items()}
+        months = {pid: set(months_before_decision(v[2].astimezone(zone).date())) for pid, v in retired.items()}
         first = min(min(m) for m in months.values())
         last = max(max(m) for m in months.values())
         for product_id, month, amount in (
@@ -299,7 +301,7 @@ def decision_loop(*, date_from: date, date_to: date, domain_id: int | None = Non
     for product_id, (_, decision_id, decided_at, sunset_on, name, slug, product_domain) in sorted(retired.items()):
         retirement = Retirement(
             product_id=product_id,
-            decided_on=timezone.localdate(decided_at),
+            decided_on=decided_at.astimezone(zone).date(),
             sunset_on=sunset_on,
             monthly_costs=tuple(sorted(costs.get(product_id, {}).items())),
         )

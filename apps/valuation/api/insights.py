@@ -100,7 +100,10 @@ class DecisionLoopSerializer(serializers.Serializer):
     decision_sla_days = serializers.IntegerField(help_text="The default policy's SLA; domains may override it.")
     totals = DecisionLoopFiguresSerializer()
     domains = DomainDecisionLoopSerializer(many=True)
-    alerts_past_sla = OverdueAlertSerializer(many=True, help_text="The alerts past the SLA, oldest first.")
+    # Listed as plain values by the view (thousands of rows on a large portfolio); declared here for the schema.
+    alerts_past_sla = OverdueAlertSerializer(
+        many=True, required=False, help_text="The alerts past the SLA, oldest first."
+    )
 
     def get_fields(self) -> dict[str, serializers.Field]:
         fields = super().get_fields()
@@ -155,7 +158,7 @@ def decision_loop_payload(loop: DecisionLoop) -> dict[str, Any]:
                 "data_product": alert.product_id,
                 "data_product_name": alert.product,
                 "domain": alert.domain_id,
-                "raised_on": alert.raised_on,
+                "raised_on": alert.raised_on.isoformat(),
                 "days_open": alert.days_open,
                 "decision_sla_days": alert.sla_days,
             }
@@ -183,7 +186,9 @@ class DecisionLoopView(ApiView):
             date_to=query.validated_data["to"],
             domain_id=domain.pk if domain is not None else None,
         )
-        return Response(DecisionLoopSerializer(decision_loop_payload(loop)).data)
+        payload = decision_loop_payload(loop)
+        overdue = payload.pop("alerts_past_sla")
+        return Response({**DecisionLoopSerializer(payload).data, "alerts_past_sla": overdue})
 
 
 # --- readiness ------------------------------------------------------------------------------------
@@ -225,18 +230,24 @@ class ReadinessSerializer(serializers.Serializer):
     domains = DomainReadinessSerializer(many=True)
 
 
+def _text(share: Any) -> str | None:
+    return None if share is None else str(share)
+
+
 def _readiness(readiness: DomainReadiness) -> dict[str, Any]:
+    """Plain JSON values, as `ReadinessSerializer` declares them (its fields would cost seconds on long
+    lists of failing products)."""
     return {
         "products": readiness.products,
         "ready": readiness.ready,
-        "ready_share": readiness.ready_share,
+        "ready_share": _text(readiness.ready_share),
         "checks": [
             {
                 "check": check.value,
                 "label": CHECK_LABELS[check],
                 "definition": CHECK_DEFINITIONS[check],
                 "passing": readiness.passing[check],
-                "share": readiness.share(check),
+                "share": _text(readiness.share(check)),
                 "failing": list(readiness.failing.get(check, ())),
             }
             for check in CHECKS
@@ -246,8 +257,8 @@ def _readiness(readiness: DomainReadiness) -> dict[str, Any]:
 
 def readiness_payload(report: ReadinessReport, names: dict[int, tuple[str, str]]) -> dict[str, Any]:
     return {
-        "as_of": report.as_of,
-        "evaluated_on": report.evaluated_on,
+        "as_of": report.as_of.isoformat(),
+        "evaluated_on": None if report.evaluated_on is None else report.evaluated_on.isoformat(),
         "totals": _readiness(report.total),
         "domains": [
             {
@@ -277,4 +288,4 @@ class ReadinessView(ApiView):
             domain_id=domain.pk if domain is not None else None,
         )
         names = {pk: (name, slug) for pk, name, slug in Domain.objects.values_list("pk", "name", "slug")}
-        return Response(ReadinessSerializer(readiness_payload(report, names)).data)
+        return Response(readiness_payload(report, names))
