@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from apps.bets.models import BetStatus, ValueBet
 from apps.catalog.models import Domain
-from apps.governance.models import Alert, Decision, DecisionAction
+from apps.governance.models import UNRESOLVED_STATUSES, Alert, Decision, DecisionAction
 from apps.valuation.models import EvaluationPolicy
 from apps.valuation.readiness import current_cost_entries
 from meshvalue.decision_loop import (
@@ -233,7 +233,8 @@ def decision_loop(*, date_from: date, date_to: date, domain_id: int | None = Non
     overdue: list[OverdueAlert] = []
     for values in (
         Alert.objects.filter(in_domain, opened_on__lt=date_to - timedelta(days=shortest_sla))
-        .filter(Q(resolved_at__isnull=True) | Q(resolved_at__gte=end))
+        # Unresolved now, or resolved only after the period (a resolved alert with no time stays resolved).
+        .filter(Q(status__in=UNRESOLVED_STATUSES) | Q(resolved_at__gte=end))
         .order_by("opened_on", "id")
         .values_list(
             "id",

@@ -123,7 +123,7 @@ def test_readiness_view_and_a_products_checks(page, live_server, loop_demo, scre
     expect(retail.locator('[data-check="owner_uses"]')).to_have_text("50%")
     expect(page.locator('[data-chart="readiness_trend"] .scatterlayer .trace').first).to_be_attached()
     screenshot(page, "22-readiness")
-    failing = page.locator('.check-failure[data-check="usage_recorded"]').first
+    failing = page.locator('.check-failure[data-check="usage_recorded"]')
     failing.get_by_role("link", name="Basket").click()
     expect(page).to_have_url(re.compile("/products/basket/#readiness"))
     panel = page.locator("#readiness")
