@@ -1,10 +1,6 @@
 from django.urls import path
 
-<<<<<<< HEAD
-from apps.web.views import catalog, catalog_files, inbox, kpis, portfolio, workspace
-=======
-from apps.web.views import catalog, inbox, insights, portfolio, workspace
->>>>>>> 0224eda (Pages: the decision loop (/decision-loop/) with its period chooser, charts and the rows behind each figure; readiness (/readiness/) with failing products and the trend; a dashboard section and a product's six checks)
+from apps.web.views import catalog, catalog_files, inbox, insights, kpis, portfolio, workspace
 
 urlpatterns = [
     path("", portfolio.home, name="home"),

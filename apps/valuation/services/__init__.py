@@ -30,6 +30,6 @@ __all__ = [
     "policy_update",
     "portfolio_chunk_evaluate",
     "portfolio_evaluate",
-    "valuations_preview",
     "readiness_record",
+    "valuations_preview",
 ]
