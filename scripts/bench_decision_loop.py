@@ -125,9 +125,9 @@ def build_portfolio(products: int) -> None:
             WHERE p.id % 10 <> 0""",
         # A monthly KPI per product; 1 in 8 has no value per unit yet.
         """INSERT INTO kpis_kpi (goal_id, name, description, unit, direction, cadence, baseline, target, target_date,
-                value_per_unit)
+                value_per_unit, source_query)
             SELECT g.id, 'KPI of ' || p.id, '', 'units', 'increase', 'monthly', 100, 150, NULL,
-                   CASE WHEN p.id % 8 = 0 THEN 0 ELSE 10 END
+                   CASE WHEN p.id % 8 = 0 THEN 0 ELSE 10 END, ''
             FROM catalog_dataproduct p JOIN catalog_businessgoal g ON g.domain_id = p.domain_id""",
         """INSERT INTO kpis_attribution (kpi_id, data_product_id, weight)
             SELECT k.id, substring(k.name from 8)::bigint, 1 FROM kpis_kpi k""",
