@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, Sum
@@ -103,7 +104,7 @@ class RetirementRow:
     slug: str
     domain_id: int
     decision_id: int
-    avoided_cost: object  # Decimal
+    avoided_cost: Decimal
 
 
 @dataclass
@@ -132,7 +133,7 @@ class DecisionLoop:
     decisions: list[DecisionRow]
     alerts_past_sla: list[OverdueAlert]
     retirements: list[RetirementRow]
-    time_to_decision_per_quarter: list[tuple[str, object, int]]
+    time_to_decision_per_quarter: list[tuple[str, Decimal, int]]
 
 
 def settled_bets(*, date_from: date, date_to: date, domain_id: int | None = None):
@@ -190,7 +191,7 @@ def decision_loop(*, date_from: date, date_to: date, domain_id: int | None = Non
     # Looked up once: `timezone.localdate` finds the current zone again on every call.
     zone = timezone.get_current_timezone()
     decisions: list[DecisionRow] = []
-    for values in (
+    for decision_values in (
         Decision.objects.filter(in_domain, alert__isnull=False, decided_at__gte=start, decided_at__lt=end)
         .annotate(
             time_to_decision=ExpressionWrapper(F("decided_at") - F("alert__created_at"), output_field=DurationField())
@@ -209,7 +210,9 @@ def decision_loop(*, date_from: date, date_to: date, domain_id: int | None = Non
             "time_to_decision",
         )
     ):
-        decision_id, alert_id, kind, action, product_id, name, slug, product_domain, decided_at, duration = values
+        decision_id, alert_id, kind, action, product_id, name, slug, product_domain, decided_at, duration = (
+            decision_values
+        )
         loop = domain_of(product_domain)
         duration = max(duration, timedelta(0))
         decisions.append(
@@ -231,7 +234,7 @@ def decision_loop(*, date_from: date, date_to: date, domain_id: int | None = Non
 
     shortest_sla = min([default_sla, *sla_overrides.values()])
     overdue: list[OverdueAlert] = []
-    for values in (
+    for alert_values in (
         Alert.objects.filter(in_domain, opened_on__lt=date_to - timedelta(days=shortest_sla))
         # Unresolved now, or resolved only after the period (a resolved alert with no time stays resolved).
         .filter(Q(status__in=UNRESOLVED_STATUSES) | Q(resolved_at__gte=end))
@@ -247,7 +250,7 @@ def decision_loop(*, date_from: date, date_to: date, domain_id: int | None = Non
             "opened_on",
         )
     ):
-        alert_id, kind, status, product_id, name, slug, product_domain, raised_on = values
+        alert_id, kind, status, product_id, name, slug, product_domain, raised_on = alert_values
         loop = domain_of(product_domain)
         if past_sla(raised_on, date_to, loop.sla_days):
             loop.past_sla += 1
@@ -268,7 +271,7 @@ def decision_loop(*, date_from: date, date_to: date, domain_id: int | None = Non
 
     # The latest retire decision of each product, kept when its sunset fell in the period.
     latest_retire: dict[int, tuple] = {}
-    for values in (
+    for retire_values in (
         Decision.objects.filter(in_domain, action=DecisionAction.RETIRE, sunset_on__isnull=False)
         .order_by("data_product_id", "decided_at", "id")
         .values_list(
@@ -281,9 +284,9 @@ def decision_loop(*, date_from: date, date_to: date, domain_id: int | None = Non
             "data_product__domain_id",
         )
     ):
-        latest_retire[values[0]] = values
+        latest_retire[retire_values[0]] = retire_values
     retired = {pid: v for pid, v in latest_retire.items() if date_from <= v[3] <= date_to}
-    costs: dict[int, dict[date, object]] = {}
+    costs: dict[int, dict[date, Decimal]] = {}
     if retired:
         months = {pid: set(months_before_decision(v[2].astimezone(zone).date())) for pid, v in retired.items()}
         first = min(min(m) for m in months.values())

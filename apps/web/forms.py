@@ -218,10 +218,10 @@ class PeriodForm(forms.Form):
 
     def __init__(self, *args, domains: list[tuple[int, str]], **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["domain"].choices = [("", "All domains"), *domains]
+        cast(forms.TypedChoiceField, self.fields["domain"]).choices = [("", "All domains"), *domains]
 
     def clean(self) -> dict:
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         to = cleaned.get("date_to") or timezone.localdate()
         start = cleaned.get("date_from") or default_period(to)[0]
         if "date_to" in cleaned and to < AsOfForm.EARLIEST:
@@ -246,4 +246,4 @@ class ReadinessForm(AsOfForm):
 
     def __init__(self, *args, domains: list[tuple[int, str]], **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["domain"].choices = [("", "All domains"), *domains]
+        cast(forms.TypedChoiceField, self.fields["domain"]).choices = [("", "All domains"), *domains]

@@ -161,7 +161,7 @@ def weekly_digests_queue(*, as_of: date) -> list[int]:
         }
         rows: list[NewDelivery] = []
         loop = _loop_of_the_year(as_of) if executives or leads else None
-        if executives:
+        if executives and loop is not None:
             summary = {**executive_digest_data(as_of=as_of), "decision_loop": _executive_loop(loop)}
             rows += [
                 NewDelivery(

@@ -19,8 +19,8 @@ from apps.valuation.readiness import ReadinessReport, readiness_report
 from meshvalue.decision_loop import DecisionLoopFigures, default_period
 from meshvalue.readiness import CHECK_DEFINITIONS, CHECK_LABELS, CHECKS, DomainReadiness
 
-MONEY = {"max_digits": 24, "decimal_places": 2}
-SHARE = {"max_digits": 12, "decimal_places": 4, "allow_null": True}
+MONEY: dict[str, Any] = {"max_digits": 24, "decimal_places": 2}
+SHARE: dict[str, Any] = {"max_digits": 12, "decimal_places": 4, "allow_null": True}
 
 
 # --- the decision loop ----------------------------------------------------------------------------
@@ -201,7 +201,7 @@ class ReadinessQuerySerializer(serializers.Serializer):
 
 class ReadinessCheckSerializer(serializers.Serializer):
     check = serializers.CharField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # a declared field, not Field.label
     definition = serializers.CharField()
     passing = serializers.IntegerField(help_text="Active products passing the check.")
     share = serializers.DecimalField(**SHARE, help_text="passing / products; null with no active product.")
