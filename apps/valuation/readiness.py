@@ -39,10 +39,8 @@ DEFAULT_STALE_PERIODS = 2
 
 
 def current_cost_entries() -> QuerySet[CostEntry]:
-    """Cost entries that count: the current revision of each (every entry before revisions existed)."""
-    if any(field.name == "is_current" for field in CostEntry._meta.get_fields()):
-        return CostEntry.objects.filter(is_current=True)  # type: ignore[misc]  # once cost revisions land
-    return CostEntry.objects.all()
+    """Cost entries that count: the current revision of each."""
+    return CostEntry.objects.filter(is_current=True)
 
 
 def stale_periods_by_domain() -> tuple[int, dict[int, int]]:
