@@ -139,9 +139,9 @@ def build_portfolio(products: int) -> None:
             FROM kpis_kpi k, generate_series(0, 23) m WHERE k.id % 6 <> 0 OR m < 16""",
         # Monthly costs; 1 in 7 products has none for the last full month.
         """INSERT INTO costs_costentry (data_product_id, period_start, amount, currency, category, note,
-                external_id, recorded_by_id, recorded_at)
+                external_id, source, source_key, revision, is_current, recorded_by_id, recorded_at)
             SELECT p.id, (DATE '2024-12-01' + make_interval(months => m))::date, 200 + (p.id * 7 + m) % 3000, 'EUR',
-                   'infrastructure', '', NULL, NULL, now()
+                   'infrastructure', '', NULL, 'api', '', 1, true, NULL, now()
             FROM catalog_dataproduct p, generate_series(0, 23) m WHERE p.id % 7 <> 0 OR m < 23""",
         # Usage in November: a team everywhere but 1 in 9, the owner in 4 of 5.
         """INSERT INTO usage_usagerecord (data_product_id, consumer, day, count)
