@@ -67,8 +67,11 @@ beat: install
 	$(BIN)/celery -A config beat --loglevel=INFO
 
 # A synthetic portfolio in its own PostgreSQL database (meshvalue_bench); BENCH_ARGS="--products 1000" etc.
+# Two JSON lines: the evaluation against its SQL floor, then the decision-loop and readiness endpoints
+# against their bare SQL (BENCH_LOOP_ARGS="--products 1000").
 bench: install-dev
 	$(BIN)/python scripts/bench.py $(BENCH_ARGS)
+	$(BIN)/python scripts/bench_decision_loop.py $(BENCH_LOOP_ARGS)
 
 # A generated FOCUS csv.gz imported into a database of its own (created beside DATABASE_URL's, then dropped).
 bench-costs: install-dev
