@@ -205,3 +205,158 @@ class KpiSourceForm(forms.Form):
     def __init__(self, *args, sources, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         cast(forms.ModelChoiceField, self.fields["source"]).queryset = sources
+
+
+class MoneyInput(forms.TextInput):
+    def __init__(self, attrs: dict | None = None) -> None:
+        super().__init__(attrs={"inputmode": "decimal", **(attrs or {})})
+
+
+class ProductForm(forms.Form):
+    """Register or edit a data product. The lifecycle is chosen only when registering (proposed or active)."""
+
+    name = forms.CharField(label="Name", max_length=200)
+    slug = forms.SlugField(
+        label="Slug",
+        required=False,
+        max_length=200,
+        help_text="Letters, numbers and hyphens; made from the name if empty.",
+    )
+    domain = forms.ModelChoiceField(label="Domain", queryset=None, empty_label="Choose a domain…")
+    description = forms.CharField(label="Description", required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    lifecycle = forms.ChoiceField(
+        label="Start as",
+        choices=(("proposed", "Proposed: not serving yet"), ("active", "Active: serving consumers")),
+        initial="proposed",
+        widget=forms.RadioSelect,
+    )
+    launched_on = forms.DateField(
+        label="Launched on", required=False, widget=DateInput(), help_text="Empty for an active product: today."
+    )
+    goals = forms.ModelMultipleChoiceField(
+        label="Goals it serves", queryset=None, required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args, domains, goals, editing: bool = False, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["domain"].queryset = domains
+        self.fields["goals"].queryset = goals
+        if editing:
+            del self.fields["lifecycle"]
+            self.fields["launched_on"].help_text = ""
+
+
+class KpiLinkForm(forms.Form):
+    """Credit the product with part of an existing KPI, from a start date and above a baseline (DESIGN.md v2)."""
+
+    kpi = forms.ModelChoiceField(label="KPI", queryset=None, empty_label="Choose a KPI…")
+    weight = forms.DecimalField(
+        label="Weight", max_digits=5, decimal_places=4, widget=MoneyInput(), help_text="Share of the KPI, in (0, 1]."
+    )
+    starts_on = forms.DateField(
+        label="Credited from", required=False, widget=DateInput(), help_text="Empty: the product's launch date."
+    )
+    baseline = forms.DecimalField(
+        label="Baseline",
+        required=False,
+        max_digits=20,
+        decimal_places=4,
+        widget=MoneyInput(),
+        help_text="The KPI's level when the product started serving it; empty: the KPI's own baseline.",
+    )
+
+    def __init__(self, *args, kpis, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["kpi"].queryset = kpis
+
+
+class KpiCreateForm(forms.Form):
+    """A new KPI of one of the product's goals, credited to the product."""
+
+    goal = forms.ModelChoiceField(label="Goal", queryset=None, empty_label="Choose a goal…")
+    name = forms.CharField(label="KPI name", max_length=200)
+    unit = forms.CharField(label="Unit", max_length=40)
+    direction = forms.ChoiceField(label="Better when it", choices=())
+    cadence = forms.ChoiceField(label="Cadence", choices=())
+    kpi_baseline = forms.DecimalField(label="KPI baseline", max_digits=20, decimal_places=4, widget=MoneyInput())
+    target = forms.DecimalField(label="Target", max_digits=20, decimal_places=4, widget=MoneyInput())
+    value_per_unit = forms.DecimalField(
+        label="Value per unit",
+        max_digits=18,
+        decimal_places=4,
+        widget=MoneyInput(),
+        help_text="Money one unit of improvement is worth in one period.",
+    )
+    weight = forms.DecimalField(label="Weight", max_digits=5, decimal_places=4, widget=MoneyInput(), initial="1")
+    starts_on = forms.DateField(label="Credited from", required=False, widget=DateInput())
+
+    def __init__(self, *args, goals, **kwargs) -> None:
+        from apps.kpis.models import CadenceChoices, Direction
+
+        super().__init__(*args, prefix="new", **kwargs)
+        self.fields["goal"].queryset = goals
+        self.fields["direction"].choices = Direction.choices
+        self.fields["cadence"].choices = CadenceChoices.choices
+
+
+class BetForm(forms.Form):
+    """Place a value bet: the product moves a goal by the expected value, at the expected cost."""
+
+    hypothesis = forms.CharField(label="Hypothesis", widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
+    goal = forms.ModelChoiceField(label="Goal", queryset=None, empty_label="Choose a goal…")
+    expected_value = forms.DecimalField(label="Expected value", max_digits=20, decimal_places=2, widget=MoneyInput())
+    expected_cost = forms.DecimalField(label="Expected cost", max_digits=20, decimal_places=2, widget=MoneyInput())
+    opens_on = forms.DateField(label="Opens on", widget=DateInput())
+    review_on = forms.DateField(label="Review on", widget=DateInput())
+
+    def __init__(self, *args, goals, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["goal"].queryset = goals
+
+
+class CostCorrectForm(forms.Form):
+    """Correct one cost line: the new amount becomes the current revision; the old one is kept."""
+
+    entry = forms.IntegerField(widget=forms.HiddenInput)
+    amount = forms.DecimalField(label="Corrected amount", max_digits=14, decimal_places=2, widget=MoneyInput())
+    note = forms.CharField(label="Why", required=False, max_length=2000)
+
+
+class DebtForm(forms.Form):
+    """A conscious shortcut: what, why, and when to look at it again."""
+
+    title = forms.CharField(label="Shortcut", max_length=200)
+    why = forms.CharField(label="Why", widget=forms.Textarea(attrs={"rows": 2}))
+    revisit_on = forms.DateField(label="Revisit on", widget=DateInput())
+
+
+class DebtResolveForm(forms.Form):
+    resolution = forms.CharField(label="How it was resolved", widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class CatalogFilterForm(forms.Form):
+    """The catalog's filters (GET); a bad value drops that filter only."""
+
+    recommendation = forms.ChoiceField(label="Recommendation", required=False)
+    lifecycle = forms.ChoiceField(label="Lifecycle", required=False)
+    domain = forms.ChoiceField(label="Domain", required=False)
+
+    def __init__(self, *args, domains: list[tuple[str, str]], **kwargs) -> None:
+        from apps.catalog.models import Lifecycle
+        from apps.valuation.models import Recommendation
+
+        super().__init__(*args, **kwargs)
+        self.fields["recommendation"].choices = [("", "Any recommendation"), *Recommendation.choices]
+        self.fields["lifecycle"].choices = [("", "Not retired"), *Lifecycle.choices]
+        self.fields["domain"].choices = [("", "All domains"), *domains]
+
+    def filters(self):
+        from apps.web.selectors.catalog import CatalogFilters
+
+        self.is_valid()
+        data = getattr(self, "cleaned_data", {})
+        return CatalogFilters(
+            recommendation=data.get("recommendation") or "",
+            lifecycle=data.get("lifecycle") or "",
+            domain=data.get("domain") or "",
+        )

@@ -11,12 +11,15 @@ from django.conf import settings
 from django.db.models import OuterRef, Q, Subquery, Sum
 
 from apps.bets.models import ValueBet
-from apps.catalog.models import BusinessGoal, DataProduct
+from apps.catalog.models import BusinessGoal, DataProduct, Lifecycle
 from apps.costs.models import CostCategory, CostEntry
 from apps.governance.models import Alert, Decision
 from apps.kpis.models import KPI, Attribution, Measurement
 from apps.usage.models import UsageRecord
 from apps.valuation.models import Evaluation
+from apps.valuation.portfolio import Figures
+from apps.valuation.portfolio import latest_evaluations as portfolio_latest_evaluations
+from apps.valuation.selectors import policy_for_product
 from apps.web.selectors.common import (
     ZERO,
     KpiProgress,
@@ -24,7 +27,8 @@ from apps.web.selectors.common import (
     kpis_with_progress,
     monthly_value_cost,
 )
-from meshvalue.periods import add_months
+from meshvalue.periods import Cadence, add_months
+from meshvalue.valuation import KpiEvidence, Policy, stale_kpis
 
 HISTORY_MONTHS = 24
 USAGE_DAYS = 90
@@ -42,6 +46,8 @@ class AttributedKpi:
     chart_id: str
     chart: dict
     value_per_unit: Decimal
+    # No current outcome within the policy's stale window (DESIGN.md `stale_kpi`, the core's rule).
+    stale: bool = False
 
 
 def product_page(*, product: DataProduct, as_of: date) -> dict:
@@ -61,6 +67,25 @@ def product_page(*, product: DataProduct, as_of: date) -> dict:
         for p in kpis_with_progress(kpis=KPI.objects.filter(attributions__data_product=product), as_of=as_of)
     }
     charts = kpi_history_chart(kpis=progress.values(), as_of=as_of, months=HISTORY_MONTHS)
+    policy = policy_for_product(data_product=product)
+    stale_ids = {
+        evidence.kpi_id
+        for evidence in stale_kpis(
+            [
+                KpiEvidence(
+                    kpi_id=p.kpi_id,
+                    name=p.name,
+                    cadence=Cadence(p.cadence),
+                    latest_period_start=p.latest_period,
+                    counts={},
+                    values={},
+                )
+                for p in progress.values()
+            ],
+            as_of,
+            policy.stale_periods if policy is not None else Policy().stale_periods,
+        )
+    }
     kpis = [
         AttributedKpi(
             progress=progress[a.kpi_id],
@@ -70,6 +95,7 @@ def product_page(*, product: DataProduct, as_of: date) -> dict:
             chart_id=f"chart-kpi-{a.kpi_id}",
             chart=charts[a.kpi_id],
             value_per_unit=a.kpi.value_per_unit,
+            stale=a.kpi_id in stale_ids,
         )
         for a in attributions
         if a.kpi_id in progress
@@ -197,3 +223,50 @@ def goal_page(*, goal: BusinessGoal, as_of: date) -> dict:
         "products": products,
         "bets": list(ValueBet.objects.filter(goal=goal).select_related("data_product").order_by("-review_on")),
     }
+
+
+@dataclass(frozen=True)
+class CatalogFilters:
+    recommendation: str = ""
+    lifecycle: str = ""
+    domain: str = ""
+
+
+@dataclass(frozen=True)
+class CatalogRow:
+    product: DataProduct
+    evaluation: Evaluation | None
+    roi: Decimal | None
+
+
+def catalog_page(*, filters: CatalogFilters, as_of: date) -> dict:
+    """The catalog: every product not retired (or of the chosen lifecycle), each with its latest evaluation.
+
+    A recommendation filter lists exactly the products the dashboard's tile counted (the portfolio's
+    latest evaluations as of `as_of`). Two queries whatever the number of products.
+    """
+    evaluations = {
+        e.data_product_id: e
+        for e in portfolio_latest_evaluations(as_of=as_of).only(
+            "id", "data_product_id", "as_of", "recommendation", "value", "cost", "net", "ratio"
+        )
+    }
+    products = DataProduct.objects.select_related("domain", "owner").order_by("name")
+    if filters.lifecycle:
+        products = products.filter(lifecycle=filters.lifecycle)
+    else:
+        products = products.exclude(lifecycle=Lifecycle.RETIRED)
+    if filters.domain:
+        products = products.filter(domain__slug=filters.domain)
+    rows = []
+    for product in products:
+        evaluation = evaluations.get(product.pk)
+        if filters.recommendation and (evaluation is None or evaluation.recommendation != filters.recommendation):
+            continue
+        roi = (
+            Figures(value=evaluation.value, cost=evaluation.cost, net=evaluation.net).roi
+            if evaluation is not None
+            else None
+        )
+        rows.append(CatalogRow(product=product, evaluation=evaluation, roi=roi))
+    return {"rows": rows, "as_of": as_of}

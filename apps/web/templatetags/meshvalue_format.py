@@ -91,6 +91,16 @@ def number(value: object, places: int = 2) -> str:
 
 
 @register.filter
+def percent(value: object) -> str:
+    """A fraction as a whole percentage, "125%" for 1.25 (ROI); a dash when unknown."""
+    figure = _decimal(value)
+    if figure is None:
+        return "—"
+    rounded = (figure * 100).quantize(Decimal(1), ROUND_HALF_UP)
+    return f"{rounded}%".replace("-", MINUS)
+
+
+@register.filter
 def signed_percent(value: object) -> str:
     """+12.5% or -3.0% (with a real minus) for changes; a dash when unknown."""
     figure = _decimal(value)

@@ -167,7 +167,8 @@ def alert_decide_view(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     return _card(request, alert, open_panel="decide", decide_form=form)
 
 
-@governance_required
+@role_required(Role.GOVERNANCE_LEAD, Role.EXECUTIVE)
 @require_GET
 def decision_log(request: HttpRequest) -> HttpResponse:
+    """Every decision with its rationale: governance leads take them, executives read them (DESIGN.md)."""
     return render(request, "web/decision_log.html", decision_log_page(page_number=request.GET.get("page")))
