@@ -360,3 +360,87 @@ class CatalogFilterForm(forms.Form):
             lifecycle=data.get("lifecycle") or "",
             domain=data.get("domain") or "",
         )
+
+
+class PolicyForm(forms.Form):
+    """The thresholds of an evaluation policy. The order checks are said per field here; the database has them too."""
+
+    window_days = forms.IntegerField(label="Main window (days)", min_value=1, max_value=3650)
+    recent_days = forms.IntegerField(
+        label="Recent window (days)", min_value=1, max_value=3650, help_text="At most the main window."
+    )
+    grace_days = forms.IntegerField(
+        label="Incubation (days)", min_value=0, max_value=3650, help_text="New products are not judged before this."
+    )
+    retire_below = forms.DecimalField(
+        label="Retire below (value/cost)", min_value=0, max_digits=8, decimal_places=4, widget=MoneyInput()
+    )
+    invest_above = forms.DecimalField(
+        label="Invest from (value/cost)",
+        min_value=0,
+        max_digits=8,
+        decimal_places=4,
+        widget=MoneyInput(),
+        help_text="At least the retire threshold.",
+    )
+    stale_periods = forms.IntegerField(
+        label="Stale after (periods)",
+        min_value=1,
+        max_value=100,
+        help_text="Periods of a KPI's cadence without an outcome.",
+    )
+    decision_quiet_days = forms.IntegerField(
+        label="Quiet after a decision (days)",
+        min_value=0,
+        max_value=3650,
+        help_text="The same alert is not raised again for this long after a decision.",
+    )
+    decision_sla_days = forms.IntegerField(
+        label="Decide within (days)", min_value=1, max_value=365, help_text="The target time from alert to decision."
+    )
+
+    FIELDS = (
+        "window_days",
+        "recent_days",
+        "grace_days",
+        "retire_below",
+        "invest_above",
+        "stale_periods",
+        "decision_quiet_days",
+        "decision_sla_days",
+    )
+
+    def clean(self):
+        data = super().clean()
+        window, recent = data.get("window_days"), data.get("recent_days")
+        if window is not None and recent is not None and recent > window:
+            self.add_error(
+                "recent_days",
+                f"The recent window ({recent} days) cannot be longer than the main window ({window} days).",
+            )
+        retire, invest = data.get("retire_below"), data.get("invest_above")
+        if retire is not None and invest is not None and invest < retire:
+            self.add_error(
+                "invest_above",
+                f"The invest threshold ({invest.normalize():f}) cannot be below the retire threshold "
+                f"({retire.normalize():f}): thresholds go retire ≤ invest.",
+            )
+        return data
+
+
+class SunsetPushForm(forms.Form):
+    sunset_on = forms.DateField(label="New sunset date", widget=DateInput())
+
+    def __init__(self, *args, today: date, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.today = today
+
+    def clean_sunset_on(self) -> date:
+        sunset_on = self.cleaned_data["sunset_on"]
+        if sunset_on <= self.today:
+            raise forms.ValidationError("Choose a date after today: to retire it now, confirm the retirement.")
+        return sunset_on
+
+
+class RetirementCancelForm(forms.Form):
+    rationale = forms.CharField(label="Why it stays", widget=forms.Textarea(attrs={"rows": 2}), max_length=5000)
