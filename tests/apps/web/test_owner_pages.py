@@ -64,7 +64,11 @@ def test_owner_edits_the_product_and_its_goals(client, product_owner, mine):
 def test_someone_elses_product_is_refused_with_the_styled_403_before_any_input_is_read(client, product_owner):
     other = build_portfolio(products=1, with_alerts=False).products[0]
     client.force_login(product_owner)
-    for url in (f"/products/{other.slug}/edit/", f"/products/{other.slug}/kpis/link/", f"/products/{other.slug}/costs/correct/"):
+    for url in (
+        f"/products/{other.slug}/edit/",
+        f"/products/{other.slug}/kpis/link/",
+        f"/products/{other.slug}/costs/correct/",
+    ):
         response = client.post(url, {"garbage": "x"})
         assert response.status_code == 403
         assert "This page is not open to your role" in response.content.decode()
