@@ -16,10 +16,9 @@ from apps.costs.models import CostCategory, CostEntry
 from apps.governance.models import Alert, Decision
 from apps.kpis.models import KPI, Attribution, Measurement
 from apps.usage.models import UsageRecord
-from apps.valuation.models import Evaluation
+from apps.valuation.models import Evaluation, EvaluationPolicy
 from apps.valuation.portfolio import Figures
 from apps.valuation.portfolio import latest_evaluations as portfolio_latest_evaluations
-from apps.valuation.selectors import policy_for_product
 from apps.web.selectors.common import (
     ZERO,
     KpiProgress,
@@ -67,7 +66,12 @@ def product_page(*, product: DataProduct, as_of: date) -> dict:
         for p in kpis_with_progress(kpis=KPI.objects.filter(attributions__data_product=product), as_of=as_of)
     }
     charts = kpi_history_chart(kpis=progress.values(), as_of=as_of, months=HISTORY_MONTHS)
-    policy = policy_for_product(data_product=product)
+    # The product's domain policy, else the default: one query (the stale window's periods).
+    policy = (
+        EvaluationPolicy.objects.filter(Q(domain_id=product.domain_id) | Q(is_default=True))
+        .order_by("is_default")
+        .first()
+    )
     stale_ids = {
         evidence.kpi_id
         for evidence in stale_kpis(

@@ -14,7 +14,8 @@ from tests import factories
 from tests.apps.web.conftest import TODAY, build_portfolio
 
 # Session, user and roles, then the page's reads (evaluations, attributions, KPIs, outcomes, costs, alerts...).
-PRODUCT_PAGE_QUERY_BUDGET = 18
+# +1: the policy whose stale window marks stale KPIs.
+PRODUCT_PAGE_QUERY_BUDGET = 19
 GOAL_PAGE_QUERY_BUDGET = 9
 
 
