@@ -1,4 +1,4 @@
-"""Value bets: executives (any product) and product owners (their own) place and edit them; a governance lead confirms the outcome once due."""
+"""Value bets: executives (any product) and owners (their own) place and edit them; governance leads confirm."""
 
 from __future__ import annotations
 
