@@ -8,6 +8,7 @@ database, DEBUG on, a generated secret, the console e-mail backend. Production
 from __future__ import annotations
 
 import secrets
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 
@@ -27,6 +28,8 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[:
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 # Public base URL used in links sent by e-mail and webhooks.
+# Where checked CSV uploads wait for their confirmation (apps.web.csv_upload), outside the session row.
+MESHVALUE_UPLOAD_DIR = env.str("MESHVALUE_UPLOAD_DIR", default=str(Path(tempfile.gettempdir()) / "meshvalue-uploads"))
 # Links in e-mails and the demo's printed URLs; the demo's port follows PORT (README, "Running it").
 MESHVALUE_BASE_URL = env.str(
     "MESHVALUE_BASE_URL", default=f"http://{env.str('HOST', default='127.0.0.1')}:{env.int('PORT', default=8000)}"

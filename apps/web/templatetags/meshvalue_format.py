@@ -47,7 +47,7 @@ def money(amount: object, currency: str | None = None) -> str:
 
 @register.filter
 def signed_money(amount: object, currency: str | None = None) -> str:
-    """A change of money with its sign: "+€600", "−€320", "±€0" (the digests' week-on-week changes)."""
+    """A change of money with its sign: "+€600", "-€320" (a real minus), "±€0" (the digests' week-on-week changes)."""
     text = money_text(amount, currency)
     number = _decimal(amount)
     if number is None or text.startswith(MINUS):
