@@ -4,8 +4,8 @@
 kombu's filesystem transport under `.demo/broker/` (config/settings/base.py); with one they
 use that Redis. HOST and PORT choose where the web server listens (default 127.0.0.1:8000).
 
-Once the worker is up, the daily jobs are queued once through the broker (bet settlement,
-retirements due, the evaluation), so the demo shows their results without waiting for the
+Once the worker is up, the daily jobs are queued once through the broker (retirements due,
+the evaluation with its bet measurements), so the demo shows their results without waiting for the
 night; beat then runs every job on its schedule.
 """
 
@@ -22,10 +22,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO_FOLDER = ROOT / ".demo"
-# The daily jobs queued once at start, in the order beat runs them at night.
+# The daily jobs queued once at start, in the order beat runs them at night (the evaluation also
+# measures the bets due for review, so a bet due today shows its proposed outcome).
 STARTUP_TASKS = (
-    "apps.bets.tasks.bets_settle_due_scheduled",
-    "apps.notifications.tasks.data_products_retire_due_run",
+    "apps.catalog.tasks.data_products_retire_due_scheduled",
     "apps.valuation.tasks.portfolio_evaluate_scheduled",
 )
 

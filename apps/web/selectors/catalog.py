@@ -27,7 +27,7 @@ from apps.web.selectors.common import (
     monthly_value_cost,
 )
 from meshvalue.periods import Cadence, add_months
-from meshvalue.valuation import KpiEvidence, Policy, stale_kpis
+from meshvalue.valuation import Policy, is_stale
 
 HISTORY_MONTHS = 24
 USAGE_DAYS = 90
@@ -72,23 +72,9 @@ def product_page(*, product: DataProduct, as_of: date) -> dict:
         .order_by("is_default")
         .first()
     )
+    stale_periods = policy.stale_periods if policy is not None else Policy().stale_periods
     stale_ids = {
-        evidence.kpi_id
-        for evidence in stale_kpis(
-            [
-                KpiEvidence(
-                    kpi_id=p.kpi_id,
-                    name=p.name,
-                    cadence=Cadence(p.cadence),
-                    latest_period_start=p.latest_period,
-                    counts={},
-                    values={},
-                )
-                for p in progress.values()
-            ],
-            as_of,
-            policy.stale_periods if policy is not None else Policy().stale_periods,
-        )
+        p.kpi_id for p in progress.values() if is_stale(p.latest_period, Cadence(p.cadence), as_of, stale_periods)
     }
     kpis = [
         AttributedKpi(

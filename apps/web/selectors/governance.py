@@ -12,9 +12,9 @@ from apps.catalog.models import DataProduct, Domain, Lifecycle
 from apps.notifications.models import Delivery, DeliveryStatus, Event
 from apps.notifications.selectors import late_costs_by_product
 from apps.usage.models import UsageRecord
-from apps.valuation import services as valuation_services
 from apps.valuation.models import Evaluation, EvaluationPolicy, Recommendation
 from apps.valuation.selectors import evaluation_latest_date, evaluation_run_list
+from apps.valuation.services import valuations_preview
 from meshvalue.valuation import Policy
 
 RETIREMENT_USAGE_DAYS = 30
@@ -47,18 +47,6 @@ def recent_runs(limit: int = 5) -> list:
     return list(evaluation_run_list()[:limit])
 
 
-def core_policy(policy: EvaluationPolicy) -> Policy:
-    """A stored policy as the valuation core's frozen thresholds."""
-    return Policy(
-        window_days=policy.window_days,
-        recent_days=policy.recent_days,
-        grace_days=policy.grace_days,
-        retire_below=policy.retire_below,
-        invest_above=policy.invest_above,
-        stale_periods=policy.stale_periods,
-    )
-
-
 @dataclass(frozen=True)
 class PreviewChange:
     product: DataProduct
@@ -82,10 +70,9 @@ def policy_preview(*, domain_id: int | None, policy: Policy) -> PolicyPreview:
     them with the evaluations stored for that date. A fixed number of queries.
     """
     as_of = evaluation_latest_date()
-    preview = getattr(valuation_services, "valuations_preview", None)
-    if as_of is None or preview is None:
+    if as_of is None:
         return PolicyPreview(as_of=as_of, available=False, products=0, changes=[])
-    valuations = preview(as_of=as_of, policy_overrides={domain_id: policy})
+    valuations = valuations_preview(as_of=as_of, policy_overrides={domain_id: policy})
     stored = dict(Evaluation.objects.filter(as_of=as_of).values_list("data_product_id", "recommendation"))
     changed = [v for v in valuations if stored.get(v.product_id) != str(v.recommendation)]
     products = DataProduct.objects.in_bulk([v.product_id for v in changed])

@@ -19,12 +19,12 @@ from apps.catalog.models import DataProduct, Domain, Lifecycle
 from apps.catalog.services import data_product_retire_now, data_product_update
 from apps.governance.services import retirement_cancel
 from apps.valuation.models import EvaluationPolicy
+from apps.valuation.selectors import policy_of
 from apps.valuation.services import evaluation_run_start, policy_create, policy_update
 from apps.web.access import role_required
 from apps.web.forms import PolicyForm, RetirementCancelForm, SunsetPushForm, service_errors_add
 from apps.web.selectors.governance import (
     RETIREMENT_USAGE_DAYS,
-    core_policy,
     policy_preview,
     policy_rows,
     recent_runs,
@@ -85,7 +85,7 @@ def policy_edit_view(request: HttpRequest, key: str) -> HttpResponse:
                 return redirect("policies")
         else:
             candidate = EvaluationPolicy(**fields)
-            preview = policy_preview(domain_id=domain.pk if domain else None, policy=core_policy(candidate))
+            preview = policy_preview(domain_id=domain.pk if domain else None, policy=policy_of(candidate))
     status = 400 if request.method == "POST" and form.errors else 200
     return render(
         request,

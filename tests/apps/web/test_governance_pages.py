@@ -66,7 +66,11 @@ def test_policy_preview_stores_nothing(client, governance_lead):
     client.force_login(governance_lead)
     response = client.post("/governance/policies/default/", {**POLICY, "invest_above": "1.5", "action": "preview"})
     assert response.status_code == 200
-    assert response.context["preview"] is not None
+    preview = response.context["preview"]
+    # The stored evaluations say hold; the rules on the actual figures (600 value, 3000 cost) say retire.
+    assert (preview.available, preview.as_of, preview.products) == (True, TODAY, 2)
+    assert {(c.before, c.after) for c in preview.changes} == {("hold", "retire")}
+    assert "would change recommendation" in response.content.decode()
     assert EvaluationPolicy.objects.get(is_default=True).invest_above == Decimal("3.0")
 
 
