@@ -13,7 +13,8 @@ from apps.costs.models import CostEntry
 from apps.kpis.models import KPI, Attribution
 from apps.kpis.selectors import kpi_latest_outcomes
 
-COST_MONTHS_SHOWN = 24
+# A year of lines (month x category), each with its correction form; older months are in the API.
+COST_MONTHS_SHOWN = 12
 
 
 def product_form_choices() -> tuple[QuerySet[Domain], QuerySet[BusinessGoal]]:

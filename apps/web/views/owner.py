@@ -300,9 +300,7 @@ def _costs_context(product: DataProduct, *, bound: CostCorrectForm | None = None
             "line": line,
             "form": bound
             if bound is not None and str(bound_entry) == str(line.current.pk)
-            else CostCorrectForm(
-                auto_id=f"cost{line.current.pk}-%s", initial={"entry": line.current.pk, "amount": line.current.amount}
-            ),
+            else {"amount": {"value": line.current.amount}, "note": {"value": ""}},
         }
         for line in lines
     ]
