@@ -5,7 +5,7 @@ from apps.web.views import catalog, catalog_files, governance, inbox, kpis, owne
 urlpatterns = [
     path("", portfolio.home, name="home"),
     path("start/", portfolio.landing, name="landing"),
-    path("products/", catalog.catalog_list, name="catalog"),
+    path("products/", catalog.catalog_list, name="product_list"),
     path("products/new/", owner.product_create_view, name="product_create"),
     path("products/<slug:slug>/", catalog.product_detail, name="product_detail"),
     path("products/<slug:slug>/edit/", owner.product_edit_view, name="product_edit"),

@@ -224,7 +224,7 @@ def test_executive_opens_a_tile_reads_the_log_and_is_refused_politely(page, live
     sign_in(page, live_server, "exec")
     expect(page.get_by_text("ROI").first).to_be_visible()
     page.locator(".rec-tile-retire").click()
-    expect(page).to_have_url(re.compile(r"/catalog/\?recommendation=retire$"))
+    expect(page).to_have_url(re.compile(r"/products/\?recommendation=retire$"))
     expect(page.get_by_role("link", name="Footfall Forecast")).to_be_visible()
     expect(page.get_by_role("link", name="Customer 360")).to_have_count(0)
     screenshot(page, "exec-01-retire-tile")

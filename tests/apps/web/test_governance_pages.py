@@ -155,9 +155,9 @@ def test_tiles_open_the_catalog_of_their_products(client, executive):
     portfolio.products[0].evaluations.filter(as_of=TODAY).update(recommendation="retire")
     client.force_login(executive)
     dashboard = client.get("/").content.decode()
-    assert 'href="/catalog/?recommendation=retire"' in dashboard
+    assert 'href="/products/?recommendation=retire"' in dashboard
     assert "ROI" in dashboard
-    listed = client.get("/catalog/?recommendation=retire").context["rows"]
+    listed = client.get("/products/?recommendation=retire").context["rows"]
     assert [row.product for row in listed] == [portfolio.products[0]]
     assert listed[0].roi is not None
 
@@ -191,7 +191,7 @@ def test_product_page_marks_stale_kpis_and_overdue_bets(client, executive):
     assert 'class="badge flag-overdue"' in html
 
 
-@pytest.mark.parametrize("url", ["/catalog/", "/governance/retirements/", "/governance/policies/"])
+@pytest.mark.parametrize("url", ["/products/", "/governance/retirements/", "/governance/policies/"])
 def test_governance_and_catalog_query_counts_do_not_grow(client, governance_lead, url):
     client.force_login(governance_lead)
     counts = []

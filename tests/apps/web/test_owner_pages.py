@@ -37,7 +37,7 @@ def test_owner_registers_a_proposed_product_and_lands_on_its_page_with_the_messa
     assert "Registered Churn Radar as proposed" in response.content.decode()
     # Proposed products are in the owner's workspace and on the catalog page.
     assert "Churn Radar" in client.get("/workspace/").content.decode()
-    assert "Churn Radar" in client.get("/catalog/?lifecycle=proposed").content.decode()
+    assert "Churn Radar" in client.get("/products/?lifecycle=proposed").content.decode()
 
 
 def test_registering_with_bad_input_redisplays_the_form_with_errors(client, product_owner, mine):
