@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -222,7 +222,9 @@ class ProductForm(forms.Form):
         max_length=200,
         help_text="Letters, numbers and hyphens; made from the name if empty.",
     )
-    domain = forms.ModelChoiceField(label="Domain", queryset=None, empty_label="Choose a domain…")
+    domain: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
+        label="Domain", queryset=None, empty_label="Choose a domain…"
+    )
     description = forms.CharField(label="Description", required=False, widget=forms.Textarea(attrs={"rows": 3}))
     lifecycle = forms.ChoiceField(
         label="Start as",
@@ -233,14 +235,14 @@ class ProductForm(forms.Form):
     launched_on = forms.DateField(
         label="Launched on", required=False, widget=DateInput(), help_text="Empty for an active product: today."
     )
-    goals = forms.ModelMultipleChoiceField(
+    goals: forms.ModelMultipleChoiceField[Any] = forms.ModelMultipleChoiceField(
         label="Goals it serves", queryset=None, required=False, widget=forms.CheckboxSelectMultiple
     )
 
     def __init__(self, *args, domains, goals, editing: bool = False, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["domain"].queryset = domains
-        self.fields["goals"].queryset = goals
+        cast(forms.ModelChoiceField, self.fields["domain"]).queryset = domains
+        cast(forms.ModelChoiceField, self.fields["goals"]).queryset = goals
         if editing:
             del self.fields["lifecycle"]
             self.fields["launched_on"].help_text = ""
@@ -249,7 +251,7 @@ class ProductForm(forms.Form):
 class KpiLinkForm(forms.Form):
     """Credit the product with part of an existing KPI, from a start date and above a baseline (DESIGN.md v2)."""
 
-    kpi = forms.ModelChoiceField(label="KPI", queryset=None, empty_label="Choose a KPI…")
+    kpi: forms.ModelChoiceField[Any] = forms.ModelChoiceField(label="KPI", queryset=None, empty_label="Choose a KPI…")
     weight = forms.DecimalField(
         label="Weight", max_digits=5, decimal_places=4, widget=MoneyInput(), help_text="Share of the KPI, in (0, 1]."
     )
@@ -267,13 +269,15 @@ class KpiLinkForm(forms.Form):
 
     def __init__(self, *args, kpis, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["kpi"].queryset = kpis
+        cast(forms.ModelChoiceField, self.fields["kpi"]).queryset = kpis
 
 
 class KpiCreateForm(forms.Form):
     """A new KPI of one of the product's goals, credited to the product."""
 
-    goal = forms.ModelChoiceField(label="Goal", queryset=None, empty_label="Choose a goal…")
+    goal: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
+        label="Goal", queryset=None, empty_label="Choose a goal…"
+    )
     name = forms.CharField(label="KPI name", max_length=200)
     unit = forms.CharField(label="Unit", max_length=40)
     direction = forms.ChoiceField(label="Better when it", choices=())
@@ -293,17 +297,20 @@ class KpiCreateForm(forms.Form):
     def __init__(self, *args, goals, **kwargs) -> None:
         from apps.kpis.models import CadenceChoices, Direction
 
-        super().__init__(*args, prefix="new", **kwargs)
-        self.fields["goal"].queryset = goals
-        self.fields["direction"].choices = Direction.choices
-        self.fields["cadence"].choices = CadenceChoices.choices
+        kwargs.setdefault("prefix", "new")
+        super().__init__(*args, **kwargs)
+        cast(forms.ModelChoiceField, self.fields["goal"]).queryset = goals
+        cast(forms.ChoiceField, self.fields["direction"]).choices = Direction.choices
+        cast(forms.ChoiceField, self.fields["cadence"]).choices = CadenceChoices.choices
 
 
 class BetForm(forms.Form):
     """Place a value bet: the product moves a goal by the expected value, at the expected cost."""
 
     hypothesis = forms.CharField(label="Hypothesis", widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
-    goal = forms.ModelChoiceField(label="Goal", queryset=None, empty_label="Choose a goal…")
+    goal: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
+        label="Goal", queryset=None, empty_label="Choose a goal…"
+    )
     expected_value = forms.DecimalField(label="Expected value", max_digits=20, decimal_places=2, widget=MoneyInput())
     expected_cost = forms.DecimalField(label="Expected cost", max_digits=20, decimal_places=2, widget=MoneyInput())
     opens_on = forms.DateField(label="Opens on", widget=DateInput())
@@ -311,7 +318,7 @@ class BetForm(forms.Form):
 
     def __init__(self, *args, goals, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["goal"].queryset = goals
+        cast(forms.ModelChoiceField, self.fields["goal"]).queryset = goals
 
 
 class CostCorrectForm(forms.Form):
@@ -346,15 +353,18 @@ class CatalogFilterForm(forms.Form):
         from apps.valuation.models import Recommendation
 
         super().__init__(*args, **kwargs)
-        self.fields["recommendation"].choices = [("", "Any recommendation"), *Recommendation.choices]
-        self.fields["lifecycle"].choices = [("", "Not retired"), *Lifecycle.choices]
-        self.fields["domain"].choices = [("", "All domains"), *domains]
+        cast(forms.ChoiceField, self.fields["recommendation"]).choices = [
+            ("", "Any recommendation"),
+            *Recommendation.choices,
+        ]
+        cast(forms.ChoiceField, self.fields["lifecycle"]).choices = [("", "Not retired"), *Lifecycle.choices]
+        cast(forms.ChoiceField, self.fields["domain"]).choices = [("", "All domains"), *domains]
 
     def filters(self):
         from apps.web.selectors.catalog import CatalogFilters
 
         self.is_valid()
-        data = getattr(self, "cleaned_data", {})
+        data: dict[str, Any] = getattr(self, "cleaned_data", None) or {}
         return CatalogFilters(
             recommendation=data.get("recommendation") or "",
             lifecycle=data.get("lifecycle") or "",
@@ -411,7 +421,7 @@ class PolicyForm(forms.Form):
     )
 
     def clean(self):
-        data = super().clean()
+        data = super().clean() or {}
         window, recent = data.get("window_days"), data.get("recent_days")
         if window is not None and recent is not None and recent > window:
             self.add_error(

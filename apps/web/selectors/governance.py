@@ -114,8 +114,8 @@ def retirement_board(*, today: date) -> list[RetirementRow]:
         .order_by("sunset_on", "name")
     )
     ids = [p.pk for p in products]
-    notices = {
-        row["data_product_id"]: row
+    notices: dict[int, dict[str, int]] = {
+        row["data_product_id"]: {"sent": row["sent"], "pending": row["pending"]}
         for row in Delivery.objects.filter(
             data_product_id__in=ids, event__in=[Event.RETIREMENT_NOTICE, Event.SUNSET_REMINDER]
         )

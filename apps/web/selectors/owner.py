@@ -100,5 +100,7 @@ def product_debts(*, product: DataProduct) -> dict[str, list[ConsciousDebt]]:
     debts = list(ConsciousDebt.objects.filter(data_product=product).select_related("created_by"))
     return {
         "open": [d for d in debts if d.resolved_at is None],
-        "resolved": sorted((d for d in debts if d.resolved_at is not None), key=lambda d: d.resolved_at, reverse=True),
+        "resolved": sorted(
+            (d for d in debts if d.resolved_at is not None), key=lambda d: d.resolved_at or d.created_at, reverse=True
+        ),
     }

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from apps.accounts.auth import request_user
 from apps.accounts.roles import Role
 from apps.catalog.models import DataProduct, Domain, Lifecycle
 from apps.catalog.services import data_product_retire_now, data_product_update
@@ -38,7 +39,7 @@ governance_required = role_required(Role.GOVERNANCE_LEAD)
 @require_POST
 def evaluation_run_view(request: HttpRequest) -> HttpResponse:
     """Queue an evaluation of the portfolio as of today; a worker runs it (the demo's too)."""
-    run = evaluation_run_start(requested_by=request.user, trigger="web")
+    run = evaluation_run_start(requested_by=request_user(request), trigger="web")
     messages.success(request, f"Evaluation run {run.pk} as of {run.as_of:%-d %b %Y} is queued; its status is below.")
     return redirect(reverse("policies") + "#runs")
 
@@ -157,7 +158,7 @@ def retirement_action_view(request: HttpRequest, slug: str) -> HttpResponse:
         if cancel_form.is_valid():
             try:
                 retirement_cancel(
-                    data_product=product, user=request.user, rationale=cancel_form.cleaned_data["rationale"]
+                    data_product=product, user=request_user(request), rationale=cancel_form.cleaned_data["rationale"]
                 )
             except ValidationError as error:
                 service_errors_add(cancel_form, error)

@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from apps.accounts.auth import request_user
 from apps.accounts.roles import Role, has_role, is_admin
 from apps.bets.services import bet_create
 from apps.catalog.models import ConsciousDebt, DataProduct
@@ -79,7 +80,7 @@ def product_create_view(request: HttpRequest) -> HttpResponse:
                 name=data["name"],
                 slug=data["slug"],
                 domain=data["domain"],
-                owner=request.user,
+                owner=request_user(request),
                 description=data["description"],
                 lifecycle=data["lifecycle"],
                 launched_on=data["launched_on"],
@@ -279,7 +280,7 @@ def product_bet_create(request: HttpRequest, slug: str) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         try:
-            bet = bet_create(data_product=product, created_by=request.user, **form.cleaned_data)
+            bet = bet_create(data_product=product, created_by=request_user(request), **form.cleaned_data)
         except ValidationError as error:
             service_errors_add(form, error)
         else:
@@ -369,7 +370,7 @@ def product_debt_add(request: HttpRequest, slug: str) -> HttpResponse:
     form = DebtForm(request.POST)
     if form.is_valid():
         try:
-            debt = debt_record(data_product=product, user=request.user, **form.cleaned_data)
+            debt = debt_record(data_product=product, user=request_user(request), **form.cleaned_data)
         except ValidationError as error:
             service_errors_add(form, error)
         else:
@@ -413,7 +414,7 @@ def product_debt_resolve(request: HttpRequest, slug: str, pk: int) -> HttpRespon
     resolve_form = DebtResolveForm(request.POST, auto_id=f"debt{debt.pk}-%s")
     if resolve_form.is_valid():
         try:
-            debt_resolve(debt=debt, resolution=resolve_form.cleaned_data["resolution"], user=request.user)
+            debt_resolve(debt=debt, resolution=resolve_form.cleaned_data["resolution"], user=request_user(request))
         except ValidationError as error:
             service_errors_add(resolve_form, error)
         else:
