@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# The demo's printed URLs and e-mail links follow HOST and PORT (`make demo PORT=8080`).
+export HOST PORT
 
 # The demo's KPI warehouse (apps/sources/demo.py): seed_demo writes it, pulls read it.
 DEMO_WAREHOUSE_URL := duckdb:///$(CURDIR)/demo-warehouse.duckdb
@@ -12,7 +14,7 @@ demo run worker beat: export MESHVALUE_SOURCE_DEMO_WAREHOUSE_URL ?= $(DEMO_WAREH
 .PHONY: help install install-dev demo test lint format run worker beat bench bench-costs clean
 
 help:
-	@echo "make demo     install, load the demo portfolio into SQLite, evaluate it, serve on http://$(HOST):$(PORT)"
+	@echo "make demo     install, load the demo portfolio into SQLite, then run web, worker and beat on http://$(HOST):$(PORT) (Ctrl-C stops all)"
 	@echo "make test     install test dependencies and run the whole suite"
 	@echo "make lint     ruff check, ruff format --check, the import contracts (layers), mypy on apps/ and config/"
 	@echo "              (django-stubs, check_untyped_defs) and mypy --strict on meshvalue/"
@@ -40,7 +42,7 @@ demo: install
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py demo_history
 	$(BIN)/python manage.py demo_logins
-	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+	$(BIN)/python scripts/demo_run.py
 
 test: install-dev
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

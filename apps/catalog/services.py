@@ -238,3 +238,21 @@ def debt_resolve(*, debt: ConsciousDebt, resolution: str, user: User | None) -> 
     debt.full_clean()
     debt.save(update_fields=["resolution", "resolved_at"])
     return debt
+
+
+@transaction.atomic
+def data_product_retire_now(*, data_product: DataProduct, on: date) -> DataProduct:
+    """Confirm the retirement of a deprecated product on `on` (before or on its sunset date).
+
+    The sunset date becomes `on` when it was later, so the product leaves the portfolio at once.
+    """
+    product = DataProduct.objects.select_for_update().get(pk=data_product.pk)
+    if product.lifecycle != Lifecycle.DEPRECATED:
+        raise ValidationError(
+            {"lifecycle": f"Only a deprecated product can be retired from the board; this one is {product.lifecycle}."}
+        )
+    product.lifecycle = Lifecycle.RETIRED
+    product.sunset_on = min(product.sunset_on or on, on)
+    product.full_clean()
+    product.save()
+    return product

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
@@ -21,6 +23,11 @@ def _database_state() -> dict:
 
 def _broker_state() -> dict:
     import redis
+
+    if settings.CELERY_EMBEDDED_BROKER:
+        # The demo's filesystem broker: up while its folder can be written.
+        folder = settings.CELERY_BROKER_TRANSPORT_OPTIONS["data_folder_in"]
+        return {"ok": os.access(folder, os.W_OK), "transport": "filesystem"}
 
     client = redis.Redis.from_url(settings.CELERY_BROKER_URL, socket_connect_timeout=0.5, socket_timeout=0.5)
     try:

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.catalog.models import DataProduct, Lifecycle
+from apps.catalog.services import data_product_set_lifecycle
 from apps.governance.models import UNRESOLVED_STATUSES, Alert, AlertKind, AlertStatus, Decision, DecisionAction
 from apps.notifications.services import alerts_opened_notify, retirement_decided_notify
 from meshvalue.valuation import Valuation, resolution
@@ -272,3 +273,13 @@ def alerts_reconcile(
     if opened or reopen:
         alerts_opened_notify(alert_ids=[*opened, *reopen])
     return AlertPassResult(opened=opened, reopened=reopen, resolved=list(resolutions))
+
+
+@transaction.atomic
+def retirement_cancel(*, data_product: DataProduct, user: User, rationale: str) -> Decision:
+    """Cancel a decided retirement: a `keep` decision with the rationale, and the product active again."""
+    if data_product.lifecycle != Lifecycle.DEPRECATED:
+        raise ValidationError({"lifecycle": "Only a deprecated product's retirement can be cancelled."})
+    decision = decision_record(data_product=data_product, user=user, action=DecisionAction.KEEP, rationale=rationale)
+    data_product_set_lifecycle(data_product=data_product, lifecycle=Lifecycle.ACTIVE, on=timezone.localdate())
+    return decision

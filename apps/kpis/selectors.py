@@ -6,6 +6,7 @@ from collections.abc import Collection
 from datetime import date
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import Prefetch, QuerySet
 
 from apps.kpis.models import KPI, Attribution, Measurement
@@ -55,3 +56,17 @@ def sourced_kpis(*, cadence: str | None = None) -> QuerySet[KPI]:
     if cadence is not None:
         queryset = queryset.filter(cadence=cadence)
     return queryset.order_by("id")
+
+
+def kpi_latest_outcomes(kpi_ids: list[int]) -> dict[int, Measurement]:
+    """The latest current outcome of each KPI (by period), the baseline a new attribution proposes. One query."""
+    latest: dict[int, Measurement] = {}
+    for measurement in (
+        Measurement.objects.filter(kpi_id__in=kpi_ids, is_current=True)
+        .order_by("kpi_id", "-period_start")
+        .distinct("kpi_id")
+        if connection.vendor == "postgresql"
+        else Measurement.objects.filter(kpi_id__in=kpi_ids, is_current=True).order_by("kpi_id", "-period_start")
+    ):
+        latest.setdefault(measurement.kpi_id, measurement)
+    return latest

@@ -278,3 +278,30 @@ def kpi_update(*, kpi: KPI, attributions: Sequence[tuple[DataProduct, Decimal]] 
 def kpi_delete(*, kpi: KPI) -> None:
     """Delete a KPI with no recorded outcome (outcomes are history: ProtectedError otherwise)."""
     kpi.delete()
+
+
+@transaction.atomic
+def attribution_link(
+    *,
+    kpi: KPI,
+    data_product: DataProduct,
+    weight: Decimal,
+    starts_on: date | None = None,
+    baseline: Decimal | None = None,
+) -> Attribution:
+    """Credit `data_product` with `weight` of `kpi` from `starts_on`, above `baseline` (DESIGN.md v2).
+
+    The product's other KPIs and the KPI's other products are kept; linking it again changes the
+    weight, start and baseline. The weight rules are `attributions_set`'s (the KPI row is locked there).
+    """
+    others = [
+        (attribution.data_product, attribution.weight)
+        for attribution in Attribution.objects.filter(kpi=kpi)
+        .exclude(data_product=data_product)
+        .select_related("data_product")
+    ]
+    linked = attributions_set(kpi=kpi, attributions=[*others, (data_product, weight)])[-1]
+    linked.starts_on, linked.baseline = starts_on, baseline
+    linked.full_clean(validate_unique=False, validate_constraints=False)
+    linked.save(update_fields=["starts_on", "baseline"])
+    return linked

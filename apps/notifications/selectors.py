@@ -9,10 +9,11 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.db.models import Count, F, Max, Min, OuterRef, Q, QuerySet, Subquery, Sum
+from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.accounts.roles import Role
@@ -213,8 +214,12 @@ def executive_digest_data(*, as_of: date) -> dict:
         .annotate(n=Count("pk"))
         .values_list("kind", "n")
     )
+    # Decisions by the moment they were taken, in the local time zone, through the end of `as_of`:
+    # the digest goes out on the morning of `as_of`, and decisions of that day already count.
+    week_starts = timezone.make_aware(datetime.combine(week_ago, time.min))
+    week_ends = timezone.make_aware(datetime.combine(as_of + timedelta(days=1), time.min))
     decisions = dict(
-        Decision.objects.filter(decided_at__date__gte=week_ago, decided_at__date__lt=as_of)
+        Decision.objects.filter(decided_at__gte=week_starts, decided_at__lt=week_ends)
         .values_list("action")
         .annotate(n=Count("pk"))
         .values_list("action", "n")

@@ -8,12 +8,14 @@ is checked again when confirmed. Row 0 stands for the file as a whole (encoding,
 
 from __future__ import annotations
 
-import base64
+import contextlib
 import secrets
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 from django.conf import settings
 from django.http import HttpRequest
@@ -28,6 +30,7 @@ from apps.web.selectors.workspace import period_label
 SESSION_KEY = "web_csv_uploads"
 # At most this many previews wait in a session; older ones are dropped.
 MAX_STASHED = 3
+STASH_MAX_AGE_SECONDS = 24 * 60 * 60
 
 COLUMNS_HELP = [
     ("kpi", "the KPI's id (shown beside each KPI in the outcome form)"),
@@ -138,22 +141,56 @@ def store(*, content: bytes, user: User) -> CsvResult:
     return result
 
 
+def _upload_folder() -> Path:
+    folder = Path(settings.MESHVALUE_UPLOAD_DIR)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _upload_path(token: str) -> Path:
+    return _upload_folder() / f"{token}.csv"
+
+
+def _sweep_stale_uploads() -> None:
+    """Delete previews nobody confirmed within a day (their sessions may be long gone)."""
+    cutoff = time.time() - STASH_MAX_AGE_SECONDS
+    for path in _upload_folder().glob("*.csv"):
+        with contextlib.suppress(OSError):
+            if path.stat().st_mtime < cutoff:
+                path.unlink()
+
+
 def stash(request: HttpRequest, *, content: bytes, filename: str) -> str:
-    """Keep a checked file in the session until it is confirmed; returns the token naming it."""
+    """Keep a checked file until it is confirmed; returns the token naming it.
+
+    The file goes to a temporary file named by a random token, not into the session row (three
+    5 MB previews made a 13 MB session that every request of that user read and wrote). The
+    session holds only the tokens it issued and the file names, so a token works for its session only.
+    """
+    _sweep_stale_uploads()
     token = secrets.token_urlsafe(16)
     stashed = dict(request.session.get(SESSION_KEY, {}))
     while len(stashed) >= MAX_STASHED:
-        stashed.pop(next(iter(stashed)))
-    stashed[token] = {"content": base64.b64encode(content).decode("ascii"), "filename": filename[:200]}
+        evicted = next(iter(stashed))
+        stashed.pop(evicted)
+        _upload_path(evicted).unlink(missing_ok=True)
+    _upload_path(token).write_bytes(content)
+    stashed[token] = {"filename": filename[:200]}
     request.session[SESSION_KEY] = stashed
     return token
 
 
 def unstash(request: HttpRequest, *, token: str) -> tuple[bytes, str] | None:
-    """Take a stashed file out of the session (once): its content and name, or None if unknown."""
+    """Take a stashed file out (once): its content and name, or None if unknown to this session or expired."""
     stashed = dict(request.session.get(SESSION_KEY, {}))
     entry = stashed.pop(token, None)
-    if entry is None:
+    if entry is None or not isinstance(entry, dict) or "filename" not in entry:
         return None
     request.session[SESSION_KEY] = stashed
-    return base64.b64decode(entry["content"]), entry["filename"]
+    path = _upload_path(token)
+    try:
+        content = path.read_bytes()
+    except OSError:
+        return None
+    path.unlink(missing_ok=True)
+    return content, entry["filename"]

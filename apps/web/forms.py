@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -247,3 +247,252 @@ class ReadinessForm(AsOfForm):
     def __init__(self, *args, domains: list[tuple[int, str]], **kwargs) -> None:
         super().__init__(*args, **kwargs)
         cast(forms.TypedChoiceField, self.fields["domain"]).choices = [("", "All domains"), *domains]
+
+
+class MoneyInput(forms.TextInput):
+    def __init__(self, attrs: dict | None = None) -> None:
+        super().__init__(attrs={"inputmode": "decimal", **(attrs or {})})
+
+
+class ProductForm(forms.Form):
+    """Register or edit a data product. The lifecycle is chosen only when registering (proposed or active)."""
+
+    name = forms.CharField(label="Name", max_length=200)
+    slug = forms.SlugField(
+        label="Slug",
+        required=False,
+        max_length=200,
+        help_text="Letters, numbers and hyphens; made from the name if empty.",
+    )
+    domain: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
+        label="Domain", queryset=None, empty_label="Choose a domain…"
+    )
+    description = forms.CharField(label="Description", required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    lifecycle = forms.ChoiceField(
+        label="Start as",
+        choices=(("proposed", "Proposed: not serving yet"), ("active", "Active: serving consumers")),
+        initial="proposed",
+        widget=forms.RadioSelect,
+    )
+    launched_on = forms.DateField(
+        label="Launched on", required=False, widget=DateInput(), help_text="Empty for an active product: today."
+    )
+    goals: forms.ModelMultipleChoiceField[Any] = forms.ModelMultipleChoiceField(
+        label="Goals it serves", queryset=None, required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args, domains, goals, editing: bool = False, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ModelChoiceField, self.fields["domain"]).queryset = domains
+        cast(forms.ModelChoiceField, self.fields["goals"]).queryset = goals
+        if editing:
+            del self.fields["lifecycle"]
+            self.fields["launched_on"].help_text = ""
+
+
+class KpiLinkForm(forms.Form):
+    """Credit the product with part of an existing KPI, from a start date and above a baseline (DESIGN.md v2)."""
+
+    kpi: forms.ModelChoiceField[Any] = forms.ModelChoiceField(label="KPI", queryset=None, empty_label="Choose a KPI…")
+    weight = forms.DecimalField(
+        label="Weight", max_digits=5, decimal_places=4, widget=MoneyInput(), help_text="Share of the KPI, in (0, 1]."
+    )
+    starts_on = forms.DateField(
+        label="Credited from", required=False, widget=DateInput(), help_text="Empty: the product's launch date."
+    )
+    baseline = forms.DecimalField(
+        label="Baseline",
+        required=False,
+        max_digits=20,
+        decimal_places=4,
+        widget=MoneyInput(),
+        help_text="The KPI's level when the product started serving it; empty: the KPI's own baseline.",
+    )
+
+    def __init__(self, *args, kpis, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ModelChoiceField, self.fields["kpi"]).queryset = kpis
+
+
+class KpiCreateForm(forms.Form):
+    """A new KPI of one of the product's goals, credited to the product."""
+
+    goal: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
+        label="Goal", queryset=None, empty_label="Choose a goal…"
+    )
+    name = forms.CharField(label="KPI name", max_length=200)
+    unit = forms.CharField(label="Unit", max_length=40)
+    direction = forms.ChoiceField(label="Better when it", choices=())
+    cadence = forms.ChoiceField(label="Cadence", choices=())
+    kpi_baseline = forms.DecimalField(label="KPI baseline", max_digits=20, decimal_places=4, widget=MoneyInput())
+    target = forms.DecimalField(label="Target", max_digits=20, decimal_places=4, widget=MoneyInput())
+    value_per_unit = forms.DecimalField(
+        label="Value per unit",
+        max_digits=18,
+        decimal_places=4,
+        widget=MoneyInput(),
+        help_text="Money one unit of improvement is worth in one period.",
+    )
+    weight = forms.DecimalField(label="Weight", max_digits=5, decimal_places=4, widget=MoneyInput(), initial="1")
+    starts_on = forms.DateField(label="Credited from", required=False, widget=DateInput())
+
+    def __init__(self, *args, goals, **kwargs) -> None:
+        from apps.kpis.models import CadenceChoices, Direction
+
+        kwargs.setdefault("prefix", "new")
+        super().__init__(*args, **kwargs)
+        cast(forms.ModelChoiceField, self.fields["goal"]).queryset = goals
+        cast(forms.ChoiceField, self.fields["direction"]).choices = Direction.choices
+        cast(forms.ChoiceField, self.fields["cadence"]).choices = CadenceChoices.choices
+
+
+class BetForm(forms.Form):
+    """Place a value bet: the product moves a goal by the expected value, at the expected cost."""
+
+    hypothesis = forms.CharField(label="Hypothesis", widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
+    goal: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
+        label="Goal", queryset=None, empty_label="Choose a goal…"
+    )
+    expected_value = forms.DecimalField(label="Expected value", max_digits=20, decimal_places=2, widget=MoneyInput())
+    expected_cost = forms.DecimalField(label="Expected cost", max_digits=20, decimal_places=2, widget=MoneyInput())
+    opens_on = forms.DateField(label="Opens on", widget=DateInput())
+    review_on = forms.DateField(label="Review on", widget=DateInput())
+
+    def __init__(self, *args, goals, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ModelChoiceField, self.fields["goal"]).queryset = goals
+
+
+class CostCorrectForm(forms.Form):
+    """Correct one cost line: the new amount becomes the current revision; the old one is kept."""
+
+    entry = forms.IntegerField(widget=forms.HiddenInput)
+    amount = forms.DecimalField(label="Corrected amount", max_digits=14, decimal_places=2, widget=MoneyInput())
+    note = forms.CharField(label="Why", required=False, max_length=2000)
+
+
+class DebtForm(forms.Form):
+    """A conscious shortcut: what, why, and when to look at it again."""
+
+    title = forms.CharField(label="Shortcut", max_length=200)
+    why = forms.CharField(label="Why", widget=forms.Textarea(attrs={"rows": 2}))
+    revisit_on = forms.DateField(label="Revisit on", widget=DateInput())
+
+
+class DebtResolveForm(forms.Form):
+    resolution = forms.CharField(label="How it was resolved", widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class CatalogFilterForm(forms.Form):
+    """The catalog's filters (GET); a bad value drops that filter only."""
+
+    recommendation = forms.ChoiceField(label="Recommendation", required=False)
+    lifecycle = forms.ChoiceField(label="Lifecycle", required=False)
+    domain = forms.ChoiceField(label="Domain", required=False)
+
+    def __init__(self, *args, domains: list[tuple[str, str]], **kwargs) -> None:
+        from apps.catalog.models import Lifecycle
+        from apps.valuation.models import Recommendation
+
+        super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["recommendation"]).choices = [
+            ("", "Any recommendation"),
+            *Recommendation.choices,
+        ]
+        cast(forms.ChoiceField, self.fields["lifecycle"]).choices = [("", "Not retired"), *Lifecycle.choices]
+        cast(forms.ChoiceField, self.fields["domain"]).choices = [("", "All domains"), *domains]
+
+    def filters(self):
+        from apps.web.selectors.catalog import CatalogFilters
+
+        self.is_valid()
+        data: dict[str, Any] = getattr(self, "cleaned_data", None) or {}
+        return CatalogFilters(
+            recommendation=data.get("recommendation") or "",
+            lifecycle=data.get("lifecycle") or "",
+            domain=data.get("domain") or "",
+        )
+
+
+class PolicyForm(forms.Form):
+    """The thresholds of an evaluation policy. The order checks are said per field here; the database has them too."""
+
+    window_days = forms.IntegerField(label="Main window (days)", min_value=1, max_value=3650)
+    recent_days = forms.IntegerField(
+        label="Recent window (days)", min_value=1, max_value=3650, help_text="At most the main window."
+    )
+    grace_days = forms.IntegerField(
+        label="Incubation (days)", min_value=0, max_value=3650, help_text="New products are not judged before this."
+    )
+    retire_below = forms.DecimalField(
+        label="Retire below (value/cost)", min_value=0, max_digits=8, decimal_places=4, widget=MoneyInput()
+    )
+    invest_above = forms.DecimalField(
+        label="Invest from (value/cost)",
+        min_value=0,
+        max_digits=8,
+        decimal_places=4,
+        widget=MoneyInput(),
+        help_text="At least the retire threshold.",
+    )
+    stale_periods = forms.IntegerField(
+        label="Stale after (periods)",
+        min_value=1,
+        max_value=100,
+        help_text="Periods of a KPI's cadence without an outcome.",
+    )
+    decision_quiet_days = forms.IntegerField(
+        label="Quiet after a decision (days)",
+        min_value=0,
+        max_value=3650,
+        help_text="The same alert is not raised again for this long after a decision.",
+    )
+    decision_sla_days = forms.IntegerField(
+        label="Decide within (days)", min_value=1, max_value=365, help_text="The target time from alert to decision."
+    )
+
+    FIELDS = (
+        "window_days",
+        "recent_days",
+        "grace_days",
+        "retire_below",
+        "invest_above",
+        "stale_periods",
+        "decision_quiet_days",
+        "decision_sla_days",
+    )
+
+    def clean(self):
+        data = super().clean() or {}
+        window, recent = data.get("window_days"), data.get("recent_days")
+        if window is not None and recent is not None and recent > window:
+            self.add_error(
+                "recent_days",
+                f"The recent window ({recent} days) cannot be longer than the main window ({window} days).",
+            )
+        retire, invest = data.get("retire_below"), data.get("invest_above")
+        if retire is not None and invest is not None and invest < retire:
+            self.add_error(
+                "invest_above",
+                f"The invest threshold ({invest.normalize():f}) cannot be below the retire threshold "
+                f"({retire.normalize():f}): thresholds go retire ≤ invest.",
+            )
+        return data
+
+
+class SunsetPushForm(forms.Form):
+    sunset_on = forms.DateField(label="New sunset date", widget=DateInput())
+
+    def __init__(self, *args, today: date, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.today = today
+
+    def clean_sunset_on(self) -> date:
+        sunset_on = self.cleaned_data["sunset_on"]
+        if sunset_on <= self.today:
+            raise forms.ValidationError("Choose a date after today: to retire it now, confirm the retirement.")
+        return sunset_on
+
+
+class RetirementCancelForm(forms.Form):
+    rationale = forms.CharField(label="Why it stays", widget=forms.Textarea(attrs={"rows": 2}), max_length=5000)

@@ -1,11 +1,25 @@
 from django.urls import path
 
-from apps.web.views import catalog, catalog_files, inbox, insights, kpis, portfolio, workspace
+from apps.web.views import catalog, catalog_files, governance, inbox, insights, kpis, owner, portfolio, workspace
 
 urlpatterns = [
     path("", portfolio.home, name="home"),
     path("start/", portfolio.landing, name="landing"),
+    path("products/", catalog.catalog_list, name="product_list"),
+    path("products/new/", owner.product_create_view, name="product_create"),
     path("products/<slug:slug>/", catalog.product_detail, name="product_detail"),
+    path("products/<slug:slug>/edit/", owner.product_edit_view, name="product_edit"),
+    path("products/<slug:slug>/kpis/", owner.product_kpis_view, name="product_kpis"),
+    path("products/<slug:slug>/kpis/baseline/", owner.product_kpi_baseline, name="product_kpi_baseline"),
+    path("products/<slug:slug>/kpis/link/", owner.product_kpi_link, name="product_kpi_link"),
+    path("products/<slug:slug>/kpis/new/", owner.product_kpi_create, name="product_kpi_create"),
+    path("products/<slug:slug>/bets/new/", owner.product_bet_create, name="product_bet_create"),
+    path("products/<slug:slug>/costs/", owner.product_costs_view, name="product_costs"),
+    path("products/<slug:slug>/costs/correct/", owner.product_cost_correct, name="product_cost_correct"),
+    path("products/<slug:slug>/shortcuts/", owner.product_debts_view, name="product_debts"),
+    path("products/<slug:slug>/shortcuts/add/", owner.product_debt_add, name="product_debt_add"),
+    path("products/<slug:slug>/shortcuts/<int:pk>/", owner.product_debt_edit, name="product_debt_edit"),
+    path("products/<slug:slug>/shortcuts/<int:pk>/resolve/", owner.product_debt_resolve, name="product_debt_resolve"),
     path("goals/<slug:slug>/", catalog.goal_detail, name="goal_detail"),
     path("catalog/", catalog_files.catalog_files_page, name="catalog_files"),
     path("catalog/export/", catalog_files.catalog_export, name="catalog_export"),
@@ -28,4 +42,9 @@ urlpatterns = [
     path("inbox/decisions/", inbox.decision_log, name="decision_log"),
     path("decision-loop/", insights.decision_loop_view, name="decision_loop"),
     path("readiness/", insights.readiness_view, name="readiness"),
+    path("governance/evaluate/", governance.evaluation_run_view, name="evaluation_run"),
+    path("governance/policies/", governance.policy_list_view, name="policies"),
+    path("governance/policies/<str:key>/", governance.policy_edit_view, name="policy_edit"),
+    path("governance/retirements/", governance.retirement_board_view, name="retirements"),
+    path("governance/retirements/<slug:slug>/", governance.retirement_action_view, name="retirement_action"),
 ]

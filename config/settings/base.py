@@ -8,6 +8,7 @@ database, DEBUG on, a generated secret, the console e-mail backend. Production
 from __future__ import annotations
 
 import secrets
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 
@@ -27,7 +28,12 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[:
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 # Public base URL used in links sent by e-mail and webhooks.
-MESHVALUE_BASE_URL = env.str("MESHVALUE_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# Where checked CSV uploads wait for their confirmation (apps.web.csv_upload), outside the session row.
+MESHVALUE_UPLOAD_DIR = env.str("MESHVALUE_UPLOAD_DIR", default=str(Path(tempfile.gettempdir()) / "meshvalue-uploads"))
+# Links in e-mails and the demo's printed URLs; the demo's port follows PORT (README, "Running it").
+MESHVALUE_BASE_URL = env.str(
+    "MESHVALUE_BASE_URL", default=f"http://{env.str('HOST', default='127.0.0.1')}:{env.int('PORT', default=8000)}"
+).rstrip("/")
 MESHVALUE_CURRENCY = env.str("MESHVALUE_CURRENCY", default="EUR").upper()
 # Upper bound of rows in one bulk request or CSV file (all-or-nothing ingestion).
 MESHVALUE_MAX_IMPORT_ROWS = env.int("MESHVALUE_MAX_IMPORT_ROWS", default=10_000)
@@ -112,6 +118,14 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The demo's web server, worker and beat share one SQLite file: writers wait their turn (WAL,
+    # a lock taken at the start of each transaction, a generous timeout) instead of failing.
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 20,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -214,7 +228,12 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Celery ---------------------------------------------------------------------------
-REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
+REDIS_URL = env.str("REDIS_URL", default="")
+# With no REDIS_URL (the demo), kombu's filesystem transport is the broker: messages are files in
+# a git-ignored folder, so a real worker and beat run with nothing installed (README, "Running it").
+# Not for production: one machine only, and a message is only as durable as the folder.
+CELERY_EMBEDDED_FOLDER = Path(env.str("CELERY_EMBEDDED_FOLDER", default=str(BASE_DIR / ".demo" / "broker")))
+CELERY_EMBEDDED_BROKER = not REDIS_URL
 # Every task is short (an evaluation chunk of 2,000 products takes well under a second), so the
 # whole project runs on a tight time budget (README, "Celery and reliability"). Redis hands a
 # message out again once it has been unacknowledged for CELERY_VISIBILITY_TIMEOUT seconds,
@@ -236,10 +255,20 @@ _REDIS_TRANSPORT_OPTIONS = {
     # every other worker's sweep for kombu's default 300 s, far longer than the visibility timeout.
     "unacked_mutex_expire": 10,
 }
-CELERY_BROKER_URL = REDIS_URL
-CELERY_RESULT_BACKEND = REDIS_URL
+CELERY_BROKER_URL = REDIS_URL or "filesystem://"
+CELERY_RESULT_BACKEND = REDIS_URL or f"file://{CELERY_EMBEDDED_FOLDER / 'results'}"
 CELERY_BROKER_TRANSPORT_OPTIONS = dict(_REDIS_TRANSPORT_OPTIONS)
 CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = dict(_REDIS_TRANSPORT_OPTIONS)
+if CELERY_EMBEDDED_BROKER:
+    # One folder for messages in and out (every process reads and writes the same queue). The
+    # Redis options stay alongside: the filesystem transport ignores them, the budget check reads them.
+    _messages = str(CELERY_EMBEDDED_FOLDER / "messages")
+    for _folder in ("messages", "processed", "results"):
+        (CELERY_EMBEDDED_FOLDER / _folder).mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS.update(
+        data_folder_in=_messages, data_folder_out=_messages, processed_folder=str(CELERY_EMBEDDED_FOLDER / "processed")
+    )
+    CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = dict(CELERY_BROKER_TRANSPORT_OPTIONS)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"

@@ -4,7 +4,8 @@ import os
 
 from django.core.exceptions import ImproperlyConfigured
 
-_REQUIRED = ("SECRET_KEY", "DATABASE_URL", "ALLOWED_HOSTS")
+# REDIS_URL too: without it the embedded demo broker (a folder of files) would carry production jobs.
+_REQUIRED = ("SECRET_KEY", "DATABASE_URL", "ALLOWED_HOSTS", "REDIS_URL")
 _missing = [name for name in _REQUIRED if not os.environ.get(name)]
 if _missing:
     raise ImproperlyConfigured(f"Production settings need these environment variables: {', '.join(_missing)}")

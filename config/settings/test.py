@@ -12,6 +12,8 @@ import socket
 os.environ.setdefault("DEBUG", "false")
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
 os.environ.setdefault("EMAIL_URL", "memorymail://")
+# The suite runs on Redis (a local one by default); the embedded broker is tested on its own.
+os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
 def _reachable(host: str, port: int) -> bool:

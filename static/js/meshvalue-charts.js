@@ -79,6 +79,12 @@
       var top = Math.max.apply(null, maxima) * 1.08;
       var positives = maxima.filter(function (v) { return v > 0; });
       var low = Math.min.apply(null, positives) / 2;
+      // Log axes by default: small products crowd the origin on linear ones. A product with no value
+      // or no cost cannot sit on a log axis, so then the map starts linear (the toggle switches).
+      var allPositive = data.traces.every(function (t) {
+        return t.x.every(function (v) { return v > 0; }) && t.y.every(function (v) { return v > 0; });
+      });
+      var axisType = allPositive && positives.length ? "log" : "linear";
       var traces = data.traces.map(function (t) {
         return {
           type: "scatter", mode: "markers", name: t.name, x: t.x, y: t.y, text: t.text, customdata: t.url,
@@ -96,8 +102,8 @@
         el,
         traces,
         layout({
-          xaxis: Object.assign(moneyAxis(data.currency, "Cost"), { rangemode: "tozero" }),
-          yaxis: Object.assign(moneyAxis(data.currency, "Realised value"), { rangemode: "tozero" }),
+          xaxis: Object.assign(moneyAxis(data.currency, "Cost"), { rangemode: "tozero", type: axisType }),
+          yaxis: Object.assign(moneyAxis(data.currency, "Realised value"), { rangemode: "tozero", type: axisType }),
           hovermode: "closest",
           // On a phone the legend would sit on the axis title; the strip of counts above the chart
           // uses the same colours and says the same.
@@ -105,7 +111,7 @@
           legend: { orientation: "h", x: 0, y: -0.26, yanchor: "top", font: { size: 12 } },
           // Small products crowd the origin on linear axes; log axes spread them out.
           updatemenus: [{
-            type: "buttons", direction: "right", showactive: true, x: 1, xanchor: "right", y: 1.02, yanchor: "bottom",
+            type: "buttons", direction: "right", showactive: true, active: axisType === "log" ? 1 : 0, x: 1, xanchor: "right", y: 1.02, yanchor: "bottom",
             pad: { r: 0, t: 0 }, font: { size: 11 }, bgcolor: "#fff", bordercolor: "#d0d5dd",
             buttons: [
               { label: "Linear", method: "relayout", args: [{ "xaxis.type": "linear", "yaxis.type": "linear" }] },

@@ -1,4 +1,4 @@
-"""Value bets: executives place and edit them; a governance lead confirms the outcome once due."""
+"""Value bets: executives (any product) and owners (their own) place and edit them; governance leads confirm."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ class ValueBetViewSet(ModelApiViewSet):
     """Bets that a data product moves a goal. Open bets can be edited or withdrawn; settled ones are history."""
 
     access = access.BETS
+    create_target = "data_product"
     serializer_class = ValueBetSerializer
     filterset_class = ValueBetFilter
     ordering_fields = ["id", "opens_on", "review_on", "expected_value", "status"]

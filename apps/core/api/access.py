@@ -194,10 +194,11 @@ ALLOCATION_RULES = AccessPolicy(
 EXCHANGE_RATES = AccessPolicy(create=MAP_BILLS, update=MAP_BILLS, destroy=MAP_BILLS)
 RECORD_USAGE = grant(product_owner=OWN)  # on data products
 USAGE = AccessPolicy(create=RECORD_USAGE, destroy=RECORD_USAGE)
+# DESIGN.md: a product owner places value bets on their own products; executives on any.
 BETS = AccessPolicy(
-    create=grant(executive=ALL),
-    update=grant(executive=ALL),
-    destroy=grant(executive=ALL),
+    create=grant(executive=ALL, product_owner=OWN),
+    update=grant(executive=ALL, product_owner=OWN),
+    destroy=grant(executive=ALL, product_owner=OWN),
     actions={"settle": grant(governance_lead=ALL)},
 )
 EVALUATIONS = AccessPolicy(actions={"run": grant(governance_lead=ALL)})

@@ -11,7 +11,17 @@ from apps.core.services import fields_apply, instance_save
 from apps.valuation.models import EvaluationPolicy
 
 _POLICY_FIELDS = frozenset(
-    {"domain", "window_days", "recent_days", "grace_days", "retire_below", "invest_above", "stale_periods"}
+    {
+        "domain",
+        "window_days",
+        "recent_days",
+        "grace_days",
+        "retire_below",
+        "invest_above",
+        "stale_periods",
+        "decision_quiet_days",
+        "decision_sla_days",
+    }
 )
 
 

@@ -11,12 +11,14 @@ from django.conf import settings
 from django.db.models import OuterRef, Q, Subquery, Sum
 
 from apps.bets.models import ValueBet
-from apps.catalog.models import BusinessGoal, DataProduct
+from apps.catalog.models import BusinessGoal, DataProduct, Lifecycle
 from apps.costs.models import CostCategory, CostEntry
 from apps.governance.models import Alert, Decision
 from apps.kpis.models import KPI, Attribution, Measurement
 from apps.usage.models import UsageRecord
-from apps.valuation.models import Evaluation
+from apps.valuation.models import Evaluation, EvaluationPolicy
+from apps.valuation.portfolio import Figures
+from apps.valuation.portfolio import latest_evaluations as portfolio_latest_evaluations
 from apps.web.selectors.common import (
     ZERO,
     KpiProgress,
@@ -24,7 +26,8 @@ from apps.web.selectors.common import (
     kpis_with_progress,
     monthly_value_cost,
 )
-from meshvalue.periods import add_months
+from meshvalue.periods import Cadence, add_months
+from meshvalue.valuation import Policy, is_stale
 
 HISTORY_MONTHS = 24
 USAGE_DAYS = 90
@@ -42,6 +45,8 @@ class AttributedKpi:
     chart_id: str
     chart: dict
     value_per_unit: Decimal
+    # No current outcome within the policy's stale window (DESIGN.md `stale_kpi`, the core's rule).
+    stale: bool = False
 
 
 def product_page(*, product: DataProduct, as_of: date) -> dict:
@@ -61,6 +66,16 @@ def product_page(*, product: DataProduct, as_of: date) -> dict:
         for p in kpis_with_progress(kpis=KPI.objects.filter(attributions__data_product=product), as_of=as_of)
     }
     charts = kpi_history_chart(kpis=progress.values(), as_of=as_of, months=HISTORY_MONTHS)
+    # The product's domain policy, else the default: one query (the stale window's periods).
+    policy = (
+        EvaluationPolicy.objects.filter(Q(domain_id=product.domain_id) | Q(is_default=True))
+        .order_by("is_default")
+        .first()
+    )
+    stale_periods = policy.stale_periods if policy is not None else Policy().stale_periods
+    stale_ids = {
+        p.kpi_id for p in progress.values() if is_stale(p.latest_period, Cadence(p.cadence), as_of, stale_periods)
+    }
     kpis = [
         AttributedKpi(
             progress=progress[a.kpi_id],
@@ -70,6 +85,7 @@ def product_page(*, product: DataProduct, as_of: date) -> dict:
             chart_id=f"chart-kpi-{a.kpi_id}",
             chart=charts[a.kpi_id],
             value_per_unit=a.kpi.value_per_unit,
+            stale=a.kpi_id in stale_ids,
         )
         for a in attributions
         if a.kpi_id in progress
@@ -198,3 +214,50 @@ def goal_page(*, goal: BusinessGoal, as_of: date) -> dict:
         "products": products,
         "bets": list(ValueBet.objects.filter(goal=goal).select_related("data_product").order_by("-review_on")),
     }
+
+
+@dataclass(frozen=True)
+class CatalogFilters:
+    recommendation: str = ""
+    lifecycle: str = ""
+    domain: str = ""
+
+
+@dataclass(frozen=True)
+class CatalogRow:
+    product: DataProduct
+    evaluation: Evaluation | None
+    roi: Decimal | None
+
+
+def catalog_page(*, filters: CatalogFilters, as_of: date) -> dict:
+    """The catalog: every product not retired (or of the chosen lifecycle), each with its latest evaluation.
+
+    A recommendation filter lists exactly the products the dashboard's tile counted (the portfolio's
+    latest evaluations as of `as_of`). Two queries whatever the number of products.
+    """
+    evaluations = {
+        e.data_product_id: e
+        for e in portfolio_latest_evaluations(as_of=as_of).only(
+            "id", "data_product_id", "as_of", "recommendation", "value", "cost", "net", "ratio"
+        )
+    }
+    products = DataProduct.objects.select_related("domain", "owner").order_by("name")
+    if filters.lifecycle:
+        products = products.filter(lifecycle=filters.lifecycle)
+    else:
+        products = products.exclude(lifecycle=Lifecycle.RETIRED)
+    if filters.domain:
+        products = products.filter(domain__slug=filters.domain)
+    rows = []
+    for product in products:
+        evaluation = evaluations.get(product.pk)
+        if filters.recommendation and (evaluation is None or evaluation.recommendation != filters.recommendation):
+            continue
+        roi = (
+            Figures(value=evaluation.value, cost=evaluation.cost, net=evaluation.net).roi
+            if evaluation is not None
+            else None
+        )
+        rows.append(CatalogRow(product=product, evaluation=evaluation, roi=roi))
+    return {"rows": rows, "as_of": as_of}

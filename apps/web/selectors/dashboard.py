@@ -231,7 +231,7 @@ def dashboard(*, as_of: date) -> dict:
     previous = previous_summary.totals if previous_summary.totals.products else None
     changes = {
         name: change(getattr(totals, name), getattr(previous, name) if previous else None)
-        for name in ("value", "cost", "net", "ratio")
+        for name in ("value", "cost", "net", "ratio", "roi")
     }
     points = _portfolio_points(as_of)
     monthly = monthly_value_cost(as_of=as_of, months=CHART_MONTHS, products=portfolio_products(as_of=as_of))

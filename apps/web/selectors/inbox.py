@@ -128,10 +128,8 @@ def alert_items(*, alerts: list[Alert], today: date) -> list[AlertItem]:
     ]
 
 
-def inbox_page(*, filters: InboxFilters, today: date, page_number: str | int | None) -> dict:
-    """The inbox: a page of filtered alerts with evidence, the counts that need action, the median time to decide."""
-    paginator = Paginator(alert_queryset(filters=filters, today=today), ALERTS_PER_PAGE)
-    page: Page = paginator.get_page(page_number)
+def inbox_counts(*, today: date) -> dict:
+    """The alerts that need action, per kind and in total (one query): the inbox's tiles, redrawn after an action."""
     todo_counts = dict(
         Alert.objects.filter(
             Q(status__in=[AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED])
@@ -142,12 +140,21 @@ def inbox_page(*, filters: InboxFilters, today: date, page_number: str | int | N
         .order_by()
     )
     return {
-        "page": page,
-        "items": alert_items(alerts=list(page.object_list), today=today),
         "todo_counts": [
             {"key": kind, "label": label, "count": todo_counts.get(kind, 0)} for kind, label in AlertKind.choices
         ],
         "todo_total": sum(todo_counts.values()),
+    }
+
+
+def inbox_page(*, filters: InboxFilters, today: date, page_number: str | int | None) -> dict:
+    """The inbox: a page of filtered alerts with evidence, the counts that need action, the median time to decide."""
+    paginator = Paginator(alert_queryset(filters=filters, today=today), ALERTS_PER_PAGE)
+    page: Page = paginator.get_page(page_number)
+    return {
+        "page": page,
+        "items": alert_items(alerts=list(page.object_list), today=today),
+        **inbox_counts(today=today),
         "median_time_to_decision": median_time_to_decision(),
     }
 

@@ -46,6 +46,16 @@ def money(amount: object, currency: str | None = None) -> str:
 
 
 @register.filter
+def signed_money(amount: object, currency: str | None = None) -> str:
+    """A change of money with its sign: "+€600", "-€320" (a real minus), "±€0" (the digests' week-on-week changes)."""
+    text = money_text(amount, currency)
+    number = _decimal(amount)
+    if number is None or text.startswith(MINUS):
+        return text
+    return ("+" if number.quantize(Decimal(1), ROUND_HALF_UP) > 0 else "±") + text
+
+
+@register.filter
 def money_exact(amount: object, currency: str | None = None) -> str:
     """Money to the cent: `{{ entry.amount|money_exact }}`."""
     return money_text(amount, currency, places=2)
@@ -88,6 +98,16 @@ def number(value: object, places: int = 2) -> str:
     if "." in text:
         text = text.rstrip("0").rstrip(".")
     return text.replace("-", MINUS)
+
+
+@register.filter
+def percent(value: object) -> str:
+    """A fraction as a whole percentage, "125%" for 1.25 (ROI); a dash when unknown."""
+    figure = _decimal(value)
+    if figure is None:
+        return "—"
+    rounded = (figure * 100).quantize(Decimal(1), ROUND_HALF_UP)
+    return f"{rounded}%".replace("-", MINUS)
 
 
 @register.filter

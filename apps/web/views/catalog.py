@@ -11,7 +11,9 @@ from django.utils import timezone
 from apps.accounts.roles import Role, has_role, is_admin
 from apps.catalog.models import BusinessGoal, DataProduct, Lifecycle
 from apps.web.access import role_required
-from apps.web.selectors.catalog import goal_page, product_page
+from apps.web.forms import CatalogFilterForm
+from apps.web.selectors.catalog import catalog_page, goal_page, product_page
+from apps.web.selectors.inbox import domain_choices
 from apps.web.selectors.insights import product_readiness_panel
 
 
@@ -21,9 +23,15 @@ def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
     can_log = product.lifecycle != Lifecycle.RETIRED and (
         is_admin(request.user) or (product.owner_id == request.user.pk and has_role(request.user, Role.PRODUCT_OWNER))
     )
+    can_edit = is_admin(request.user) or (
+        product.owner_id == request.user.pk and has_role(request.user, Role.PRODUCT_OWNER)
+    )
     context = {
         "product": product,
         "can_log": can_log,
+        "can_edit": can_edit and product.lifecycle != Lifecycle.RETIRED,
+        "today": timezone.localdate(),
+        "open_debts": product.debts.filter(resolved_at__isnull=True).count() if can_edit else 0,
         "can_govern": has_role(request.user, Role.GOVERNANCE_LEAD),
         # Through today inclusive: an outcome logged for the period that starts today shows at once.
         **product_page(product=product, as_of=timezone.localdate() + timedelta(days=1)),
@@ -36,3 +44,17 @@ def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
 def goal_detail(request: HttpRequest, slug: str) -> HttpResponse:
     goal = get_object_or_404(BusinessGoal.objects.select_related("domain", "sponsor"), slug=slug)
     return render(request, "web/goal_detail.html", {"goal": goal, **goal_page(goal=goal, as_of=timezone.localdate())})
+
+
+@role_required(*Role)
+def catalog_list(request: HttpRequest) -> HttpResponse:
+    """Every data product with its latest figures; the dashboard's tiles open it filtered by recommendation."""
+    form = CatalogFilterForm(request.GET or None, domains=domain_choices())
+    filters = form.filters()
+    context = {
+        "form": form,
+        "filters": filters,
+        "can_register": has_role(request.user, Role.PRODUCT_OWNER),
+        **catalog_page(filters=filters, as_of=timezone.localdate()),
+    }
+    return render(request, "web/catalog.html", context)

@@ -24,7 +24,14 @@ from apps.valuation.selectors import decision_revisit_default, policies_by_domai
 from apps.web.access import role_required
 from apps.web.forms import DecideForm, InboxFilterForm, SnoozeForm, service_errors_add
 from apps.web.htmx import HtmxHttpRequest
-from apps.web.selectors.inbox import alert_items, decision_log_page, domain_choices, inbox_page, owner_choices
+from apps.web.selectors.inbox import (
+    alert_items,
+    decision_log_page,
+    domain_choices,
+    inbox_counts,
+    inbox_page,
+    owner_choices,
+)
 
 governance_required = role_required(Role.GOVERNANCE_LEAD)
 
@@ -69,7 +76,9 @@ def _card(
         **_forms_for(alert, owners, **bound),
     }
     if request.htmx:
-        return render(request, "web/partials/alert_card.html", context, status=status)
+        # The card, and the inbox's counts swapped out of band: they change without a reload.
+        context.update(inbox_counts(today=today), oob=True)
+        return render(request, "web/partials/alert_card_oob.html", context, status=status)
     return render(request, "web/alert_detail.html", context, status=status)
 
 
@@ -167,7 +176,8 @@ def alert_decide_view(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     return _card(request, alert, open_panel="decide", decide_form=form)
 
 
-@governance_required
+@role_required(Role.GOVERNANCE_LEAD, Role.EXECUTIVE)
 @require_GET
 def decision_log(request: HttpRequest) -> HttpResponse:
+    """Every decision with its rationale: governance leads take them, executives read them (DESIGN.md)."""
     return render(request, "web/decision_log.html", decision_log_page(page_number=request.GET.get("page")))

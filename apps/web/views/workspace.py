@@ -134,10 +134,13 @@ def outcome_log(request: HttpRequest) -> HttpResponse:
                     f"{option.current_value.normalize():f} (revision {measurement.revision}, history kept)."
                     if option and option.current_value is not None
                     else f"Corrected {kpi.name} for {label} (revision {measurement.revision}).",
+                    extra_tags="log-outcome",
                 )
             else:
                 messages.success(
-                    request, f"Logged {measurement.value.normalize():f} {kpi.unit} for {kpi.name}, {label}."
+                    request,
+                    f"Logged {measurement.value.normalize():f} {kpi.unit} for {kpi.name}, {label}.",
+                    extra_tags="log-outcome",
                 )
             return redirect(f"{reverse('workspace')}#log-outcome")
     return _render_workspace(request, outcome_form=form)
@@ -165,6 +168,7 @@ def cost_record_view(request: HttpRequest) -> HttpResponse:
                 request,
                 f"Recorded {entry.amount:,.2f} {entry.currency} of {entry.get_category_display().lower()} cost "
                 f"for {entry.data_product.name}, {entry.period_start:%B %Y}.",
+                extra_tags="record-cost",
             )
             return redirect(f"{reverse('workspace')}#record-cost")
     return _render_workspace(request, cost_form=form)
@@ -193,7 +197,9 @@ def csv_confirm(request: HttpRequest) -> HttpResponse:
     """Store a previewed CSV: checked again (things may have changed since), then all rows or none."""
     stashed = uploads.unstash(request, token=request.POST.get("token", ""))
     if stashed is None:
-        messages.error(request, "That upload has expired or was already stored. Upload the file again.")
+        messages.error(
+            request, "That upload has expired or was already stored. Upload the file again.", extra_tags="upload"
+        )
         return redirect(f"{reverse('workspace')}#upload")
     content, filename = stashed
     stored = uploads.store(content=content, user=request_user(request))
@@ -203,5 +209,6 @@ def csv_confirm(request: HttpRequest) -> HttpResponse:
         request,
         f"Stored {len(stored.rows)} outcome{'s' if len(stored.rows) != 1 else ''} from {filename}"
         f"{f', {stored.corrections} of them corrections' if stored.corrections else ''}.",
+        extra_tags="upload",
     )
     return redirect(f"{reverse('workspace')}#upload")

@@ -495,17 +495,31 @@ WRITES = [
         only("admin"),
         204,
     ),
-    # bets: executives place them; governance leads confirm the outcome
-    Case("place bet", "post", lambda w: "/api/v1/bets/", only("executive", "admin"), 201, _bet),
+    # bets: executives place them on any product, product owners on their own; governance leads confirm the outcome
+    Case("place bet", "post", lambda w: "/api/v1/bets/", only("executive", "product_owner", "admin"), 201, _bet),
+    Case(
+        "place bet on someone else's product",
+        "post",
+        lambda w: "/api/v1/bets/",
+        only("executive", "admin"),
+        201,
+        lambda w: {**_bet(w), "data_product": w.other_product.pk},
+    ),
     Case(
         "edit bet",
         "patch",
         lambda w: f"/api/v1/bets/{w.bet.pk}/",
-        only("executive", "admin"),
+        only("executive", "product_owner", "admin"),
         200,
         lambda w: {"expected_value": "60000.00"},
     ),
-    Case("withdraw bet", "delete", lambda w: f"/api/v1/bets/{w.bet.pk}/", only("executive", "admin"), 204),
+    Case(
+        "withdraw bet",
+        "delete",
+        lambda w: f"/api/v1/bets/{w.bet.pk}/",
+        only("executive", "product_owner", "admin"),
+        204,
+    ),
     Case(
         "settle bet",
         "post",

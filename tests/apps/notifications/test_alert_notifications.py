@@ -30,7 +30,7 @@ def test_an_opened_alert_sends_one_email_per_person_and_one_signed_webhook(peopl
     assert message["Subject"] == "[meshvalue] Retire alert: Churn features"
     text = message.get_body(preferencelist=("plain",)).get_content()
     assert "value/cost 0.54 below 1.00 over 365 days" in text  # the alert's message and the evaluation's reasons
-    assert "Value over 365 days: 5400.00 EUR" in text
+    assert "Value over 365 days: €5,400.00" in text
     assert "Recent value/cost" not in text or "0.8100" in text
     assert f"http://127.0.0.1:8000/inbox/alerts/{alert.pk}/" in text
     assert "governance lead of Sales" in text

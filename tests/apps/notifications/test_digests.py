@@ -68,17 +68,18 @@ def test_weekly_digests_for_executives_and_governance_leads(portfolio, settings)
     assert set(by_recipient) == {"ceo@example.com", "lead@example.com", "other-lead@example.com"}
 
     ceo = by_recipient["ceo@example.com"]
-    assert ceo.subject == "[meshvalue] Portfolio this week: net -4000.00 EUR"
-    assert "Value: 6000.00 EUR (600.00 since 2026-11-09)" in ceo.body
-    assert "Net:   -4000.00 EUR (600.00)" in ceo.body
+    # Money as the pages print it (apps.web.templatetags.meshvalue_format), with a real minus sign.
+    assert ceo.subject == "[meshvalue] Portfolio this week: net \u2212€4,000"
+    assert "Value: €6,000 (+€600 since 2026-11-09)" in ceo.body
+    assert "Net:   \u2212€4,000 (+€600)" in ceo.body
     assert "Alerts opened this week: retire 1" in ceo.body
-    assert "Churn features: lost (expected 50000.00, realised 1200.00 EUR)" in ceo.body
+    assert "Churn features: lost (expected €50,000, realised €1,200)" in ceo.body
 
     lead = by_recipient["lead@example.com"]
     assert lead.subject == "[meshvalue] Governance this week: 2 open alerts, 1 awaiting a decision"
     assert "Stale KPI on Churn features, opened 2026-10-27 (20 days)" in lead.body
     assert "Old cube (Sales, owner" in lead.body and "retires on 2026-11-26" in lead.body
-    assert "Old cube: 75.00 EUR in 1 entry after 2026-11-26" in lead.body
+    assert "Old cube: €75.00 in 1 entry after 2026-11-26" in lead.body
     assert "Ledger" not in lead.body  # another domain's business
 
     other = by_recipient["other-lead@example.com"]
@@ -133,3 +134,18 @@ def test_digests_cost_a_fixed_number_of_queries(portfolio, django_assert_max_num
     # The decision loop of the year adds its seven reads, once for every digest.
     with django_assert_max_num_queries(32):
         weekly_digests_send(MONDAY.isoformat())
+
+
+def test_the_digest_counts_decisions_by_the_moment_they_were_taken(portfolio, settings):
+    """Three decisions on the digest's own morning count for the week (they were reported as none)."""
+    from datetime import UTC, datetime
+
+    import time_machine
+
+    product = portfolio["product"]
+    with time_machine.travel(datetime(2026, 11, 16, 6, 30, tzinfo=UTC), tick=False):
+        for action in ("keep", "keep", "invest"):
+            factories.DecisionFactory(data_product=product, action=action)
+    from apps.notifications.selectors import executive_digest_data
+
+    assert executive_digest_data(as_of=MONDAY)["decisions"] == {"keep": 2, "invest": 1}

@@ -61,7 +61,7 @@ def test_landing_ignores_an_offsite_next(client, executive):
 @pytest.mark.parametrize(
     ("fixture", "shown", "hidden"),
     [
-        ("executive", ["Portfolio"], ["My products", "Inbox", "Decisions", "Admin"]),
+        ("executive", ["Portfolio", "Decisions", "Products"], ["My products", "Inbox", "Admin"]),
         ("product_owner", ["My products"], ["Portfolio", "Inbox", "Decisions", "Admin"]),
         ("governance_lead", ["Portfolio", "Inbox", "Decisions"], ["My products", "Admin"]),
         ("admin_user", ["Portfolio", "My products", "Inbox", "Decisions", "Admin"], []),

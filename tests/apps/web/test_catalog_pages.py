@@ -14,8 +14,9 @@ from tests import factories
 from tests.apps.web.conftest import TODAY, build_portfolio
 
 # Session, user and roles, then the page's reads (evaluations, attributions, KPIs, outcomes, costs, alerts...),
-# and its six readiness checks (3: the product with five EXISTS, its attributions, the policies).
-PRODUCT_PAGE_QUERY_BUDGET = 21
+# +1: the policy whose stale window marks stale KPIs; its six readiness checks (3: the product with five
+# EXISTS, its attributions, the policies).
+PRODUCT_PAGE_QUERY_BUDGET = 22
 GOAL_PAGE_QUERY_BUDGET = 9
 
 

@@ -130,3 +130,23 @@ def test_a_file_that_became_bad_before_confirmation_stores_nothing(client, produ
     assert response.status_code == 200
     assert "attributed to no product of yours" in response.content.decode()
     assert Measurement.objects.count() == before
+
+
+def test_previews_wait_in_temporary_files_not_in_the_session_row(client, product_owner, mine, settings, tmp_path):
+    """Three large previews used to make a 13 MB session row; now the session holds tokens and names only."""
+    from django.contrib.sessions.models import Session
+
+    settings.MESHVALUE_UPLOAD_DIR = str(tmp_path)
+    first = mine.kpis[0]
+    client.force_login(product_owner)
+    note = "x" * 1900
+    body = "kpi,period_start,value,note\n" + "".join(
+        f"{first.pk},2026-0{month}-01,1{month}0,{note}\n" for month in (1, 2, 3)
+    )
+    tokens = [_upload(client, body).context["preview"]["token"] for _ in range(4)]
+    session = Session.objects.get(session_key=client.session.session_key)
+    assert len(session.session_data) < 2000
+    # At most three previews are kept; the oldest one's file is gone with it.
+    assert sorted(p.stem for p in tmp_path.glob("*.csv")) == sorted(tokens[1:])
+    assert client.post("/workspace/upload/confirm/", {"token": tokens[-1]}).status_code == 302
+    assert not (tmp_path / f"{tokens[-1]}.csv").exists()
