@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from apps.accounts.models import User
+from apps.accounts.roles import may_own_products
 from apps.catalog.models import DataProduct, Lifecycle
 from apps.governance.models import UNRESOLVED_STATUSES, Alert, AlertKind, AlertStatus, Decision, DecisionAction
 from apps.notifications.services import alerts_opened_notify, retirement_decided_notify
@@ -75,6 +76,9 @@ def _decision_errors(
             errors["new_owner"] = "Name the new owner."
         elif not new_owner.is_active:
             errors["new_owner"] = "The new owner's account is inactive."
+        elif not may_own_products(new_owner):
+            # Anyone else could not record a single outcome or cost for the product they were handed.
+            errors["new_owner"] = "The new owner must hold the product owner role (or be staff)."
         elif new_owner.pk == data_product.owner_id:
             errors["new_owner"] = "This person already owns the product."
     return errors
