@@ -13,6 +13,7 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -245,6 +246,21 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_RESULT_EXPIRES = timedelta(days=1)
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ALWAYS_EAGER = False
+
+# Queues: evaluations, imports and pulls, notifications each have their own, so 2,000 notification
+# sends never hold up an evaluation (README, "Celery and reliability"). Routes are task-name globs,
+# first match wins, so tasks of apps still to come (cost imports, KPI pulls, data sources) land in
+# their queue on arrival. A worker started without -Q consumes every queue below (the demo, make
+# worker, the tests); docker-compose.yml runs one worker per queue group.
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_QUEUES = tuple(Queue(name) for name in ("default", "evaluations", "imports", "notifications"))
+CELERY_TASK_ROUTES = {
+    "apps.valuation.tasks.*": {"queue": "evaluations"},
+    "apps.costs.tasks.*": {"queue": "imports"},
+    "apps.kpis.tasks.pull*": {"queue": "imports"},
+    "apps.sources.*": {"queue": "imports"},
+    "apps.notifications.tasks.*": {"queue": "notifications"},
+}
 
 
 def _crontab_from_env(name: str, default: str) -> crontab:
