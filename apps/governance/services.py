@@ -199,6 +199,7 @@ def alerts_reconcile(
     valuations: list[Valuation],
     evaluation_ids: dict[int, int],
     skip: frozenset[int],
+    run_id: int | None = None,
 ) -> AlertPassResult:
     """Bring the alerts of the products in `product_range` (all when None) in line with their valuations.
 
@@ -213,7 +214,8 @@ def alerts_reconcile(
     - alerts of products that are no longer active (no valuation) are resolved;
     - products in `skip` (evaluated at a later date already) keep their alerts as they are.
     Notifications go out only for alerts that open (a transition), so re-running sends nothing twice.
-    Must run inside the evaluation's transaction, under `alerts_lock`.
+    Must run inside the evaluation's transaction, under `alerts_lock`. People hear of the alerts
+    a run opens in one e-mail each: `run_id` names the batch (without a run, the as-of date does).
     """
     by_product = {valuation.product_id: valuation for valuation in valuations}
     in_range = Q()
@@ -274,5 +276,6 @@ def alerts_reconcile(
             status=AlertStatus.OPEN, snoozed_until=None
         )
     if opened or reopen:
-        alerts_opened_notify(alert_ids=[*opened, *reopen])
+        batch_key = f"run:{run_id}" if run_id is not None else f"evaluation:{as_of.isoformat()}"
+        alerts_opened_notify(alert_ids=[*opened, *reopen], batch_key=batch_key)
     return AlertPassResult(opened=opened, reopened=reopen, resolved=list(resolutions))

@@ -29,6 +29,8 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 # Public base URL used in links sent by e-mail and webhooks.
 MESHVALUE_BASE_URL = env.str("MESHVALUE_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# The domain of notification e-mails' Message-IDs; empty: the host of MESHVALUE_BASE_URL when it is a name.
+MESHVALUE_MESSAGE_ID_DOMAIN = env.str("MESHVALUE_MESSAGE_ID_DOMAIN", default="")
 MESHVALUE_CURRENCY = env.str("MESHVALUE_CURRENCY", default="EUR").upper()
 # Upper bound of rows in one bulk request or CSV file (all-or-nothing ingestion).
 MESHVALUE_MAX_IMPORT_ROWS = env.int("MESHVALUE_MAX_IMPORT_ROWS", default=10_000)

@@ -31,9 +31,11 @@ MIN_DATE = date(1900, 1, 1)
 MAX_DATE = date(2999, 12, 31)
 WHOLE = 0  # the row number of errors about the whole request or file
 # A money amount typed or sent as text: ASCII digits, an optional sign and decimal part. Python's
-# Decimal() also reads "1_000", "１２" (full-width digits) and "1e3", which nobody means as money.
+# Decimal() also reads "1_000", full-width digits (U+FF10-U+FF19) and "1e3", which nobody means as money.
 PLAIN_DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?", re.ASCII)
-PLAIN_DECIMAL_MESSAGE = "Enter an amount with digits 0-9 only, such as 1200.50 or -3 (no spaces, separators or exponent)."
+PLAIN_DECIMAL_MESSAGE = (
+    "Enter an amount with digits 0-9 only, such as 1200.50 or -3 (no spaces, separators or exponent)."
+)
 
 
 class FieldError(ValueError):
