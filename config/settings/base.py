@@ -13,6 +13,7 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from csp.constants import NONCE, NONE, SELF
 from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -56,6 +57,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
+    "csp",
+    "simple_history",
     "apps.accounts",
     "apps.core",
     "apps.catalog",
@@ -74,6 +77,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -82,6 +86,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # The audit trail's "who" for every save made while serving a request (apps.core.audit).
+    "simple_history.middleware.HistoryRequestMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -177,6 +183,27 @@ NOTIFICATION_DECISION_OVERDUE_DAYS = env.int("NOTIFICATION_DECISION_OVERDUE_DAYS
 NOTIFICATION_SUNSET_HORIZON_DAYS = env.int("NOTIFICATION_SUNSET_HORIZON_DAYS", default=30)
 # Consumers of a product being retired get a reminder this many days before its sunset.
 NOTIFICATION_SUNSET_REMINDER_DAYS = env.int("NOTIFICATION_SUNSET_REMINDER_DAYS", default=7)
+
+# --- Content-Security-Policy (django-csp 4; README, "Content Security Policy") ----------
+# Only this site's own files: no inline script, no inline style attribute, no eval, no other host.
+# The one nonce is for the empty <style id="plotly.js-style-global"> the chart pages carry: Plotly
+# adds its rules to that sheet through the CSSOM instead of injecting a <style> of its own, which
+# 'self' alone would refuse (apps/web/templates/web/partials/chart_scripts.html). The Swagger UI
+# page relaxes this on that view only (config/urls.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 
 # --- REST API -----------------------------------------------------------------------
 REST_FRAMEWORK = {
