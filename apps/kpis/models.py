@@ -7,7 +7,6 @@ from django.db.models import Q
 from django.utils import timezone
 
 from apps.core.audit import audit_trail
-
 from meshvalue.periods import Cadence
 
 SOURCE_QUERY_MAX_LENGTH = 20_000

@@ -12,6 +12,7 @@ from apps.accounts.roles import Role, has_role, is_admin
 from apps.catalog.models import BusinessGoal, DataProduct, Lifecycle
 from apps.web.access import role_required
 from apps.web.selectors.catalog import goal_page, product_page
+from apps.web.selectors.history import product_history
 
 
 @role_required(*Role)
@@ -26,6 +27,7 @@ def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "can_govern": has_role(request.user, Role.GOVERNANCE_LEAD),
         # Through today inclusive: an outcome logged for the period that starts today shows at once.
         **product_page(product=product, as_of=timezone.localdate() + timedelta(days=1)),
+        "audit_entries": product_history(product=product),
     }
     return render(request, "web/product_detail.html", context)
 

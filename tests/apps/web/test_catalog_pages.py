@@ -13,8 +13,10 @@ from apps.kpis.services import measurement_record
 from tests import factories
 from tests.apps.web.conftest import TODAY, build_portfolio
 
-# Session, user and roles, then the page's reads (evaluations, attributions, KPIs, outcomes, costs, alerts...).
-PRODUCT_PAGE_QUERY_BUDGET = 18
+# Session, user and roles, then the page's reads (evaluations, attributions, KPIs, outcomes, costs, alerts...),
+# then its History: the versions of the product (and its goals), attributions and bets (4), and one query per
+# model they name (domains, users, goals, KPIs, products: 5).
+PRODUCT_PAGE_QUERY_BUDGET = 27
 GOAL_PAGE_QUERY_BUDGET = 9
 
 
