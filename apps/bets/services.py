@@ -22,6 +22,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
+from simple_history.utils import bulk_update_with_history
 
 from apps.accounts.models import User
 from apps.bets.models import BetStatus, ValueBet
@@ -115,7 +116,8 @@ def bets_measure_due(*, as_of: date, product_range: tuple[int, int] | None = Non
             bet.realised_value, bet.realised_cost = realised_value, realised_cost
             changed.append(bet)
     if changed:
-        ValueBet.objects.bulk_update(changed, ["realised_value", "realised_cost"])
+        # bulk_update sends no signal: the audit trail records the new figures with it.
+        bulk_update_with_history(changed, ValueBet, ["realised_value", "realised_cost"])
     return [bet.pk for bet in bets]
 
 
