@@ -50,9 +50,7 @@ def test_admin_edit_is_recorded_with_the_admin_as_author(admin_client, admin_use
         },
     )
     assert response.status_code == 302, response.content.decode()[:2000]
-    assert ("admin", "Product", "description", "old words", "new words") in changes_of(
-        product_history(product=product)
-    )
+    assert ("admin", "Product", "description", "old words", "new words") in changes_of(product_history(product=product))
     # The admin shows it too (SimpleHistoryAdmin's history page).
     page = admin_client.get(f"/admin/catalog/dataproduct/{product.pk}/history/")
     assert page.status_code == 200 and "new words" in page.content.decode()
@@ -114,10 +112,9 @@ def test_bulk_paths_record_every_row_with_no_user():
     assert ("system", "Product", "lifecycle", "deprecated", "retired") in changes_of(product_history(product=product))
 
     goal = factories.BusinessGoalFactory()
+    due = timezone.localdate() - timedelta(days=1)
     bets = [
-        factories.ValueBetFactory(
-            data_product=product, goal=goal, opens_on=date(2025, 1, 1), review_on=timezone.localdate() - timedelta(days=1)
-        )
+        factories.ValueBetFactory(data_product=product, goal=goal, opens_on=date(2025, 1, 1), review_on=due)
         for _ in range(3)
     ]
     bets_settle_due()  # a bulk_update
