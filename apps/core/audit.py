@@ -66,9 +66,10 @@ def audit_register(model: type[models.Model], *, m2m_fields: Sequence[str] = (),
 
 
 def audit_record_updated(model: type[models.Model], *, pks: Iterable[Any]) -> None:
-    """Record the rows a `QuerySet.update()` just changed (it sends no signals), with no user.
+    """Record the rows a `QuerySet.update()` or `bulk_update` just changed (they send no signals).
 
-    Call it in the same transaction, after the update: each row gets a "changed" record of its new state.
+    Call it in the same transaction, after the update: each row gets a "changed" record of its new state,
+    by the request's user if there is one (none from a command or a task).
     """
     rows = list(model._default_manager.filter(pk__in=list(pks)))
     if rows:

@@ -12,7 +12,7 @@ from django.utils import timezone
 from apps.accounts.models import User
 from apps.accounts.roles import Role
 from apps.bets.models import ValueBet
-from apps.bets.services import bets_settle_due
+from apps.bets.services import bets_measure_due
 from apps.catalog.models import DataProduct, Lifecycle
 from apps.catalog.services import data_products_retire_due
 from apps.kpis.models import KPI, Attribution
@@ -117,7 +117,7 @@ def test_bulk_paths_record_every_row_with_no_user():
         factories.ValueBetFactory(data_product=product, goal=goal, opens_on=date(2025, 1, 1), review_on=due)
         for _ in range(3)
     ]
-    bets_settle_due()  # a bulk_update
+    bets_measure_due(as_of=timezone.localdate())  # a bulk_update
     histories = ValueBet.history.filter(id__in=[bet.pk for bet in bets], history_type="~")
     assert histories.count() == 3
     assert all(record.history_user is None for record in histories)
