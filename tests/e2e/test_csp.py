@@ -24,6 +24,7 @@ def main_pages(demo) -> dict[str, str]:
     return {
         "dashboard": "/",
         "inbox": "/inbox/",
+        "catalog": "/catalog/",
         "alert": f"/inbox/alerts/{demo.alert.pk}/",
         "product": f"/products/{demo.product.slug}/",
         "goal": f"/goals/{demo.goal.slug}/",
