@@ -35,7 +35,7 @@ class AuditHistory(HistoricalRecords):
     stock handler would try to record the group. Here each user concerned gets the record.
     """
 
-    def m2m_changed(self, instance, action, attr, pk_set, reverse, **kwargs):  # type: ignore[no-untyped-def]
+    def m2m_changed(self, instance, action, attr, pk_set, reverse, **kwargs):
         if not reverse:
             return super().m2m_changed(instance, action, attr, pk_set, reverse, **kwargs)
         if action in ("post_add", "post_remove") and pk_set:
@@ -43,7 +43,7 @@ class AuditHistory(HistoricalRecords):
                 super().m2m_changed(changed, action, attr, {instance.pk}, False, **kwargs)
         return None
 
-    def post_save(self, instance, created, using=None, **kwargs):  # type: ignore[no-untyped-def]
+    def post_save(self, instance, created, using=None, **kwargs):
         # A save of untracked columns only (a login's `last_login`, a touched `updated_at`) is no change.
         update_fields = kwargs.get("update_fields")
         if not created and update_fields and set(update_fields) <= set(self.excluded_fields) | {"updated_at"}:
@@ -203,7 +203,7 @@ def audit_entries(groups: Sequence[tuple[Sequence[Any], Subject]], *, limit: int
 
 def _m2m_accessor(history_model: type[models.Model]) -> str:
     return next(
-        relation.get_accessor_name()
+        str(relation.get_accessor_name())
         for relation in history_model._meta.related_objects
         if relation.field.name == "history"
     )

@@ -130,6 +130,8 @@ def _batch_siblings(delivery: Delivery, now: datetime) -> list[Delivery]:
     """
     if delivery.channel != Channel.EMAIL or delivery.event != Event.ALERT_OPENED or not delivery.batch_key:
         return []
+    if delivery.user_id is None:
+        return []
     return list(
         Delivery.objects.select_for_update(of=("self",), skip_locked=True)
         .select_related(*_CLAIM_RELATED)
