@@ -18,7 +18,7 @@ help:
 	@echo "make test     install test dependencies and run the whole suite"
 	@echo "make lint     ruff check, ruff format --check, the import contracts (layers), mypy on apps/ and config/"
 	@echo "              (django-stubs, check_untyped_defs) and mypy --strict on meshvalue/"
-	@echo "make run | worker | beat   the web server, a Celery worker, Celery beat"
+	@echo "make run | worker | beat   the web server, a Celery worker on every queue, Celery beat"
 	@echo "make bench    time the evaluation of a synthetic portfolio in PostgreSQL (BENCH_ARGS=--products N)"
 	@echo "make bench-costs   time a 1,000,000-line FOCUS import against DuckDB alone (BENCH_COSTS_ARGS=--lines N)"
 
@@ -63,7 +63,7 @@ run: install
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 worker: install
-	$(BIN)/celery -A config worker --loglevel=INFO
+	$(BIN)/celery -A config worker --loglevel=INFO -Q default,evaluations,imports,notifications
 
 beat: install
 	$(BIN)/celery -A config beat --loglevel=INFO

@@ -18,12 +18,14 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import quote
 
+from django.conf import settings
 from django.db import connection
 
 ROOT = Path(__file__).resolve().parents[1]
-# The keys kombu's Redis transport keeps for the default queue and its unacknowledged messages
-# (the queue has one list per priority step). Only these: the Redis may be shared with other work.
-QUEUE_KEYS = ("celery", *(f"celery\x06\x16{step}" for step in (3, 6, 9)))
+# The keys kombu's Redis transport keeps for the project's queues and their unacknowledged messages
+# (a queue has one list per priority step). Only these: the Redis may be shared with other work.
+QUEUE_NAMES = tuple(queue.name for queue in settings.CELERY_TASK_QUEUES)
+QUEUE_KEYS = tuple(key for name in QUEUE_NAMES for key in (name, *(f"{name}\x06\x16{step}" for step in (3, 6, 9))))
 UNACKED_KEYS = ("unacked", "unacked_index", "unacked_mutex")
 
 
@@ -121,7 +123,7 @@ def stop(worker: subprocess.Popen | None) -> None:
 
 
 def broker_reset(redis_url: str) -> None:
-    """Empty the default queue and forget unacknowledged messages.
+    """Empty the project's queues and forget unacknowledged messages.
 
     Tests kill workers; a message one of them left unacknowledged would otherwise come back a
     visibility timeout later to whichever worker the next test runs.

@@ -1,6 +1,8 @@
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 
+from apps.core.audit import audit_trail
+
 
 class User(AbstractUser):
     """A person using meshvalue. Roles are Django groups (see apps.accounts.roles)."""
@@ -8,6 +10,8 @@ class User(AbstractUser):
     team = models.CharField(
         max_length=150, blank=True, help_text="The team this person belongs to, as named in usage records."
     )
+    # Roles are group memberships: tracked. The password hash and the last login are not.
+    history = audit_trail(m2m_fields=["groups"], excluded_fields=["password", "last_login"])
 
     class Meta:
         ordering = ["username"]

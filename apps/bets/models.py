@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
+from apps.core.audit import audit_trail
+
 
 class BetStatus(models.TextChoices):
     OPEN = "open", "Open"
@@ -28,6 +30,7 @@ class ValueBet(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    history = audit_trail()
 
     class Meta:
         ordering = ["review_on", "id"]

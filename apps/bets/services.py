@@ -26,6 +26,7 @@ from django.utils import timezone
 from apps.accounts.models import User
 from apps.bets.models import BetStatus, ValueBet
 from apps.catalog.models import BusinessGoal, DataProduct
+from apps.core.audit import audit_record_updated
 from apps.core.services import fields_apply, instance_save
 from apps.costs.models import CostEntry
 from apps.governance.models import Alert, AlertKind
@@ -117,6 +118,9 @@ def bets_measure_due(*, as_of: date, product_range: tuple[int, int] | None = Non
             changed.append(bet)
     if changed:
         ValueBet.objects.bulk_update(changed, ["realised_value", "realised_cost"])
+        # bulk_update sends no signal: the audit trail records the new figures here (two queries,
+        # whole rows: the bets above are read with only the columns the measure needs).
+        audit_record_updated(ValueBet, pks=[bet.pk for bet in changed])
     return [bet.pk for bet in bets]
 
 

@@ -1,10 +1,11 @@
 from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
 
 from apps.catalog.models import BusinessGoal, ConsciousDebt, DataProduct, Domain
 
 
 @admin.register(Domain)
-class DomainAdmin(admin.ModelAdmin):
+class DomainAdmin(SimpleHistoryAdmin):
     list_display = ("name", "slug", "owner")
     search_fields = ("name", "slug", "owner__username")
     prepopulated_fields = {"slug": ("name",)}
@@ -13,7 +14,7 @@ class DomainAdmin(admin.ModelAdmin):
 
 
 @admin.register(BusinessGoal)
-class BusinessGoalAdmin(admin.ModelAdmin):
+class BusinessGoalAdmin(SimpleHistoryAdmin):
     list_display = ("name", "domain", "sponsor", "status", "starts_on", "ends_on")
     list_filter = ("status", "domain")
     search_fields = ("name", "slug", "description", "sponsor__username")
@@ -25,7 +26,7 @@ class BusinessGoalAdmin(admin.ModelAdmin):
 
 
 @admin.register(DataProduct)
-class DataProductAdmin(admin.ModelAdmin):
+class DataProductAdmin(SimpleHistoryAdmin):
     list_display = ("name", "domain", "owner", "lifecycle", "launched_on", "sunset_on")
     list_filter = ("lifecycle", "domain")
     search_fields = ("name", "slug", "description", "owner__username")

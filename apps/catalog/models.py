@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
+from apps.core.audit import audit_trail
+
 
 class Domain(models.Model):
     """A line of business."""
@@ -14,6 +16,7 @@ class Domain(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_domains", null=True, blank=True
     )
     description = models.TextField(blank=True)
+    history = audit_trail()
 
     class Meta:
         ordering = ["name"]
@@ -40,6 +43,7 @@ class BusinessGoal(models.Model):
     starts_on = models.DateField()
     ends_on = models.DateField()
     status = models.CharField(max_length=16, choices=GoalStatus.choices, default=GoalStatus.ACTIVE)
+    history = audit_trail()
 
     class Meta:
         ordering = ["domain__name", "name"]
@@ -72,6 +76,7 @@ class DataProduct(models.Model):
     goals = models.ManyToManyField(BusinessGoal, related_name="data_products", blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    history = audit_trail(m2m_fields=["goals"], excluded_fields=["updated_at"])
 
     class Meta:
         ordering = ["name"]

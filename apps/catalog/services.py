@@ -14,6 +14,7 @@ from django.utils.text import slugify
 
 from apps.accounts.models import User
 from apps.catalog.models import BusinessGoal, ConsciousDebt, DataProduct, Domain, GoalStatus, Lifecycle
+from apps.core.audit import audit_record_updated
 from apps.core.services import fields_apply, instance_save
 
 # Lifecycle moves a governance lead may make by hand; retirement normally comes from a decision.
@@ -58,6 +59,7 @@ def data_products_retire_due(*, as_of: date) -> list[int]:
     )
     if due_ids:
         DataProduct.objects.filter(pk__in=due_ids).update(lifecycle=Lifecycle.RETIRED)
+        audit_record_updated(DataProduct, pks=due_ids)  # an update() sends no signal: the trail records it here
     return due_ids
 
 

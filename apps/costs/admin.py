@@ -1,4 +1,5 @@
 from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
 
 from apps.costs.models import AllocationRule, AllocationTarget, CostEntry, CostImport, CostImportAggregate, ExchangeRate
 
@@ -69,7 +70,7 @@ class AllocationTargetInline(admin.TabularInline):
 
 
 @admin.register(AllocationRule)
-class AllocationRuleAdmin(admin.ModelAdmin):
+class AllocationRuleAdmin(SimpleHistoryAdmin):
     list_display = (
         "position",
         "name",

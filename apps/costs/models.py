@@ -5,6 +5,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from apps.core.audit import audit_trail
+
 
 class CostCategory(models.TextChoices):
     INFRASTRUCTURE = "infrastructure", "Infrastructure"
@@ -181,6 +183,8 @@ class AllocationRule(models.Model):
     # FOCUS charges land in infrastructure (Tax in other, Credit in credit) unless the rule says licenses.
     as_licenses = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
+
+    history = audit_trail()
 
     class Meta:
         ordering = ["position", "id"]

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils import timezone
+from simple_history.utils import bulk_create_with_history
 
 from apps.accounts.models import User
 from apps.bets.models import BetStatus, ValueBet
@@ -168,13 +169,16 @@ def seed_demo(*, today: date | None = None) -> SeedSummary:
             product.goals.set([goals[g] for g in spec.goals])
         products[spec.slug] = product
 
-    Attribution.objects.bulk_create(
+    # Only the missing ones (the seed may run again), with their audit trail: bulk_create sends no signal.
+    existing = set(Attribution.objects.values_list("kpi_id", "data_product_id"))
+    bulk_create_with_history(
         [
             Attribution(kpi=kpis[key], data_product=products[spec.slug], weight=weight)
             for spec in demo_data.PRODUCTS
             for key, weight in spec.kpis
+            if (kpis[key].pk, products[spec.slug].pk) not in existing
         ],
-        ignore_conflicts=True,
+        Attribution,
     )
 
     # KPI outcomes follow the archetype of the product that carries most of the KPI's weight.

@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from apps.accounts.models import User
+from apps.accounts.roles import may_own_products
 from apps.catalog.models import DataProduct, Lifecycle
 from apps.catalog.services import data_product_set_lifecycle
 from apps.governance.models import UNRESOLVED_STATUSES, Alert, AlertKind, AlertStatus, Decision, DecisionAction
@@ -76,6 +77,9 @@ def _decision_errors(
             errors["new_owner"] = "Name the new owner."
         elif not new_owner.is_active:
             errors["new_owner"] = "The new owner's account is inactive."
+        elif not may_own_products(new_owner):
+            # Anyone else could not record a single outcome or cost for the product they were handed.
+            errors["new_owner"] = "The new owner must hold the product owner role (or be staff)."
         elif new_owner.pk == data_product.owner_id:
             errors["new_owner"] = "This person already owns the product."
     return errors
@@ -196,6 +200,7 @@ def alerts_reconcile(
     valuations: list[Valuation],
     evaluation_ids: dict[int, int],
     skip: frozenset[int],
+    run_id: int | None = None,
 ) -> AlertPassResult:
     """Bring the alerts of the products in `product_range` (all when None) in line with their valuations.
 
@@ -210,7 +215,8 @@ def alerts_reconcile(
     - alerts of products that are no longer active (no valuation) are resolved;
     - products in `skip` (evaluated at a later date already) keep their alerts as they are.
     Notifications go out only for alerts that open (a transition), so re-running sends nothing twice.
-    Must run inside the evaluation's transaction, under `alerts_lock`.
+    Must run inside the evaluation's transaction, under `alerts_lock`. People hear of the alerts
+    a run opens in one e-mail each: `run_id` names the batch (without a run, the as-of date does).
     """
     by_product = {valuation.product_id: valuation for valuation in valuations}
     in_range = Q()
@@ -271,7 +277,8 @@ def alerts_reconcile(
             status=AlertStatus.OPEN, snoozed_until=None
         )
     if opened or reopen:
-        alerts_opened_notify(alert_ids=[*opened, *reopen])
+        batch_key = f"run:{run_id}" if run_id is not None else f"evaluation:{as_of.isoformat()}"
+        alerts_opened_notify(alert_ids=[*opened, *reopen], batch_key=batch_key)
     return AlertPassResult(opened=opened, reopened=reopen, resolved=list(resolutions))
 
 

@@ -1,4 +1,5 @@
 from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
 
 from apps.kpis.models import KPI, Attribution, Measurement
 
@@ -10,7 +11,7 @@ class AttributionInline(admin.TabularInline):
 
 
 @admin.register(KPI)
-class KPIAdmin(admin.ModelAdmin):
+class KPIAdmin(SimpleHistoryAdmin):
     list_display = ("name", "goal", "unit", "direction", "cadence", "baseline", "target", "value_per_unit", "source")
     list_filter = ("cadence", "direction", "goal__domain", "source")
     search_fields = ("name", "description", "goal__name")
@@ -21,7 +22,7 @@ class KPIAdmin(admin.ModelAdmin):
 
 
 @admin.register(Attribution)
-class AttributionAdmin(admin.ModelAdmin):
+class AttributionAdmin(SimpleHistoryAdmin):
     list_display = ("kpi", "data_product", "weight")
     list_filter = ("kpi__goal__domain",)
     search_fields = ("kpi__name", "data_product__name")

@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from apps.core.audit import audit_trail
 from meshvalue.periods import Cadence
 
 SOURCE_QUERY_MAX_LENGTH = 20_000
@@ -51,6 +52,7 @@ class KPI(models.Model):
         max_length=SOURCE_QUERY_MAX_LENGTH,
         help_text="SQL run read-only on the source, returning rows (period_start, value).",
     )
+    history = audit_trail()
 
     class Meta:
         verbose_name = "KPI"
@@ -102,6 +104,7 @@ class Attribution(models.Model):
         blank=True,
         help_text="The KPI's level when the product started serving it (default: the KPI's baseline).",
     )
+    history = audit_trail()
 
     class Meta:
         ordering = ["kpi_id", "data_product_id"]

@@ -140,6 +140,9 @@ class Delivery(models.Model):
     data_product = models.ForeignKey(
         "catalog.DataProduct", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
     )
+    # Alert e-mails to one person with the same batch key (one evaluation run) go out as one message
+    # listing their alerts; each row still records that its alert reached that person.
+    batch_key = models.CharField(max_length=120, blank=True, default="")
     # What the message says when it cannot be rebuilt from rows at send time (digests, notices).
     payload = models.JSONField(default=dict, blank=True)
     status = models.CharField(max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
@@ -163,6 +166,7 @@ class Delivery(models.Model):
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["status", "next_attempt_at"], name="delivery_status_next_attempt"),
+            models.Index(fields=["user", "batch_key"], name="delivery_user_batch", condition=~Q(batch_key="")),
         ]
         constraints = [
             models.UniqueConstraint(

@@ -4,13 +4,14 @@ answers (the first line of its error when not); the connection string itself is 
 from __future__ import annotations
 
 from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
 
 from apps.sources.models import DataSource, PullRun
 from apps.sources.reading import source_answers, source_url
 
 
 @admin.register(DataSource)
-class DataSourceAdmin(admin.ModelAdmin):
+class DataSourceAdmin(SimpleHistoryAdmin):
     list_display = ("name", "kind", "env_var", "variable_set", "statement_timeout_s", "row_cap")
     list_filter = ("kind",)
     search_fields = ("name", "description")

@@ -11,6 +11,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from apps.core.audit import audit_trail
+
 ENV_PREFIX = "MESHVALUE_SOURCE_"
 ENV_SUFFIX = "_URL"
 
@@ -47,6 +49,8 @@ class DataSource(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(100_000)],
         help_text="A query returning more rows fails and stores nothing.",
     )
+
+    history = audit_trail()
 
     class Meta:
         ordering = ["name"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.http import HttpRequest
+from simple_history.admin import SimpleHistoryAdmin
 
 from apps.accounts.auth import request_user
 from apps.valuation.models import Evaluation, EvaluationPolicy, EvaluationRun
@@ -11,7 +12,7 @@ from apps.valuation.services import evaluation_run_start
 
 
 @admin.register(EvaluationPolicy)
-class EvaluationPolicyAdmin(admin.ModelAdmin):
+class EvaluationPolicyAdmin(SimpleHistoryAdmin):
     list_display = (
         "__str__",
         "window_days",

@@ -7,6 +7,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
+from apps.core.audit import audit_trail
+
 
 class EvaluationPolicy(models.Model):
     """The thresholds of the valuation rules: one default, optionally one per domain."""
@@ -26,6 +28,7 @@ class EvaluationPolicy(models.Model):
     # Decisions are expected within this many days of the alert (the decision-loop figures).
     decision_sla_days = models.PositiveIntegerField(default=14)
     updated_at = models.DateTimeField(auto_now=True)
+    history = audit_trail(excluded_fields=["updated_at"])
 
     class Meta:
         verbose_name_plural = "evaluation policies"

@@ -9,6 +9,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from apps.core.api.ingest import PLAIN_DECIMAL_MESSAGE, is_plain_decimal
 from meshvalue.decision_loop import default_period
 
 if TYPE_CHECKING:
@@ -95,6 +96,16 @@ class OutcomeForm(forms.Form):
         return None
 
 
+class PlainDecimalField(forms.DecimalField):
+    """A DecimalField that reads plain ASCII amounts only (`-?digits(.digits)?`): no "1_000", no full-width digits."""
+
+    def to_python(self, value):
+        number = super().to_python(value)  # "Enter a number." for what Decimal cannot read at all
+        if number is not None and isinstance(value, str) and not is_plain_decimal(value):
+            raise forms.ValidationError(PLAIN_DECIMAL_MESSAGE, code="invalid")
+        return number
+
+
 class CostForm(forms.Form):
     """Record one month's cost of one of the user's products."""
 
@@ -102,7 +113,7 @@ class CostForm(forms.Form):
         label="Data product", queryset=None, empty_label="Choose a product…"
     )
     period_start = forms.TypedChoiceField(label="Month", coerce=_iso_date, choices=())
-    amount = forms.DecimalField(label="Amount", widget=forms.TextInput(attrs={"inputmode": "decimal"}))
+    amount = PlainDecimalField(label="Amount", widget=forms.TextInput(attrs={"inputmode": "decimal"}))
     category = forms.ChoiceField(label="Category", choices=())
     note = forms.CharField(label="Note", required=False, widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
 

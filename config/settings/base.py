@@ -14,6 +14,8 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from csp.constants import NONCE, NONE, SELF
+from kombu.entity import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -34,6 +36,8 @@ MESHVALUE_UPLOAD_DIR = env.str("MESHVALUE_UPLOAD_DIR", default=str(Path(tempfile
 MESHVALUE_BASE_URL = env.str(
     "MESHVALUE_BASE_URL", default=f"http://{env.str('HOST', default='127.0.0.1')}:{env.int('PORT', default=8000)}"
 ).rstrip("/")
+# The domain of notification e-mails' Message-IDs; empty: the host of MESHVALUE_BASE_URL when it is a name.
+MESHVALUE_MESSAGE_ID_DOMAIN = env.str("MESHVALUE_MESSAGE_ID_DOMAIN", default="")
 MESHVALUE_CURRENCY = env.str("MESHVALUE_CURRENCY", default="EUR").upper()
 # Upper bound of rows in one bulk request or CSV file (all-or-nothing ingestion).
 MESHVALUE_MAX_IMPORT_ROWS = env.int("MESHVALUE_MAX_IMPORT_ROWS", default=10_000)
@@ -61,6 +65,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
+    "csp",
+    "simple_history",
     "apps.accounts",
     "apps.core",
     "apps.catalog",
@@ -79,6 +85,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -87,6 +94,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # The audit trail's "who" for every save made while serving a request (apps.core.audit).
+    "simple_history.middleware.HistoryRequestMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -191,6 +200,27 @@ NOTIFICATION_SUNSET_HORIZON_DAYS = env.int("NOTIFICATION_SUNSET_HORIZON_DAYS", d
 # Consumers of a product being retired get a reminder this many days before its sunset.
 NOTIFICATION_SUNSET_REMINDER_DAYS = env.int("NOTIFICATION_SUNSET_REMINDER_DAYS", default=7)
 
+# --- Content-Security-Policy (django-csp 4; README, "Content Security Policy") ----------
+# Only this site's own files: no inline script, no inline style attribute, no eval, no other host.
+# The one nonce is for the empty <style id="plotly.js-style-global"> the chart pages carry: Plotly
+# adds its rules to that sheet through the CSSOM instead of injecting a <style> of its own, which
+# 'self' alone would refuse (apps/web/templates/web/partials/chart_scripts.html). The Swagger UI
+# page relaxes this on that view only (config/urls.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+
 # --- REST API -----------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -279,6 +309,21 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_RESULT_EXPIRES = timedelta(days=1)
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ALWAYS_EAGER = False
+
+# Queues: evaluations, imports and pulls, notifications each have their own, so 2,000 notification
+# sends never hold up an evaluation (README, "Celery and reliability"). Routes are task-name globs,
+# first match wins, so tasks of apps still to come (cost imports, KPI pulls, data sources) land in
+# their queue on arrival. A worker started without -Q consumes every queue below (the demo, make
+# worker, the tests); docker-compose.yml runs one worker per queue group.
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_QUEUES = tuple(Queue(name) for name in ("default", "evaluations", "imports", "notifications"))
+CELERY_TASK_ROUTES = {
+    "apps.valuation.tasks.*": {"queue": "evaluations"},
+    "apps.costs.tasks.*": {"queue": "imports"},
+    "apps.kpis.tasks.pull*": {"queue": "imports"},
+    "apps.sources.*": {"queue": "imports"},
+    "apps.notifications.tasks.*": {"queue": "notifications"},
+}
 
 
 def _crontab_from_env(name: str, default: str) -> crontab:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -29,6 +30,12 @@ from apps.core.roles import AnyUser
 MIN_DATE = date(1900, 1, 1)
 MAX_DATE = date(2999, 12, 31)
 WHOLE = 0  # the row number of errors about the whole request or file
+# A money amount typed or sent as text: ASCII digits, an optional sign and decimal part. Python's
+# Decimal() also reads "1_000", full-width digits (U+FF10-U+FF19) and "1e3", which nobody means as money.
+PLAIN_DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?", re.ASCII)
+PLAIN_DECIMAL_MESSAGE = (
+    "Enter an amount with digits 0-9 only, such as 1200.50 or -3 (no spaces, separators or exponent)."
+)
 
 
 class FieldError(ValueError):
@@ -94,6 +101,9 @@ def parse_decimal(value: Any) -> Decimal:
         text = repr(value) if isinstance(value, float) else str(value)
     elif isinstance(value, str):
         text = value.strip()
+        # Decimal() reads digit group underscores and any script's digits: refuse them.
+        if "_" in text or not text.isascii():
+            raise FieldError(f"{printable(text)!r} is not a number: use digits 0-9 only.")
     else:
         raise FieldError("Enter a number.")
     try:
@@ -103,6 +113,11 @@ def parse_decimal(value: Any) -> Decimal:
     if not number.is_finite():
         raise FieldError("Enter a finite number.")
     return number
+
+
+def is_plain_decimal(text: str) -> bool:
+    """Whether `text` (surrounding whitespace aside) is a plain ASCII amount: -?digits(.digits)?"""
+    return PLAIN_DECIMAL.fullmatch(text.strip()) is not None
 
 
 def parse_count(value: Any) -> int:

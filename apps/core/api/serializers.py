@@ -8,7 +8,7 @@ from typing import Any
 from django.db import models
 from rest_framework import serializers
 
-from apps.core.api.ingest import MAX_DATE, MIN_DATE, date_range_error
+from apps.core.api.ingest import MAX_DATE, MIN_DATE, PLAIN_DECIMAL_MESSAGE, date_range_error, is_plain_decimal
 
 
 class BoundedDateField(serializers.DateField):
@@ -20,6 +20,16 @@ class BoundedDateField(serializers.DateField):
         if message:
             raise serializers.ValidationError(message)
         return day
+
+
+class PlainDecimalField(serializers.DecimalField):
+    """A DecimalField whose text form is plain ASCII (`-?digits(.digits)?`): no "1_000", no full-width digits."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        number = super().to_internal_value(data)  # DRF's own messages for what is no number at all
+        if isinstance(data, str) and not is_plain_decimal(data):
+            raise serializers.ValidationError(PLAIN_DECIMAL_MESSAGE)
+        return number
 
 
 class ApiModelSerializer(serializers.ModelSerializer):

@@ -4,11 +4,18 @@ from django.conf import settings
 from rest_framework import serializers
 
 from apps.catalog.models import DataProduct
-from apps.core.api.serializers import ApiModelSerializer
+from apps.core.api.serializers import ApiModelSerializer, PlainDecimalField
 from apps.costs.models import AllocationRule, CostCategory, CostEntry, CostImport, ExchangeRate
 
 
 class CostEntrySerializer(ApiModelSerializer):
+    # Plain ASCII digits only: Decimal() would also read "1_000" and full-width digits.
+    amount = PlainDecimalField(
+        max_digits=14,
+        decimal_places=2,
+        help_text="Money spent, 0 or more (0 or less for the category credit), at most 2 decimal places.",
+    )
+
     class Meta:
         model = CostEntry
         fields = [
@@ -42,9 +49,6 @@ class CostEntrySerializer(ApiModelSerializer):
         validators: list = []
         extra_kwargs = {
             "period_start": {"help_text": "The 1st of the month the money was spent in."},
-            "amount": {
-                "help_text": "Money spent, 0 or more (0 or less for the category credit), at most 2 decimal places."
-            },
             "currency": {
                 "required": False,
                 "allow_blank": True,
@@ -65,7 +69,7 @@ class CostRowSerializer(serializers.Serializer):
 
     data_product = serializers.IntegerField()
     period_start = serializers.DateField()
-    amount = serializers.DecimalField(max_digits=14, decimal_places=2)
+    amount = PlainDecimalField(max_digits=14, decimal_places=2)
     currency = serializers.CharField(required=False, allow_blank=True)
     category = serializers.ChoiceField(choices=CostCategory.choices, required=False)
     note = serializers.CharField(required=False, allow_blank=True)

@@ -64,7 +64,10 @@ class DecideSerializer(serializers.Serializer):
     rationale = serializers.CharField(help_text="Why: required.")
     sunset_on = BoundedDateField(required=False, allow_null=True, help_text="Required to retire.")
     new_owner = serializers.PrimaryKeyRelatedField(
-        queryset=User.objects.all(), required=False, allow_null=True, help_text="Required to reassign the owner."
+        queryset=User.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="Required to reassign the owner: an active user with the product owner role, or staff.",
     )
     revisit_on = BoundedDateField(
         required=False,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from typing import Any
 
@@ -11,7 +12,7 @@ from apps.notifications.selectors import email_opt_outs, governance_leads_by_dom
 from apps.notifications.services.outbox import NewDelivery, deliveries_create
 
 
-def alerts_opened_notify(*, alert_ids: Sequence[int]) -> list[int]:
+def alerts_opened_notify(*, alert_ids: Sequence[int], batch_key: str = "") -> list[int]:
     """Queue the notifications of alerts that have just opened, in the caller's transaction.
 
     Each alert is e-mailed to the governance leads of its product's domain and to the
@@ -20,7 +21,12 @@ def alerts_opened_notify(*, alert_ids: Sequence[int]) -> list[int]:
     all). The outbox rows' unique constraint means a second call for the same alert sends
     nothing: notification happens on the transition to open, never twice. A fixed number of
     queries, whatever the number of alerts. Returns the ids of the deliveries created.
+
+    Each person gets one e-mail listing all their alerts of the batch: `batch_key` names it
+    (the evaluation passes its run, so the chunks of one run share one message per person when
+    they finish close together); without one, the alerts of this call are the batch.
     """
+    batch_key = batch_key or f"call:{uuid.uuid4().hex}"
     alerts = list(Alert.objects.filter(pk__in=list(alert_ids)).select_related("data_product", "data_product__owner"))
     if not alerts:
         return []
@@ -51,6 +57,7 @@ def alerts_opened_notify(*, alert_ids: Sequence[int]) -> list[int]:
                     channel=Channel.EMAIL,
                     recipient=f"user:{user.pk}",
                     user_id=user.pk,
+                    batch_key=batch_key,
                     skipped_reason="" if reachable else "No active account with an e-mail address.",
                 )
             )

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import ipaddress
+from collections.abc import Sequence
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
+from django.core.mail.utils import DNS_NAME
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 
@@ -82,18 +86,69 @@ def email_render(delivery: Delivery) -> RenderedEmail:
     )
 
 
-def email_message(delivery: Delivery, *, to: str, connection=None) -> EmailMultiAlternatives:
-    """The e-mail for a delivery. Its Message-ID is the delivery's uid, the same on every retry."""
-    rendered = email_render(delivery)
+def _batch_render(deliveries: Sequence[Delivery]) -> RenderedEmail:
+    """One e-mail listing the alerts of several deliveries to the same person (one evaluation run)."""
+    context = _context(deliveries[0])
+    context["items"] = [
+        {
+            "alert": row.alert,
+            "product": row.alert.data_product,
+            "evaluation": row.alert.evaluation,
+            "link": alert_link(row.alert.pk),
+            "is_owner": row.user_id == row.alert.data_product.owner_id,
+        }
+        for row in sorted(deliveries, key=lambda row: row.alert_id or 0)
+        if row.alert is not None
+    ]
+    base = "notifications/email/alerts_opened_batch"
+    subject = " ".join(render_to_string(f"{base}_subject.txt", context).split())
+    return RenderedEmail(
+        subject=subject[:200],
+        text=render_to_string(f"{base}.txt", context),
+        html=render_to_string(f"{base}.html", context),
+    )
+
+
+def message_id_domain() -> str:
+    """The fully qualified domain of our Message-IDs (RFC 5322 wants one the sender controls).
+
+    `MESHVALUE_MESSAGE_ID_DOMAIN` if set, else the host of `MESHVALUE_BASE_URL` when it is a
+    dotted name, else this machine's fully qualified name, else the reserved `meshvalue.invalid`.
+    """
+    configured = getattr(settings, "MESHVALUE_MESSAGE_ID_DOMAIN", "")
+    if configured:
+        return configured
+    host = urlsplit(settings.MESHVALUE_BASE_URL).hostname or ""
+    try:
+        ipaddress.ip_address(host)
+        host = ""
+    except ValueError:
+        pass
+    for candidate in (host, str(DNS_NAME)):
+        if "." in candidate.strip("."):
+            return candidate.strip(".")
+    return "meshvalue.invalid"
+
+
+def email_message(deliveries: Sequence[Delivery], *, to: str, connection=None) -> EmailMultiAlternatives:
+    """The e-mail for one delivery, or for a batch of alert deliveries to one person (one message).
+
+    Its Message-ID is the first delivery's uid, the same on every retry. Every message carries
+    List-Unsubscribe (the notification settings page) and the one-click header of RFC 8058.
+    """
+    delivery = deliveries[0]
+    rendered = email_render(delivery) if len(deliveries) == 1 else _batch_render(deliveries)
     message = EmailMultiAlternatives(
         subject=rendered.subject,
         body=rendered.text,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[to],
         headers={
-            "Message-ID": f"<{delivery.uid}@meshvalue>",
+            "Message-ID": f"<{delivery.uid}@{message_id_domain()}>",
             "X-Meshvalue-Event": delivery.event,
             "Auto-Submitted": "auto-generated",
+            "List-Unsubscribe": f"<{preferences_link()}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         },
         connection=connection,
     )

@@ -40,6 +40,7 @@ class NewDelivery:
     data_product_id: int | None = None
     payload: dict = field(default_factory=dict)
     skipped_reason: str = ""
+    batch_key: str = ""
 
 
 def deliveries_create(*, deliveries: Sequence[NewDelivery]) -> list[int]:
@@ -66,6 +67,7 @@ def deliveries_create(*, deliveries: Sequence[NewDelivery]) -> list[int]:
             decision_id=new.decision_id,
             data_product_id=new.data_product_id,
             payload=new.payload,
+            batch_key=new.batch_key,
             status=DeliveryStatus.SKIPPED if new.skipped_reason else DeliveryStatus.PENDING,
             last_error=new.skipped_reason,
             next_attempt_at=now,

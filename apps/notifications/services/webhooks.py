@@ -188,6 +188,10 @@ def alert_event_data(*, alert: Alert, link: str) -> dict:
 
 
 def _slack_escape(text: str) -> str:
+    """Text Slack shows as typed: its only control characters are `&`, `<` and `>`.
+
+    Unescaped, a product named `<!channel>` would ping the whole channel (Slack's "Escaping text").
+    """
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
@@ -206,12 +210,16 @@ def alert_slack_message(*, alert: Alert, link: str) -> dict:
             {"type": "mrkdwn", "text": f"*Value/cost*\n{evaluation.ratio if evaluation.ratio is not None else '-'}"},
             {"type": "mrkdwn", "text": f"*Recent value/cost*\n{evaluation.recent_ratio or '-'}"},
         ]
-        lines += [f"• {_slack_escape(str(reason))}" for reason in evaluation.reasons or []]
+        # A recommendation's message already lists its reasons: show only those it does not say.
+        lines += [
+            f"• {_slack_escape(str(reason))}" for reason in evaluation.reasons or [] if str(reason) not in alert.message
+        ]
     blocks: list[dict] = [{"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)}}]
     if fields:
         blocks.append({"type": "section", "fields": fields})
     blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"<{link}|Open the alert>"}]})
-    return {"text": f"{title}: {alert.message}", "blocks": blocks}
+    # `text` is the notification's fallback and is parsed like any message: escaped as well.
+    return {"text": _slack_escape(f"{title}: {alert.message}"), "blocks": blocks}
 
 
 def webhook_body(*, subscription: WebhookSubscription, event_type: str, data: dict, slack: dict, sent_at) -> bytes:

@@ -211,6 +211,7 @@ def _chunk_evaluate(*, as_of: date, chunk: int, chunk_size: int | None, run_id: 
         valuations=valuations,
         evaluation_ids=evaluation_ids,
         skip=gathered.later_evaluated,
+        run_id=run_id,
     )
     recommendations: dict[str, int] = {}
     for valuation in valuations:

@@ -10,8 +10,7 @@ from django.conf import settings
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, QuerySet
 
-from apps.accounts.models import User
-from apps.accounts.roles import Role
+from apps.accounts.roles import product_owner_candidates
 from apps.catalog.models import DataProduct, Domain
 from apps.governance.models import Alert, AlertKind, AlertStatus, Decision
 from apps.web.selectors.common import monthly_value_cost
@@ -166,12 +165,7 @@ def domain_choices() -> list[tuple[str, str]]:
 
 def owner_choices() -> list[tuple[int, str]]:
     """People a product can be reassigned to: active users holding the product-owner role. One query."""
-    users = (
-        User.objects.filter(is_active=True)
-        .filter(Q(groups__name=Role.PRODUCT_OWNER) | Q(is_staff=True) | Q(is_superuser=True))
-        .distinct()
-        .order_by("username")
-    )
+    users = product_owner_candidates()
     return [(user.pk, f"{user} ({user.username})" if user.get_full_name() else user.username) for user in users]
 
 

@@ -13,6 +13,7 @@ from apps.catalog.models import BusinessGoal, DataProduct, Lifecycle
 from apps.web.access import role_required
 from apps.web.forms import CatalogFilterForm
 from apps.web.selectors.catalog import catalog_page, goal_page, product_page
+from apps.web.selectors.history import product_history
 from apps.web.selectors.inbox import domain_choices
 from apps.web.selectors.insights import product_readiness_panel
 
@@ -36,6 +37,7 @@ def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
         # Through today inclusive: an outcome logged for the period that starts today shows at once.
         **product_page(product=product, as_of=timezone.localdate() + timedelta(days=1)),
         "readiness": product_readiness_panel(product=product, as_of=timezone.localdate()),
+        "audit_entries": product_history(product=product),
     }
     return render(request, "web/product_detail.html", context)
 

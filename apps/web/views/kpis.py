@@ -26,6 +26,7 @@ from apps.sources.services import QueryPreview, query_preview
 from apps.web.access import role_required
 from apps.web.forms import KpiSourceForm, service_errors_add
 from apps.web.htmx import HtmxHttpRequest
+from apps.web.selectors.history import kpi_history
 
 RECENT_OUTCOMES = 12
 
@@ -58,6 +59,9 @@ def _render(request: HttpRequest, kpi: KPI, *, form: KpiSourceForm | None = None
         "can_set_source": _may_set_source(request_user(request), kpi),
         "form": form or _form(kpi),
         "preview": None,
+        # The audit trail of the KPI and its attributions, and every outcome revision it links to.
+        "audit_entries": kpi_history(kpi=kpi),
+        "revisions": kpi.measurements.select_related("recorded_by").order_by("-period_start", "-revision")[:200],
         **extra,
     }
     return render(request, "web/kpi_detail.html", context, status=status)

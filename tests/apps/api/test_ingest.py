@@ -413,3 +413,35 @@ def test_a_post_naming_no_kpi_that_exists_is_a_400(as_owner):
     )
     assert response.status_code == 400
     assert "kpi" in response.json()
+
+
+@pytest.mark.parametrize("amount", ["1_000", "\uff11\uff10\uff10\uff10", "1e3", "+5", " 1 000", "\u0663"])
+def test_single_cost_refuses_amounts_that_are_not_plain_ascii_digits(as_owner, own_product, amount):
+    response = as_owner.post(
+        "/api/v1/costs/",
+        {"data_product": own_product.pk, "period_start": "2026-01-01", "amount": amount},
+        format="json",
+    )
+    assert response.status_code == 400, response.content
+    assert list(response.json()) == ["amount"]
+    assert CostEntry.objects.count() == 0
+
+
+@pytest.mark.parametrize(("amount", "stored"), [("1000", "1000"), ("12.50", "12.50"), (" 7.5 ", "7.50"), (3, "3")])
+def test_single_cost_accepts_plain_amounts(as_owner, own_product, amount, stored):
+    response = as_owner.post(
+        "/api/v1/costs/",
+        {"data_product": own_product.pk, "period_start": "2026-01-01", "amount": amount},
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+    assert CostEntry.objects.get().amount == Decimal(stored)
+
+
+@pytest.mark.parametrize("amount", ["1_000", "\uff11\uff10\uff10\uff10"])
+def test_bulk_costs_refuse_underscores_and_full_width_digits(as_owner, own_product, amount):
+    rows = [{"data_product": own_product.pk, "period_start": "2026-01-01", "amount": amount}]
+    response = as_owner.post("/api/v1/costs/bulk/", rows, format="json")
+    assert response.status_code == 400
+    assert "digits 0-9 only" in row_errors(response)[1]["amount"][0]
+    assert CostEntry.objects.count() == 0

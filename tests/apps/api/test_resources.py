@@ -15,7 +15,7 @@ from apps.governance.models import Alert, AlertKind, AlertStatus, Decision
 from apps.kpis.models import KPI, Attribution
 from apps.valuation.models import EvaluationPolicy, EvaluationRun
 from tests import factories
-from tests.apps.api.conftest import client_for
+from tests.apps.api.conftest import client_for, database_state
 
 # --- tokens -------------------------------------------------------------------------------------
 
@@ -307,16 +307,30 @@ def test_decide_retire_deprecates_the_product_and_resolves_the_alert(as_governan
     assert again.status_code == 400
 
 
-def test_decide_reassign_hands_the_product_over(as_governance, executive, world):
+def test_decide_reassign_hands_the_product_over(as_governance, world):
+    new_owner = factories.UserFactory(username="finance-owner", is_staff=True)
+    response = as_governance.post(
+        f"/api/v1/alerts/{world.alert.pk}/decide/",
+        {"action": "reassign_owner", "rationale": "Finance uses it most.", "new_owner": new_owner.pk},
+        format="json",
+    )
+    assert response.status_code == 201
+    world.own_product.refresh_from_db()
+    assert world.own_product.owner_id == new_owner.pk
+    assert response.json()["previous_owner"] != new_owner.pk
+
+
+def test_decide_reassign_to_an_executive_is_a_field_error(as_governance, executive, world):
+    before = database_state()
     response = as_governance.post(
         f"/api/v1/alerts/{world.alert.pk}/decide/",
         {"action": "reassign_owner", "rationale": "Finance uses it most.", "new_owner": executive.pk},
         format="json",
     )
-    assert response.status_code == 201
-    world.own_product.refresh_from_db()
-    assert world.own_product.owner_id == executive.pk
-    assert response.json()["previous_owner"] != executive.pk
+    assert response.status_code == 400
+    assert list(response.json()) == ["new_owner"]
+    assert "product owner role" in response.json()["new_owner"][0]
+    assert database_state() == before
 
 
 def test_decision_on_a_product(as_governance, world):

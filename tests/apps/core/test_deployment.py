@@ -5,7 +5,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
+from django.conf import settings
 from django.contrib.auth.models import Group
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -44,21 +46,85 @@ def test_production_passes_the_deploy_checks():
 def test_docker_compose_runs_the_production_shape():
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     services = compose["services"]
-    assert set(services) == {"postgres", "redis", "web", "worker", "beat"}
+    workers = {"worker", "worker-evaluations", "worker-imports", "worker-notifications"}
+    assert set(services) == {"postgres", "redis", "web", "beat", *workers}
     assert services["postgres"]["image"].startswith("postgres:16")
     assert services["redis"]["image"].startswith("redis:7")
     assert "noeviction" in services["redis"]["command"]
     assert "gunicorn" in services["web"]["command"] and "migrate" in services["web"]["command"]
-    assert services["worker"]["command"][:4] == ["celery", "-A", "config", "worker"]
+    for name in workers:
+        assert services[name]["command"][:4] == ["celery", "-A", "config", "worker"], name
     assert services["beat"]["command"][:4] == ["celery", "-A", "config", "beat"]
-    for name in ("postgres", "redis", "web", "worker"):
+    for name in ("postgres", "redis", "web", *workers):
         assert "healthcheck" in services[name], name
-    for name in ("web", "worker", "beat"):
+    for name in ("web", "beat", *workers):
         environment = services[name]["environment"]
         assert environment["DJANGO_SETTINGS_MODULE"] == "config.settings.production"
         assert environment["DATABASE_URL"].startswith("postgres://")
         assert environment["REDIS_URL"].startswith("redis://redis:6379")
     assert "postgres-data" in compose["volumes"]
+
+
+def _consumed_queues(command: list[str]) -> set[str]:
+    """The queues a `celery worker` command line consumes (-Q/--queues; none given: every configured queue)."""
+    for index, word in enumerate(command):
+        if word in ("-Q", "--queues"):
+            return set(command[index + 1].split(","))
+        if word.startswith("--queues="):
+            return set(word.removeprefix("--queues=").split(","))
+    return {queue.name for queue in settings.CELERY_TASK_QUEUES}
+
+
+def test_every_routed_queue_has_a_worker_in_docker_compose():
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    consumed = set()
+    for service in compose["services"].values():
+        command = service.get("command")
+        if isinstance(command, list) and command[:4] == ["celery", "-A", "config", "worker"]:
+            consumed |= _consumed_queues(command)
+    routed = {route["queue"] for route in settings.CELERY_TASK_ROUTES.values()}
+    assert routed | {settings.CELERY_TASK_DEFAULT_QUEUE} <= consumed
+    assert consumed <= {queue.name for queue in settings.CELERY_TASK_QUEUES}  # no worker waits on a typo
+
+
+def test_makefile_worker_consumes_every_queue():
+    makefile = (ROOT / "Makefile").read_text()
+    recipe = makefile.split("\nworker:", 1)[1].split("\n\n", 1)[0]
+    command = recipe.strip().splitlines()[-1].split()
+    assert _consumed_queues(command) == {queue.name for queue in settings.CELERY_TASK_QUEUES}
+
+
+@pytest.mark.parametrize(
+    ("task_name", "queue"),
+    [
+        ("apps.valuation.tasks.evaluation_run_execute", "evaluations"),
+        ("apps.valuation.tasks.evaluation_chunk_evaluate", "evaluations"),
+        ("apps.valuation.tasks.portfolio_evaluate_scheduled", "evaluations"),
+        ("apps.notifications.tasks.delivery_send", "notifications"),
+        ("apps.notifications.tasks.deliveries_sweep", "notifications"),
+        # Tasks of apps still being built land in their queue as soon as they exist.
+        ("apps.costs.tasks.cost_import_run", "imports"),
+        ("apps.kpis.tasks.pull_kpis_scheduled", "imports"),
+        ("apps.kpis.tasks.pull_kpi", "imports"),
+        ("apps.sources.tasks.source_query_run", "imports"),
+        ("apps.kpis.tasks.something_else", "default"),
+        ("apps.bets.tasks.bets_settle_due_scheduled", "default"),
+    ],
+)
+def test_tasks_are_routed_to_their_queue(task_name, queue):
+    from config.celery_app import app
+
+    assert app.amqp.router.route({}, task_name)["queue"].name == queue
+
+
+def test_every_registered_task_goes_to_a_configured_queue():
+    from config.celery_app import app
+
+    app.loader.import_default_modules()
+    configured = {queue.name for queue in settings.CELERY_TASK_QUEUES}
+    for name in app.tasks:
+        if name.startswith("apps."):
+            assert app.amqp.router.route({}, name)["queue"].name in configured, name
 
 
 def test_env_example_lists_every_variable_the_settings_read():

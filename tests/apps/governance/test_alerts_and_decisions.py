@@ -78,16 +78,45 @@ def test_deciding_retire_deprecates_the_product_and_resolves_the_alert():
     assert decision.alert == alert and decision.decided_by == lead
 
 
-def test_deciding_reassign_hands_the_product_over():
+def test_deciding_reassign_hands_the_product_over(product_owner):
     alert = AlertFactory(kind="orphaned")
     previous_owner = alert.data_product.owner
-    new_owner = UserFactory()
+    new_owner = product_owner
     decision = alert_decide(
         alert=alert, user=UserFactory(), action="reassign_owner", rationale="Finance uses it most.", new_owner=new_owner
     )
     alert.data_product.refresh_from_db()
     assert alert.data_product.owner == new_owner
     assert decision.previous_owner == previous_owner
+
+
+@pytest.mark.parametrize("candidate", ["executive", "governance_lead", "no_role", "inactive_owner"])
+def test_reassign_refuses_a_new_owner_who_may_not_own_products(request, candidate):
+    if candidate == "no_role":
+        new_owner = UserFactory(username="nobody")
+    elif candidate == "inactive_owner":
+        new_owner = request.getfixturevalue("product_owner")
+        new_owner.is_active = False
+        new_owner.save()
+    else:
+        new_owner = request.getfixturevalue(candidate)
+    alert = AlertFactory(kind="orphaned")
+    owner_before = alert.data_product.owner_id
+    with pytest.raises(ValidationError) as raised:
+        alert_decide(alert=alert, user=UserFactory(), action="reassign_owner", rationale="x", new_owner=new_owner)
+    assert list(raised.value.message_dict) == ["new_owner"]
+    alert.data_product.refresh_from_db()
+    assert alert.data_product.owner_id == owner_before
+    assert not Decision.objects.exists()
+
+
+@pytest.mark.parametrize("staff_kind", [{"is_staff": True}, {"is_superuser": True}])
+def test_reassign_to_staff_or_superuser_is_allowed(staff_kind):
+    alert = AlertFactory(kind="orphaned")
+    new_owner = UserFactory(username="staffer", **staff_kind)
+    alert_decide(alert=alert, user=UserFactory(), action="reassign_owner", rationale="x", new_owner=new_owner)
+    alert.data_product.refresh_from_db()
+    assert alert.data_product.owner == new_owner
 
 
 @pytest.mark.parametrize(

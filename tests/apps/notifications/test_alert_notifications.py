@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 
 import pytest
 from django.contrib.auth.models import Group
+from django.db import transaction
 
 from apps.accounts.roles import Role
-from apps.governance.models import AlertKind
+from apps.governance.models import Alert, AlertKind
 from apps.notifications.models import Channel, Delivery, DeliveryStatus, DomainGovernanceLead
 from apps.notifications.services import alerts_opened_notify
 from apps.notifications.services.preferences import notification_preferences_set
@@ -86,6 +88,32 @@ def test_slack_format_posts_a_slack_message(people, http_receiver):
         f"<http://127.0.0.1:8000/inbox/alerts/{alert.pk}/|Open the alert>"
     )
     assert "webhook-signature" in request.headers
+
+
+def test_slack_text_is_escaped_and_says_each_reason_once(people, http_receiver):
+    subscribe(http_receiver, format="slack")
+    product = people["product"]
+    product.name = "<!channel> Churn & <b>co</b>"
+    product.save()
+    evaluation = evaluation_for(product)
+    with transaction.atomic():
+        alert = Alert.objects.create(
+            data_product=product,
+            kind=AlertKind.RETIRE,
+            evaluation=evaluation,
+            message="Retire: " + "; ".join(evaluation.reasons) + ".",
+            opened_on=date(2026, 11, 2),
+        )
+        alerts_opened_notify(alert_ids=[alert.pk])
+    send_pending()
+    [request] = http_receiver.requests
+    message = json.loads(request.body)
+    assert "<!channel>" not in request.body.decode()
+    assert message["text"].startswith("Retire alert on &lt;!channel&gt; Churn &amp; &lt;b&gt;co&lt;/b&gt; (Sales): ")
+    summary = message["blocks"][0]["text"]["text"]
+    for reason in evaluation.reasons:
+        assert summary.count(reason) == 1, summary
+        assert message["text"].count(reason) == 1
 
 
 def test_a_user_who_turned_off_a_kind_gets_no_email_of_that_kind_only(people, smtp_server):

@@ -20,9 +20,17 @@ def test_evaluation_to_inbox_email_and_webhook_once(governance_lead, smtp_server
     assert summary.alerts_opened == 8
     assert set(send_pending()) == {"sent"}
 
-    # Every alert reached the governance lead and the product's owner by e-mail...
+    # Every alert reached the governance lead and the product's owner by e-mail, in one message
+    # per person listing that person's alerts of the evaluation...
     per_address = Counter(message["To"] for message in smtp_server.messages)
-    assert per_address == {"gov@example.com": 8, "alice@example.com": 5, "bob@example.com": 2, "erin@example.com": 1}
+    assert per_address == {"gov@example.com": 1, "alice@example.com": 1, "bob@example.com": 1, "erin@example.com": 1}
+    email_rows = Delivery.objects.filter(channel="email")
+    assert email_rows.count() == 16 and set(email_rows.values_list("status", flat=True)) == {"sent"}
+    [to_lead] = smtp_server.to("gov@example.com")
+    assert to_lead["Subject"].startswith("[meshvalue] 8 new alerts: ")
+    text = to_lead.get_body(preferencelist=("plain",)).get_content()
+    for alert_id in email_rows.filter(user__email="gov@example.com").values_list("alert_id", flat=True):
+        assert f"/inbox/alerts/{alert_id}/" in text
     # ...and the receiver once, signed, with the evaluation's figures.
     assert len(http_receiver.requests) == 8
     events = []
@@ -43,4 +51,4 @@ def test_evaluation_to_inbox_email_and_webhook_once(governance_lead, smtp_server
     portfolio_evaluate(as_of=AS_OF)
     assert send_pending(rounds=2) == []
     assert Delivery.objects.count() == deliveries
-    assert len(smtp_server.messages) == 16 and len(http_receiver.requests) == 8
+    assert len(smtp_server.messages) == 4 and len(http_receiver.requests) == 8

@@ -93,7 +93,8 @@ def test_re_running_the_same_date_changes_nothing(monkeypatch):
     build_scenario()
     notified: list[list[int]] = []
     monkeypatch.setattr(
-        "apps.governance.services.alerts_opened_notify", lambda *, alert_ids: notified.append(list(alert_ids))
+        "apps.governance.services.alerts_opened_notify",
+        lambda *, alert_ids, batch_key: notified.append(list(alert_ids)),
     )
     first = portfolio_evaluate(as_of=AS_OF)
     evaluations = list(Evaluation.objects.order_by("id").values())
@@ -163,7 +164,8 @@ def test_a_snoozed_alert_comes_back_when_its_snooze_has_passed(monkeypatch):
     Alert.objects.filter(pk=alert.pk).update(status=AlertStatus.SNOOZED, snoozed_until=date(2026, 7, 3))
     notified: list[list[int]] = []
     monkeypatch.setattr(
-        "apps.governance.services.alerts_opened_notify", lambda *, alert_ids: notified.append(list(alert_ids))
+        "apps.governance.services.alerts_opened_notify",
+        lambda *, alert_ids, batch_key: notified.append(list(alert_ids)),
     )
     portfolio_evaluate(as_of=date(2026, 7, 3))
     alert.refresh_from_db()

@@ -16,7 +16,10 @@ from tests.apps.web.conftest import TODAY, build_portfolio
 # Session, user and roles, then the page's reads (evaluations, attributions, KPIs, outcomes, costs, alerts...),
 # +1: the policy whose stale window marks stale KPIs; its six readiness checks (3: the product with five
 # EXISTS, its attributions, the policies).
-PRODUCT_PAGE_QUERY_BUDGET = 22
+
+# then its History: the versions of the product (and its goals), attributions and bets (4), and one query per
+# model they name (domains, users, goals, KPIs, products: 5).
+PRODUCT_PAGE_QUERY_BUDGET = 31
 GOAL_PAGE_QUERY_BUDGET = 9
 
 

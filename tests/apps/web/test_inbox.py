@@ -237,3 +237,26 @@ def test_a_refused_decision_over_htmx_redraws_the_card_with_the_panel_open_and_t
     assert "a rationale is required" in html and "A decision to retire needs a sunset date." in html
     assert 'aria-invalid="true"' in html
     assert not Decision.objects.exists()
+
+
+@pytest.mark.django_db
+def test_reassign_offers_and_accepts_only_users_who_may_own_products(
+    client, governance_lead, product_owner, executive, portfolio
+):
+    alert = portfolio.alerts[1]
+    factories.UserFactory(username="staffer", is_staff=True)
+    client.force_login(governance_lead)
+    page = client.get(f"/inbox/alerts/{alert.pk}/")
+    form = page.context["decide_form"]
+    offered = {label for _, label in form.fields["new_owner"].choices if _}
+    assert {"owner", "staffer"} <= offered
+    assert not offered & {"exec", "gov"}
+    # A hand-made post naming an executive is refused beside the field, whatever the form offered.
+    response = client.post(
+        f"/inbox/alerts/{alert.pk}/decide/",
+        {"action": "reassign_owner", "rationale": "x", "new_owner": executive.pk},
+    )
+    assert response.status_code == 200
+    assert "new_owner" in response.context["decide_form"].errors
+    alert.data_product.refresh_from_db()
+    assert alert.data_product.owner != executive

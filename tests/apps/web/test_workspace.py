@@ -185,6 +185,8 @@ def test_recording_a_cost(client, product_owner, mine):
         ({"amount": "-5"}, "amount", "A cost cannot be negative."),
         ({"amount": "1.005"}, "amount", "at most 2 decimal places"),
         ({"amount": "ten"}, "amount", "Enter a number."),
+        ({"amount": "1_000"}, "amount", "digits 0-9 only"),
+        ({"amount": "\uff11\uff10\uff10\uff10"}, "amount", "digits 0-9 only"),
         ({"period_start": "2026-03-15"}, "period_start", "Select a valid choice."),
         ({"category": "snacks"}, "category", "Select a valid choice."),
     ],
