@@ -8,6 +8,7 @@ database, DEBUG on, a generated secret, the console e-mail backend. Production
 from __future__ import annotations
 
 import secrets
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -21,8 +22,31 @@ env = environ.Env()
 env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=True)
-# A fresh random secret per process is fine for the demo; production demands SECRET_KEY.
-SECRET_KEY = env.str("SECRET_KEY", default="") or secrets.token_urlsafe(50)
+# Where the demo keeps the secret it generated (git-ignored); production demands SECRET_KEY.
+SECRET_KEY_FILE = Path(env.str("SECRET_KEY_FILE", default=str(BASE_DIR / ".secret_key")))
+
+
+def _secret_key_from_file(path: Path) -> str:
+    """The key stored in `path`, generated there on first use.
+
+    Every process of one installation (web workers, Celery) reads the same file, so sessions and
+    signed values stay valid whichever worker answers; a fresh key per process logged users out.
+    The file is created exclusively: of two processes starting at once, one writes, both read it.
+    """
+    try:
+        with path.open("x", encoding="ascii") as new_file:
+            path.chmod(0o600)
+            new_file.write(secrets.token_urlsafe(50))
+    except FileExistsError:
+        pass
+    key = path.read_text(encoding="ascii").strip()
+    if not key:  # another process has created the file but not written it yet
+        time.sleep(0.2)
+        key = path.read_text(encoding="ascii").strip()
+    return key
+
+
+SECRET_KEY = env.str("SECRET_KEY", default="") or _secret_key_from_file(SECRET_KEY_FILE)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -51,6 +75,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
+    "axes",
     "apps.accounts",
     "apps.core",
     "apps.catalog",
@@ -67,6 +92,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # JSON for unknown /api/ paths and server errors; 503 with Retry-After when the database is down.
+    "apps.core.middleware.ApiJsonErrorsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -75,6 +102,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last: turns a lockout signalled during authentication into the lockout answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -107,6 +136,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# django-axes first: it refuses a locked-out user and address before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -171,6 +206,37 @@ NOTIFICATION_SUNSET_HORIZON_DAYS = env.int("NOTIFICATION_SUNSET_HORIZON_DAYS", d
 # Consumers of a product being retired get a reminder this many days before its sunset.
 NOTIFICATION_SUNSET_REMINDER_DAYS = env.int("NOTIFICATION_SUNSET_REMINDER_DAYS", default=7)
 
+# --- Cache: DRF throttles count here, shared by every process --------------------------
+# Redis when REDIS_URL is set; otherwise a database table (created by apps.core's migration),
+# never the per-process LocMem, which let each gunicorn worker count token attempts on its own.
+if env.str("REDIS_URL", default=""):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": env.str("REDIS_URL"),
+            "KEY_PREFIX": "meshvalue",
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "meshvalue_cache"}}
+
+# Trusted reverse proxies in front of the app: a client address is read from X-Forwarded-For
+# only that many hops deep. 0 (the default) uses the connection's address and ignores the header,
+# so a client cannot choose its own address to escape a throttle or a lockout.
+NUM_PROXIES = env.int("NUM_PROXIES", default=0)
+
+# --- Login lockout (django-axes) -------------------------------------------------------
+# A username and address pair is locked after AXES_FAILURE_LIMIT wrong passwords, on the web
+# login, the admin and POST /api/v1/auth/token/ alike, until the cool-off passes or an admin
+# deletes its access attempt in the admin ("Axes" section). Failures are counted in the database,
+# which every process shares, and each failure and lockout is logged (without the password).
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=10)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=30))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "apps.accounts.lockout.client_ip_address"
+AXES_LOCKOUT_CALLABLE = "apps.accounts.lockout.lockout_response"
+
 # --- REST API -----------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -178,15 +244,23 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # JSON bodies only: a write declaring form and multipart too makes generated clients send
+    # multipart. The file imports set their own multipart parser.
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # `?format=` must name a format the view offers (an empty or unknown one is a 400).
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "apps.core.api.negotiation.ApiContentNegotiation",
+    # Strict versions of django-filter's backend and DRF's ordering: what they cannot use is a 400.
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
-        "rest_framework.filters.OrderingFilter",
+        "apps.core.api.filters.ApiFilterBackend",
+        "apps.core.api.filters.ApiOrderingFilter",
     ],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": env.int("API_PAGE_SIZE", default=50),
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_RATES": {"token": env.str("API_TOKEN_THROTTLE", default="10/minute")},
     "COERCE_DECIMAL_TO_STRING": True,
+    "NUM_PROXIES": NUM_PROXIES,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "meshvalue API",

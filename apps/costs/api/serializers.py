@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from rest_framework import serializers
 
-from apps.core.api.serializers import ApiModelSerializer
+from apps.core.api.serializers import ApiModelSerializer, ApiSerializer
 from apps.costs.models import CostEntry
 
 
@@ -41,7 +41,7 @@ class CostEntrySerializer(ApiModelSerializer):
         }
 
 
-class CostRowSerializer(serializers.Serializer):
+class CostRowSerializer(ApiSerializer):
     """One row of `costs/bulk/` (documentation: rows are checked by apps.costs.ingest)."""
 
     data_product = serializers.IntegerField()

@@ -15,7 +15,7 @@ from rest_framework.response import Response
 from apps.core.api import access
 from apps.core.api.viewsets import ApiView, ModelApiViewSet, ReadOnlyApiViewSet
 from apps.valuation import selectors
-from apps.valuation.api.filters import EvaluationFilter, EvaluationRunFilter
+from apps.valuation.api.filters import EvaluationFilter, EvaluationPolicyFilter, EvaluationRunFilter
 from apps.valuation.api.serializers import (
     EvaluationPolicySerializer,
     EvaluationRunRequestSerializer,
@@ -77,7 +77,7 @@ class EvaluationPolicyViewSet(ModelApiViewSet):
     access = access.POLICIES
     serializer_class = EvaluationPolicySerializer
     ordering_fields = ["id", "updated_at"]
-    filterset_fields = ["domain", "is_default"]
+    filterset_class = EvaluationPolicyFilter
 
     def get_queryset(self):
         return EvaluationPolicy.objects.order_by("-is_default", "domain__name", "id")
