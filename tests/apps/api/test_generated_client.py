@@ -142,7 +142,12 @@ def test_the_client_is_generated_from_the_schema_the_server_serves(generated_cli
 def _run_in_client(client_dir: Path, script: str, *args: str) -> subprocess.CompletedProcess:
     environment = {**os.environ, "PYTHONPATH": str(client_dir)}
     return subprocess.run(
-        [sys.executable, "-c", script, *args], cwd=client_dir, env=environment, capture_output=True, text=True, timeout=120
+        [sys.executable, "-c", script, *args],
+        cwd=client_dir,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 

@@ -92,7 +92,9 @@ def _describe(case: Any, response: Any) -> str:
 
 def test_api_passes_every_schemathesis_check(admin_user, wsgi_app):
     key = _seed(admin_user)
-    schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", wsgi_app, headers={"Authorization": f"Token {key}"})
+    schema = schemathesis.openapi.from_wsgi(
+        "/api/schema/?format=json", wsgi_app, headers={"Authorization": f"Token {key}"}
+    )
 
     @schema.auth()
     class TokenAuth:
