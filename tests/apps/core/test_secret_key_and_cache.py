@@ -79,7 +79,8 @@ def test_migrate_creates_the_database_cache_table_of_the_demo(tmp_path):
     )
     assert migrate.returncode == 0, migrate.stderr
     use = _python(
-        "import django; django.setup(); from django.core.cache import cache; cache.set('probe', 42); print(cache.get('probe'))",
+        "import django; django.setup(); from django.core.cache import cache; "
+        "cache.set('probe', 42); print(cache.get('probe'))",
         **env,
     )
     assert use.returncode == 0, use.stderr
