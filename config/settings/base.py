@@ -278,7 +278,12 @@ SPECTACULAR_SETTINGS = {
     # Swagger UI would otherwise show a badge fetched from validator.swagger.io: nothing leaves this server.
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     # Alert kinds appear on alerts and on webhook subscriptions: one schema component for both.
-    "ENUM_NAME_OVERRIDES": {"AlertKindEnum": "apps.governance.models.AlertKind"},
+    # Several components have a field named "format" with different choices: name each set.
+    "ENUM_NAME_OVERRIDES": {
+        "AlertKindEnum": "apps.governance.models.AlertKind",
+        "WebhookFormatEnum": "apps.notifications.models.WebhookFormat",
+        "CatalogFileFormatEnum": "apps.interchange.lifecycle.FORMATS",
+    },
 }
 
 # --- Celery ---------------------------------------------------------------------------
