@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 import tempfile
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -24,8 +25,31 @@ env = environ.Env()
 env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=True)
-# A fresh random secret per process is fine for the demo; production demands SECRET_KEY.
-SECRET_KEY = env.str("SECRET_KEY", default="") or secrets.token_urlsafe(50)
+# Where the demo keeps the secret it generated (git-ignored); production demands SECRET_KEY.
+SECRET_KEY_FILE = Path(env.str("SECRET_KEY_FILE", default=str(BASE_DIR / ".secret_key")))
+
+
+def _secret_key_from_file(path: Path) -> str:
+    """The key stored in `path`, generated there on first use.
+
+    Every process of one installation (web workers, Celery) reads the same file, so sessions and
+    signed values stay valid whichever worker answers; a fresh key per process logged users out.
+    The file is created exclusively: of two processes starting at once, one writes, both read it.
+    """
+    try:
+        with path.open("x", encoding="ascii") as new_file:
+            path.chmod(0o600)
+            new_file.write(secrets.token_urlsafe(50))
+    except FileExistsError:
+        pass
+    key = path.read_text(encoding="ascii").strip()
+    if not key:  # another process has created the file but not written it yet
+        time.sleep(0.2)
+        key = path.read_text(encoding="ascii").strip()
+    return key
+
+
+SECRET_KEY = env.str("SECRET_KEY", default="") or _secret_key_from_file(SECRET_KEY_FILE)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -67,6 +91,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "csp",
     "simple_history",
+    "axes",
     "apps.accounts",
     "apps.core",
     "apps.catalog",
@@ -86,6 +111,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
+    # JSON for unknown /api/ paths and server errors; 503 with Retry-After when the database is down.
+    "apps.core.middleware.ApiJsonErrorsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -96,6 +123,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     # The audit trail's "who" for every save made while serving a request (apps.core.audit).
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last: turns a lockout signalled during authentication into the lockout answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -136,6 +165,12 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# django-axes first: it refuses a locked-out user and address before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -220,6 +255,39 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": [NONE],
     },
 }
+# --- Cache: DRF throttles count here, shared by every process --------------------------
+# Redis when REDIS_URL is set; otherwise a database table (created by apps.core's migration),
+# never the per-process LocMem, which let each gunicorn worker count token attempts on its own.
+if env.str("REDIS_URL", default=""):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": env.str("REDIS_URL"),
+            "KEY_PREFIX": "meshvalue",
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "meshvalue_cache"}}
+
+# Trusted reverse proxies in front of the app: a client address is read from X-Forwarded-For
+# only that many hops deep. 0 (the default) uses the connection's address and ignores the header,
+# so a client cannot choose its own address to escape a throttle or a lockout.
+NUM_PROXIES = env.int("NUM_PROXIES", default=0)
+
+# --- Login lockout (django-axes) -------------------------------------------------------
+# A username and address pair is locked after AXES_FAILURE_LIMIT wrong passwords, on the web
+# login, the admin and POST /api/v1/auth/token/ alike, until the cool-off passes or an admin
+# deletes its access attempt in the admin ("Axes" section). Failures are counted in the database,
+# which every process shares, and each failure and lockout is logged (without the password).
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=10)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=30))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "apps.accounts.lockout.client_ip_address"
+AXES_LOCKOUT_CALLABLE = "apps.accounts.lockout.lockout_response"
+# The log names the username and address of each failure and lockout (OWASP ASVS V16.3); axes masks
+# both by default. The password is always masked.
+AXES_SENSITIVE_PARAMETERS: list[str] = []
 
 # --- REST API -----------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -228,15 +296,23 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # JSON bodies only: a write declaring form and multipart too makes generated clients send
+    # multipart. The file imports set their own multipart parser.
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # `?format=` must name a format the view offers (an empty or unknown one is a 400).
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "apps.core.api.negotiation.ApiContentNegotiation",
+    # Strict versions of django-filter's backend and DRF's ordering: what they cannot use is a 400.
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
-        "rest_framework.filters.OrderingFilter",
+        "apps.core.api.filters.ApiFilterBackend",
+        "apps.core.api.filters.ApiOrderingFilter",
     ],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": env.int("API_PAGE_SIZE", default=50),
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_RATES": {"token": env.str("API_TOKEN_THROTTLE", default="10/minute")},
     "COERCE_DECIMAL_TO_STRING": True,
+    "NUM_PROXIES": NUM_PROXIES,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "meshvalue API",
@@ -251,9 +327,12 @@ SPECTACULAR_SETTINGS = {
     # Swagger UI would otherwise show a badge fetched from validator.swagger.io: nothing leaves this server.
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     # Alert kinds appear on alerts and on webhook subscriptions: one schema component for both.
+    # Several components have a field named "format" with different choices: name each set.
     "ENUM_NAME_OVERRIDES": {
         "AlertKindEnum": "apps.governance.models.AlertKind",
         "CostImportStatusEnum": "apps.costs.models.CostImportStatus",
+        "WebhookFormatEnum": "apps.notifications.models.WebhookFormat",
+        "CatalogFileFormatEnum": "apps.interchange.lifecycle.FORMATS",
     },
 }
 
@@ -316,7 +395,11 @@ CELERY_TASK_ALWAYS_EAGER = False
 # their queue on arrival. A worker started without -Q consumes every queue below (the demo, make
 # worker, the tests); docker-compose.yml runs one worker per queue group.
 CELERY_TASK_DEFAULT_QUEUE = "default"
-CELERY_TASK_QUEUES = tuple(Queue(name) for name in ("default", "evaluations", "imports", "notifications"))
+# Each queue has its own routing key: without one Celery binds every queue to the default key, and a
+# message sent to one queue would be copied into all four.
+CELERY_TASK_QUEUES = tuple(
+    Queue(name, routing_key=name) for name in ("default", "evaluations", "imports", "notifications")
+)
 CELERY_TASK_ROUTES = {
     "apps.valuation.tasks.*": {"queue": "evaluations"},
     "apps.costs.tasks.*": {"queue": "imports"},

@@ -9,6 +9,9 @@ _REQUIRED = ("SECRET_KEY", "DATABASE_URL", "ALLOWED_HOSTS", "REDIS_URL")
 _missing = [name for name in _REQUIRED if not os.environ.get(name)]
 if _missing:
     raise ImproperlyConfigured(f"Production settings need these environment variables: {', '.join(_missing)}")
+if len(os.environ["SECRET_KEY"]) < 50:
+    # Django's own deploy check (security.W009) asks for at least 50 characters; refuse rather than warn.
+    raise ImproperlyConfigured("SECRET_KEY must be at least 50 characters long (e.g. `openssl rand -base64 48`).")
 os.environ.setdefault("DEBUG", "false")
 
 from .base import *  # noqa: E402,F403

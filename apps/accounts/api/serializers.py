@@ -4,9 +4,10 @@ from rest_framework import serializers
 
 from apps.accounts.models import User
 from apps.accounts.roles import Role
+from apps.core.api.serializers import ApiSerializer
 
 
-class TokenRequestSerializer(serializers.Serializer):
+class TokenRequestSerializer(ApiSerializer):
     username = serializers.CharField(max_length=150)
     password = serializers.CharField(max_length=4096, style={"input_type": "password"}, trim_whitespace=False)
 

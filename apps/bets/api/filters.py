@@ -1,10 +1,10 @@
 import django_filters
 
 from apps.bets.models import BetStatus, ValueBet
-from apps.core.api.filters import DateFilter, IdFilter
+from apps.core.api.filters import ApiFilterSet, DateFilter, IdFilter
 
 
-class ValueBetFilter(django_filters.FilterSet):
+class ValueBetFilter(ApiFilterSet):
     data_product = IdFilter(field_name="data_product_id")
     goal = IdFilter(field_name="goal_id")
     status = django_filters.ChoiceFilter(choices=BetStatus.choices)

@@ -3,7 +3,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from apps.bets.models import BetStatus, ValueBet
-from apps.core.api.serializers import ApiModelSerializer
+from apps.core.api.serializers import ApiModelSerializer, ApiSerializer
 
 
 class ValueBetSerializer(ApiModelSerializer):
@@ -28,7 +28,7 @@ class ValueBetSerializer(ApiModelSerializer):
         read_only_fields = ["status", "realised_value", "realised_cost", "settled_on", "created_by", "created_at"]
 
 
-class BetSettleSerializer(serializers.Serializer):
+class BetSettleSerializer(ApiSerializer):
     outcome = serializers.ChoiceField(
         choices=[BetStatus.WON, BetStatus.LOST, BetStatus.VOID],
         required=False,

@@ -1,10 +1,10 @@
 import django_filters
 
 from apps.catalog.models import BusinessGoal, DataProduct, Domain, GoalStatus, Lifecycle
-from apps.core.api.filters import IdFilter
+from apps.core.api.filters import ApiFilterSet, IdFilter
 
 
-class DomainFilter(django_filters.FilterSet):
+class DomainFilter(ApiFilterSet):
     owner = IdFilter(field_name="owner_id")
 
     class Meta:
@@ -12,7 +12,7 @@ class DomainFilter(django_filters.FilterSet):
         fields = ["owner"]
 
 
-class GoalFilter(django_filters.FilterSet):
+class GoalFilter(ApiFilterSet):
     domain = IdFilter(field_name="domain_id")
     sponsor = IdFilter(field_name="sponsor_id")
     status = django_filters.ChoiceFilter(choices=GoalStatus.choices)
@@ -22,7 +22,7 @@ class GoalFilter(django_filters.FilterSet):
         fields = ["domain", "sponsor", "status"]
 
 
-class DataProductFilter(django_filters.FilterSet):
+class DataProductFilter(ApiFilterSet):
     domain = IdFilter(field_name="domain_id")
     owner = IdFilter(field_name="owner_id")
     goal = IdFilter(field_name="goals", distinct=True)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from django.db import models
-from rest_framework import serializers
+from rest_framework import relations, serializers
 
 from apps.core.api.ingest import MAX_DATE, MIN_DATE, PLAIN_DECIMAL_MESSAGE, date_range_error, is_plain_decimal
 
@@ -32,8 +34,56 @@ class PlainDecimalField(serializers.DecimalField):
         return number
 
 
-class ApiModelSerializer(serializers.ModelSerializer):
-    """ModelSerializer whose date fields are bounded (see BoundedDateField)."""
+def wrong_json_type(field: serializers.Field, value: Any) -> str | None:
+    """Why `value` is not of the JSON type the schema declares for `field` (None when it is).
+
+    DRF converts quietly (`"name": 12` becomes "12", `"is_active": "yes"` becomes True, `"goal": "3"`
+    becomes 3); a client that sends the wrong type has a bug it should hear about.
+    """
+    if value is None:
+        return None  # DRF answers null itself (allowed or "may not be null")
+    if isinstance(field, (serializers.CharField, serializers.DateField, serializers.DateTimeField)):
+        return None if isinstance(value, str) else "Not a valid string."
+    if isinstance(field, serializers.BooleanField):
+        return None if isinstance(value, bool) else "Must be true or false."
+    if isinstance(field, (serializers.IntegerField, relations.PrimaryKeyRelatedField)):
+        return None if isinstance(value, int) and not isinstance(value, bool) else "A whole number is required."
+    if isinstance(field, relations.ManyRelatedField):
+        if not isinstance(value, list):
+            return "Expected a list of ids."
+        if any(not isinstance(item, int) or isinstance(item, bool) for item in value):
+            return "Every id must be a whole number."
+        return None
+    if isinstance(field, serializers.DecimalField):
+        # The schema declares a string or a number (apps.core.api.schema.DecimalFieldExtension).
+        ok = isinstance(value, (str, int, float, Decimal)) and not isinstance(value, bool)
+        return None if ok else "A number (or a string holding one) is required."
+    return None
+
+
+class StrictTypesMixin:
+    """Refuses (400) request values whose JSON type differs from the schema's, field by field."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, Mapping):
+            errors: dict[str, list[str]] = {}
+            for name, field in self.fields.items():  # type: ignore[attr-defined]
+                if field.read_only or name not in data:
+                    continue
+                message = wrong_json_type(field, data[name])
+                if message:
+                    errors[name] = [message]
+            if errors:
+                raise serializers.ValidationError(errors)
+        return super().to_internal_value(data)  # type: ignore[misc]
+
+
+class ApiSerializer(StrictTypesMixin, serializers.Serializer):
+    """A plain request or answer serializer of the API (strict JSON types on input)."""
+
+
+class ApiModelSerializer(StrictTypesMixin, serializers.ModelSerializer):
+    """ModelSerializer whose date fields are bounded (see BoundedDateField), strict about JSON types."""
 
     serializer_field_mapping = {
         **serializers.ModelSerializer.serializer_field_mapping,
@@ -63,4 +113,12 @@ class ErrorSerializer(serializers.Serializer):
     rows = RowErrorSerializer(many=True, required=False)
 
 
-__all__ = ["MAX_DATE", "MIN_DATE", "ApiModelSerializer", "BoundedDateField", "CsvUploadSerializer", "ErrorSerializer"]
+__all__ = [
+    "MAX_DATE",
+    "MIN_DATE",
+    "ApiModelSerializer",
+    "ApiSerializer",
+    "BoundedDateField",
+    "CsvUploadSerializer",
+    "ErrorSerializer",
+]

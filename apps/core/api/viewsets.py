@@ -23,7 +23,7 @@ from django.db import models, transaction
 from django.db.models import Model, QuerySet
 from django.http import StreamingHttpResponse
 from rest_framework import mixins, serializers
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.pagination import BasePagination
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
@@ -55,6 +55,41 @@ class ApiViewMixin:
 
     def get_exception_handler(self):  # DRF's hook: the domain's errors get their answers here
         return api_exception_handler
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)  # type: ignore[misc]
+        # After authentication and permissions: 401 and 403 come before a 400.
+        check_query_parameters(request)
+
+    def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
+        response = super().finalize_response(request, response, *args, **kwargs)  # type: ignore[misc]
+        return json_for_errors(response)
+
+
+def check_query_parameters(request: Request) -> None:
+    """Refuse (400) a query parameter given more than once or given empty.
+
+    Every parameter of the API takes one value: DRF and django-filter would use the last of
+    repeated values, and treat `?kind=` as "no filter", so a client's mistake would go unseen.
+    """
+    errors: dict[str, list[str]] = {}
+    for name in request.query_params:
+        values = request.query_params.getlist(name)
+        if len(values) > 1:
+            errors[name] = ["Give this parameter once."]
+        elif values[0] == "":
+            errors[name] = ["This parameter needs a value; leave it out to not filter on it."]
+    if errors:
+        raise ValidationError(errors)
+
+
+def json_for_errors(response: Any) -> Any:
+    """Error answers are JSON whatever `?format=` asked for (a CSV of an error helps no one)."""
+    renderer = getattr(response, "accepted_renderer", None)
+    if isinstance(response, Response) and response.status_code >= 400 and not isinstance(renderer, JSONRenderer):
+        response.accepted_renderer = JSONRenderer()
+        response.accepted_media_type = JSONRenderer.media_type
+    return response
 
 
 class ApiView(ApiViewMixin, APIView):
@@ -236,6 +271,10 @@ class CsvListModelMixin(mixins.ListModelMixin):
     # The CSV export streams: a wider return type than DRF's `list` declares.
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response | StreamingHttpResponse:  # type: ignore[override]
         if self.wants_csv():  # type: ignore[attr-defined]
+            # The CSV holds the whole filtered list, but bad paging parameters are still refused.
+            paginator = self.paginator  # type: ignore[attr-defined]
+            if paginator is not None:
+                paginator.check_parameters(request)
             return self.csv_response(self.filter_queryset(self.get_queryset()))  # type: ignore[attr-defined]
         return super().list(request, *args, **kwargs)
 

@@ -1,10 +1,10 @@
 import django_filters
 
-from apps.core.api.filters import DateFilter, IdFilter
+from apps.core.api.filters import ApiFilterSet, DateFilter, IdFilter
 from apps.costs.models import CostCategory, CostEntry
 
 
-class CostEntryFilter(django_filters.FilterSet):
+class CostEntryFilter(ApiFilterSet):
     data_product = IdFilter(field_name="data_product_id")
     domain = IdFilter(field_name="data_product__domain_id")
     category = django_filters.ChoiceFilter(choices=CostCategory.choices)

@@ -4,7 +4,7 @@ from django.conf import settings
 from rest_framework import serializers
 
 from apps.catalog.models import DataProduct
-from apps.core.api.serializers import ApiModelSerializer, PlainDecimalField
+from apps.core.api.serializers import ApiModelSerializer, ApiSerializer, PlainDecimalField
 from apps.costs.models import AllocationRule, CostCategory, CostEntry, CostImport, ExchangeRate
 
 
@@ -64,7 +64,7 @@ class CostEntrySerializer(ApiModelSerializer):
         }
 
 
-class CostRowSerializer(serializers.Serializer):
+class CostRowSerializer(ApiSerializer):
     """One row of `costs/bulk/` (documentation: rows are checked by apps.costs.ingest)."""
 
     data_product = serializers.IntegerField()

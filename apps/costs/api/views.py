@@ -13,7 +13,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -81,7 +81,7 @@ class CostEntryViewSet(ModelApiViewSet):
         return Response(CostEntrySerializer(stored, many=True).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=CsvUploadSerializer, responses={201: CostEntrySerializer(many=True)})
-    @action(detail=False, methods=["post"], url_path="import", parser_classes=[MultiPartParser, FormParser])
+    @action(detail=False, methods=["post"], url_path="import", parser_classes=[MultiPartParser])
     def import_csv(self, request: Request) -> Response:
         """Record the cost lines of a CSV file (columns data_product, period_start, amount, ...), all or nothing."""
         entries = ingest.cost_inputs_from_csv(upload_content(request), user=request.user)

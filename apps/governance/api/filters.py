@@ -1,10 +1,10 @@
 import django_filters
 
-from apps.core.api.filters import IdFilter
+from apps.core.api.filters import ApiFilterSet, IdFilter
 from apps.governance.models import Alert, AlertKind, AlertStatus, Decision, DecisionAction
 
 
-class AlertFilter(django_filters.FilterSet):
+class AlertFilter(ApiFilterSet):
     status = django_filters.ChoiceFilter(choices=AlertStatus.choices)
     kind = django_filters.ChoiceFilter(choices=AlertKind.choices)
     data_product = IdFilter(field_name="data_product_id")
@@ -15,7 +15,7 @@ class AlertFilter(django_filters.FilterSet):
         fields = ["status", "kind", "data_product", "domain"]
 
 
-class DecisionFilter(django_filters.FilterSet):
+class DecisionFilter(ApiFilterSet):
     data_product = IdFilter(field_name="data_product_id")
     alert = IdFilter(field_name="alert_id")
     action = django_filters.ChoiceFilter(choices=DecisionAction.choices)

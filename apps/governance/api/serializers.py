@@ -3,7 +3,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from apps.accounts.models import User
-from apps.core.api.serializers import ApiModelSerializer, BoundedDateField
+from apps.core.api.serializers import ApiModelSerializer, ApiSerializer, BoundedDateField
 from apps.governance.models import Alert, Decision, DecisionAction
 
 
@@ -55,11 +55,11 @@ class DecisionSerializer(ApiModelSerializer):
         }
 
 
-class SnoozeSerializer(serializers.Serializer):
+class SnoozeSerializer(ApiSerializer):
     until = BoundedDateField(help_text="A date after today; the alert comes back after it.")
 
 
-class DecideSerializer(serializers.Serializer):
+class DecideSerializer(ApiSerializer):
     action = serializers.ChoiceField(choices=DecisionAction.choices)
     rationale = serializers.CharField(help_text="Why: required.")
     sunset_on = BoundedDateField(required=False, allow_null=True, help_text="Required to retire.")

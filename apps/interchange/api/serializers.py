@@ -51,5 +51,7 @@ class FileProblemSerializer(serializers.Serializer):
 
 
 class ImportErrorSerializer(serializers.Serializer):
-    detail = serializers.CharField()
-    problems = FileProblemSerializer(many=True)
+    """Problems in the files (`detail` and `problems`), or a bad request (`{field: [messages]}`, e.g. no file)."""
+
+    detail = serializers.CharField(required=False)
+    problems = FileProblemSerializer(many=True, required=False)

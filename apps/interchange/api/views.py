@@ -76,6 +76,8 @@ class DataProductFilesViewSet(ApiViewSet):
     renderer_classes = [JSONRenderer]
     content_negotiation_class = _FileFormatNegotiation
     pagination_class = None
+    # What OPTIONS describes (DRF's metadata needs one; without it OPTIONS was a 500).
+    serializer_class = ImportRequestSerializer
 
     def get_queryset(self):
         return DataProduct.objects.none()

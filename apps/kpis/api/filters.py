@@ -1,10 +1,10 @@
 import django_filters
 
-from apps.core.api.filters import DateFilter, IdFilter
+from apps.core.api.filters import ApiFilterSet, DateFilter, IdFilter
 from apps.kpis.models import KPI, CadenceChoices, Measurement, MeasurementSource
 
 
-class KPIFilter(django_filters.FilterSet):
+class KPIFilter(ApiFilterSet):
     goal = IdFilter(field_name="goal_id")
     data_product = IdFilter(field_name="attributions__data_product_id", distinct=True)
     cadence = django_filters.ChoiceFilter(choices=CadenceChoices.choices)
@@ -14,7 +14,7 @@ class KPIFilter(django_filters.FilterSet):
         fields = ["goal", "data_product", "cadence"]
 
 
-class MeasurementFilter(django_filters.FilterSet):
+class MeasurementFilter(ApiFilterSet):
     kpi = IdFilter(field_name="kpi_id")
     data_product = IdFilter(field_name="kpi__attributions__data_product_id", distinct=True)
     is_current = django_filters.BooleanFilter()

@@ -7,11 +7,11 @@ from decimal import Decimal
 from rest_framework import serializers
 
 from apps.catalog.models import DataProduct
-from apps.core.api.serializers import ApiModelSerializer
+from apps.core.api.serializers import ApiModelSerializer, ApiSerializer
 from apps.kpis.models import KPI, Attribution, Measurement
 
 
-class AttributionSerializer(serializers.ModelSerializer):
+class AttributionSerializer(ApiModelSerializer):
     data_product = serializers.PrimaryKeyRelatedField(queryset=DataProduct.objects.all())
     weight = serializers.DecimalField(
         max_digits=5,
@@ -94,7 +94,7 @@ class MeasurementSerializer(ApiModelSerializer):
         }
 
 
-class MeasurementRowSerializer(serializers.Serializer):
+class MeasurementRowSerializer(ApiSerializer):
     """One row of `measurements/bulk/` (documentation: rows are checked by apps.kpis.ingest)."""
 
     kpi = serializers.IntegerField()

@@ -9,7 +9,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
-from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -140,7 +140,7 @@ class MeasurementViewSet(ApiViewSet, CsvListModelMixin, mixins.RetrieveModelMixi
         return Response(MeasurementSerializer(created, many=True).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=CsvUploadSerializer, responses={201: MeasurementSerializer(many=True)})
-    @action(detail=False, methods=["post"], url_path="import", parser_classes=[MultiPartParser, FormParser])
+    @action(detail=False, methods=["post"], url_path="import", parser_classes=[MultiPartParser])
     def import_csv(self, request: Request) -> Response:
         """Record the outcomes of a CSV file (columns kpi, period_start, value, note), all or nothing."""
         entries = ingest.measurement_inputs_from_csv(upload_content(request), user=request.user)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Model
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -30,7 +31,8 @@ class WebhookSubscriptionViewSet(ModelApiViewSet):
     access = WEBHOOKS
     serializer_class = WebhookSubscriptionSerializer
     ordering_fields = ["id", "name", "created_at"]
-    filterset_fields = ["is_active", "format"]
+    # Not "format": `?format=` chooses the answer's format (json or csv) on every list.
+    filterset_fields = ["is_active"]
 
     def get_queryset(self):
         return webhook_subscription_list()
@@ -44,6 +46,7 @@ class WebhookSubscriptionViewSet(ModelApiViewSet):
     def delete_object(self, instance: WebhookSubscription) -> None:
         webhooks.webhook_subscription_delete(subscription=instance)
 
+    @extend_schema(request=WebhookSubscriptionSerializer, responses={201: WebhookSubscriptionCreatedSerializer})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)

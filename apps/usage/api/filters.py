@@ -1,10 +1,10 @@
 import django_filters
 
-from apps.core.api.filters import DateFilter, IdFilter
+from apps.core.api.filters import ApiFilterSet, DateFilter, IdFilter
 from apps.usage.models import UsageRecord
 
 
-class UsageRecordFilter(django_filters.FilterSet):
+class UsageRecordFilter(ApiFilterSet):
     data_product = IdFilter(field_name="data_product_id")
     consumer = django_filters.CharFilter()
     day = DateFilter()

@@ -2,17 +2,18 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from apps.core.api.serializers import ApiModelSerializer, ApiSerializer
 from apps.usage.models import UsageRecord
 
 
-class UsageRecordSerializer(serializers.ModelSerializer):
+class UsageRecordSerializer(ApiModelSerializer):
     class Meta:
         model = UsageRecord
         fields = ["id", "data_product", "consumer", "day", "count"]
         read_only_fields = fields
 
 
-class UsageRowSerializer(serializers.Serializer):
+class UsageRowSerializer(ApiSerializer):
     """One row of `POST usage/` (documentation: rows are checked by apps.usage.ingest)."""
 
     data_product = serializers.IntegerField()

@@ -7,6 +7,7 @@ from typing import Any
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
+from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -23,11 +24,18 @@ MONEY: dict[str, Any] = {"max_digits": 24, "decimal_places": 2}
 SHARE: dict[str, Any] = {"max_digits": 12, "decimal_places": 4, "allow_null": True}
 
 
+def _existing_domain(domain_id: int | None) -> int | None:
+    """The domain id a query names, or None for every domain; a domain that does not exist is a 404."""
+    if domain_id is not None and not Domain.objects.filter(pk=domain_id).exists():
+        raise NotFound(f"There is no domain {domain_id}.")
+    return domain_id
+
+
 # --- the decision loop ----------------------------------------------------------------------------
 class DecisionLoopQuerySerializer(serializers.Serializer):
     to = BoundedDateField(required=False, help_text="The last day of the period (inclusive); today when left out.")
-    domain = serializers.PrimaryKeyRelatedField(
-        queryset=Domain.objects.all(), required=False, help_text="Only this domain's figures (a domain id)."
+    domain = serializers.IntegerField(
+        min_value=1, required=False, help_text="Only this domain's figures (a domain id; 404 when there is none)."
     )
 
     def get_fields(self) -> dict[str, serializers.Field]:
@@ -40,7 +48,8 @@ class DecisionLoopQuerySerializer(serializers.Serializer):
         return fields
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        to = attrs.get("to") or timezone.localdate()
+        # Without `to`, the period ends today, or on `from` when that is later (a one-day period).
+        to = attrs.get("to") or max(timezone.localdate(), attrs.get("from") or timezone.localdate())
         attrs["to"] = to
         attrs["from"] = attrs.get("from") or default_period(to)[0]
         if attrs["from"] > to:
@@ -180,11 +189,10 @@ class DecisionLoopView(ApiView):
         """
         query = DecisionLoopQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        domain = query.validated_data.get("domain")
         loop = decision_loop(
             date_from=query.validated_data["from"],
             date_to=query.validated_data["to"],
-            domain_id=domain.pk if domain is not None else None,
+            domain_id=_existing_domain(query.validated_data.get("domain")),
         )
         payload = decision_loop_payload(loop)
         overdue = payload.pop("alerts_past_sla")
@@ -194,8 +202,8 @@ class DecisionLoopView(ApiView):
 # --- readiness ------------------------------------------------------------------------------------
 class ReadinessQuerySerializer(serializers.Serializer):
     as_of = BoundedDateField(required=False, help_text="Today when left out.")
-    domain = serializers.PrimaryKeyRelatedField(
-        queryset=Domain.objects.all(), required=False, help_text="Only this domain (a domain id)."
+    domain = serializers.IntegerField(
+        min_value=1, required=False, help_text="Only this domain (a domain id; 404 when there is none)."
     )
 
 
@@ -282,10 +290,9 @@ class ReadinessView(ApiView):
         """As stored by the latest evaluation on or before `as_of` (default today), else computed now."""
         query = ReadinessQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        domain = query.validated_data.get("domain")
         report = readiness_report(
             as_of=query.validated_data.get("as_of") or timezone.localdate(),
-            domain_id=domain.pk if domain is not None else None,
+            domain_id=_existing_domain(query.validated_data.get("domain")),
         )
         names = {pk: (name, slug) for pk, name, slug in Domain.objects.values_list("pk", "name", "slug")}
         return Response(readiness_payload(report, names))

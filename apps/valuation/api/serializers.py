@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
-from apps.core.api.serializers import ApiModelSerializer, BoundedDateField
+from apps.core.api.serializers import ApiModelSerializer, ApiSerializer, BoundedDateField
 from apps.valuation.models import EVALUATION_FIGURES, Evaluation, EvaluationPolicy, EvaluationRun
 
 
@@ -38,7 +38,7 @@ class EvaluationRunSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class EvaluationRunRequestSerializer(serializers.Serializer):
+class EvaluationRunRequestSerializer(ApiSerializer):
     as_of = BoundedDateField(required=False, allow_null=True, help_text="The evaluation date; today when left out.")
 
 

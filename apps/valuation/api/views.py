@@ -16,7 +16,7 @@ from apps.accounts.auth import request_user
 from apps.core.api import access
 from apps.core.api.viewsets import ApiView, ModelApiViewSet, ReadOnlyApiViewSet
 from apps.valuation import selectors
-from apps.valuation.api.filters import EvaluationFilter, EvaluationRunFilter
+from apps.valuation.api.filters import EvaluationFilter, EvaluationPolicyFilter, EvaluationRunFilter
 from apps.valuation.api.serializers import (
     EvaluationPolicySerializer,
     EvaluationRunRequestSerializer,
@@ -78,7 +78,7 @@ class EvaluationPolicyViewSet(ModelApiViewSet):
     access = access.POLICIES
     serializer_class = EvaluationPolicySerializer
     ordering_fields = ["id", "updated_at"]
-    filterset_fields = ["domain", "is_default"]
+    filterset_class = EvaluationPolicyFilter
 
     def get_queryset(self):
         return EvaluationPolicy.objects.order_by("-is_default", "domain__name", "id")

@@ -59,6 +59,11 @@ def test_costs_export_is_the_whole_filtered_list(as_executive, own_product, othe
         "category",
         "note",
         "external_id",
+        "source",
+        "source_key",
+        "revision",
+        "is_current",
+        "cost_import",
         "recorded_by",
         "recorded_at",
     ]

@@ -179,13 +179,20 @@ def test_domain_filter_and_an_explicit_period(as_governance, loop_portfolio):
         ({"to": "yesterday"}, "to"),
         ({"from": "2026-06-01", "to": "2026-01-01"}, "from"),
         ({"to": "1066-10-14"}, "to"),
-        ({"domain": "999999"}, "domain"),
+        ({"domain": "0"}, "domain"),
+        ({"domain": "north"}, "domain"),
     ],
 )
 def test_bad_parameters_get_a_message_per_field(as_executive, params, field):
     response = as_executive.get(URL, params)
     assert response.status_code == 400
     assert field in response.json(), response.json()
+
+
+def test_a_domain_that_does_not_exist_is_a_404(as_executive):
+    response = as_executive.get(URL, {"domain": "999999"})
+    assert response.status_code == 404
+    assert response.json() == {"detail": "There is no domain 999999."}
 
 
 def test_who_may_read(api_client, as_owner, as_governance, as_admin):

@@ -139,3 +139,15 @@ def test_env_example_lists_every_variable_the_settings_read():
 
 def test_role_groups_exist(db):
     assert set(Group.objects.values_list("name", flat=True)) >= {"executive", "product_owner", "governance_lead"}
+
+
+def test_production_refuses_a_short_secret_key():
+    result = _run_manage(
+        "check",
+        DJANGO_SETTINGS_MODULE="config.settings.production",
+        SECRET_KEY="too-short-" + "x" * 30,
+        DATABASE_URL="sqlite:////tmp/meshvalue-deploy-check.sqlite3",
+        ALLOWED_HOSTS="meshvalue.example.com",
+    )
+    assert result.returncode != 0
+    assert "at least 50 characters" in result.stderr

@@ -24,7 +24,9 @@ def _publisher(folder) -> Celery:
     messages = str(folder / "messages")
     for name in ("messages", "processed"):
         (folder / name).mkdir(exist_ok=True)
-    app = Celery("embedded-broker-test", broker="filesystem://")
+    # Not the current app: shared tasks sent later in this test process must keep using the project's.
+    app = Celery("embedded-broker-test", broker="filesystem://", set_as_current=False)
+    app.conf.task_default_queue = "default"  # the project's default queue, which the worker consumes
     app.conf.broker_transport_options = {
         "data_folder_in": messages,
         "data_folder_out": messages,

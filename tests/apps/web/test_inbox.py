@@ -212,7 +212,10 @@ def test_inbox_query_count_does_not_grow_with_alerts(client, governance_lead):
 @pytest.mark.django_db
 def test_evidence_chart_follows_the_products_value_and_cost(client, governance_lead, portfolio):
     alert = portfolio.alerts[0]
-    factories.CostEntryFactory(data_product=alert.data_product, period_start=date(2026, 2, 1), amount=Decimal("50"))
+    # A second line of the same month (its own key): both count.
+    factories.CostEntryFactory(
+        data_product=alert.data_product, period_start=date(2026, 2, 1), amount=Decimal("50"), source_key="late-invoice"
+    )
     client.force_login(governance_lead)
     response = client.get(f"/inbox/alerts/{alert.pk}/")
     assert response.status_code == 200

@@ -197,7 +197,9 @@ def test_owner_pages_query_counts_do_not_grow(client, product_owner, page):
             kpi = factories.KPIFactory(goal=portfolio.goal, name=f"Extra {size}-{index}")
             factories.AttributionFactory(kpi=kpi, data_product=product, weight=Decimal("0.01"))
             factories.MeasurementFactory(kpi=kpi, period_start=date(2026, 1, 1))
-            factories.CostEntryFactory(data_product=product, period_start=date(2025, 1 + index % 12, 1))
+            factories.CostEntryFactory(
+                data_product=product, period_start=date(2025, 1 + index % 12, 1), source_key=f"extra-{size}-{index}"
+            )
             ConsciousDebt.objects.create(data_product=product, title=f"d{index}", why="w", revisit_on=date(2026, 5, 1))
         with CaptureQueriesContext(connection) as queries:
             response = client.get(f"/products/{product.slug}/{page}")
