@@ -372,10 +372,14 @@ if CELERY_EMBEDDED_BROKER:
     # One folder for messages in and out (every process reads and writes the same queue). The
     # Redis options stay alongside: the filesystem transport ignores them, the budget check reads them.
     _messages = str(CELERY_EMBEDDED_FOLDER / "messages")
-    for _folder in ("messages", "processed", "results"):
+    for _folder in ("messages", "processed", "results", "control"):
         (CELERY_EMBEDDED_FOLDER / _folder).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS.update(
-        data_folder_in=_messages, data_folder_out=_messages, processed_folder=str(CELERY_EMBEDDED_FOLDER / "processed")
+        data_folder_in=_messages,
+        data_folder_out=_messages,
+        processed_folder=str(CELERY_EMBEDDED_FOLDER / "processed"),
+        # Exchange and broadcast state too, or kombu writes a control/ folder into the working directory.
+        control_folder=str(CELERY_EMBEDDED_FOLDER / "control"),
     )
     CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = dict(CELERY_BROKER_TRANSPORT_OPTIONS)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True

@@ -22,7 +22,7 @@ pytestmark = [pytest.mark.celery_worker, pytest.mark.slow, pytest.mark.django_db
 def _publisher(folder) -> Celery:
     """A Celery app that publishes to the filesystem broker in `folder`, as the demo's settings do."""
     messages = str(folder / "messages")
-    for name in ("messages", "processed"):
+    for name in ("messages", "processed", "control"):
         (folder / name).mkdir(exist_ok=True)
     # Not the current app: shared tasks sent later in this test process must keep using the project's.
     app = Celery("embedded-broker-test", broker="filesystem://", set_as_current=False)
@@ -31,6 +31,7 @@ def _publisher(folder) -> Celery:
         "data_folder_in": messages,
         "data_folder_out": messages,
         "processed_folder": str(folder / "processed"),
+        "control_folder": str(folder / "control"),
     }
     return app
 
