@@ -190,3 +190,50 @@ class DomainReadiness(models.Model):
 
     def __str__(self) -> str:
         return f"Readiness of {self.domain} as of {self.as_of}: {self.ready}/{self.products}"
+
+
+class MonthlyFigure(models.Model):
+    """A product's realised value and cost in one calendar month: the maintained monthly rollup.
+
+    Value follows DESIGN.md v2 (credited from, attribution baselines, current revisions only),
+    cost is the month's current cost entries (credits included). Kept exact at full precision
+    (rounded to money only when shown). Maintained by `apps.valuation.services.rollup` from the
+    changes the database records in `RollupChange`; `manage.py rollup_check` recomputes it from
+    the raw rows and reports any difference.
+    """
+
+    data_product = models.ForeignKey(
+        "catalog.DataProduct", on_delete=models.CASCADE, related_name="monthly_figures", db_index=False
+    )
+    month = models.DateField(help_text="The first day of the month.")
+    value = models.DecimalField(max_digits=30, decimal_places=10, default=Decimal("0"))
+    cost = models.DecimalField(max_digits=30, decimal_places=10, default=Decimal("0"))
+
+    class Meta:
+        ordering = ["data_product_id", "month"]
+        constraints = [models.UniqueConstraint(fields=["data_product", "month"], name="monthly_figure_unique")]
+        indexes = [models.Index(fields=["month"], name="monthly_figure_month")]
+
+    def __str__(self) -> str:
+        return f"{self.data_product_id} {self.month:%Y-%m}: value {self.value}, cost {self.cost}"
+
+
+class RollupChange(models.Model):
+    """What changed since the rollup's last refresh, written by database triggers in the writer's transaction.
+
+    A row names a KPI or a product, and a month (None: every month). Triggers rather than
+    service calls, so no write path (bulk, COPY, admin, a migration) can forget to report, and
+    the mark commits or rolls back with the write itself. No foreign keys: a deleted row's mark
+    must outlive it, and the writers should not pay for the checks.
+    """
+
+    kpi_id = models.BigIntegerField(null=True, blank=True)
+    data_product_id = models.BigIntegerField(null=True, blank=True)
+    month = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        subject = f"KPI {self.kpi_id}" if self.kpi_id is not None else f"product {self.data_product_id}"
+        return f"{subject}, {'every month' if self.month is None else f'{self.month:%Y-%m}'}"

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
-from django.db.models import Max, OuterRef, QuerySet, Subquery
+from django.db.models import Max, OuterRef, QuerySet, Subquery, Sum
 
 from apps.catalog.models import DataProduct
-from apps.valuation.models import Evaluation, EvaluationPolicy, EvaluationRun
+from apps.valuation.models import Evaluation, EvaluationPolicy, EvaluationRun, MonthlyFigure
 from meshvalue.valuation import Policy, revisit_date
 
 
@@ -89,3 +90,28 @@ def evaluation_latest_per_product(*, product_ids: list[int]) -> dict[int, Evalua
     )
     evaluations = Evaluation.objects.filter(data_product_id__in=product_ids, as_of=Subquery(latest))
     return {evaluation.data_product_id: evaluation for evaluation in evaluations}
+
+
+def monthly_figures(
+    *, products: QuerySet[DataProduct], start: date, end: date, per_product: bool
+) -> dict[int | None, dict[date, tuple[Decimal, Decimal]]]:
+    """Value and cost per month in `[start, end)` from the maintained rollup (one query).
+
+    `per_product`: keyed by product id; otherwise one entry, key None, summed in the database
+    over `products` (what a portfolio chart needs, without one row per product).
+    """
+    rows = MonthlyFigure.objects.filter(data_product__in=products.values("pk"), month__gte=start, month__lt=end)
+    figures: dict[int | None, dict[date, tuple[Decimal, Decimal]]] = {}
+    if per_product:
+        for product_id, month, value, cost in rows.values_list("data_product_id", "month", "value", "cost"):
+            figures.setdefault(product_id, {})[month] = (value, cost)
+        return figures
+    totals = figures.setdefault(None, {})
+    for month, value, cost in (
+        rows.values("month")
+        .annotate(value=Sum("value"), cost=Sum("cost"))
+        .order_by()
+        .values_list("month", "value", "cost")
+    ):
+        totals[month] = (Decimal(value), Decimal(cost))
+    return figures

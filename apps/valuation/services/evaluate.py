@@ -21,6 +21,7 @@ from meshvalue.valuation import Policy, Valuation, evaluate
 from .gather import Scope, product_buckets, product_inputs_gather
 from .locks import alerts_lock, evaluation_lock, evaluation_session_tune
 from .readiness import readiness_record
+from .rollup import monthly_rollup_refresh
 
 # Rewritten when a date is evaluated again; `run` and `created_at` keep pointing at the first run.
 _UPDATED_FIELDS = list(EVALUATION_FIGURES)
@@ -266,6 +267,8 @@ def evaluation_run_begin(*, run_id: int, chunk_size: int) -> tuple[EvaluationRun
         return run, []
     buckets = product_buckets(chunk_size=chunk_size)
     if run.status == RunStatus.QUEUED:
+        # Once per run, before its chunks: the months touched since the last run, in the rollup.
+        monthly_rollup_refresh()
         run.status = RunStatus.RUNNING
         run.started_at = timezone.now()
         run.chunks_total = len(buckets)
@@ -296,6 +299,7 @@ def portfolio_evaluate(
     if run is not None:
         _, chunks = evaluation_run_begin(run_id=run.pk, chunk_size=chunk_size)
     else:
+        monthly_rollup_refresh()
         chunks = product_buckets(chunk_size=chunk_size)
     for chunk in chunks:
         summary.add(

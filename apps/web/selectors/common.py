@@ -12,17 +12,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
 
-from django.db.models import Count, OuterRef, QuerySet, Subquery, Sum
-from django.db.models.functions import TruncMonth
+from django.db.models import OuterRef, QuerySet, Subquery
 
 from apps.catalog.models import DataProduct
-from apps.costs.models import CostEntry
-from apps.kpis.models import KPI, Attribution, Measurement
+from apps.kpis.models import KPI, Measurement
 from apps.valuation.models import Recommendation
+from apps.valuation.selectors import monthly_figures
+from apps.valuation.services.rollup import monthly_rollup_refresh
 from meshvalue.periods import add_months
-from meshvalue.valuation import Direction, credited_from, money, summed_value
+from meshvalue.valuation import money
 
 ZERO = Decimal("0")
 
@@ -62,6 +61,10 @@ def month_starts(*, as_of: date, count: int) -> list[date]:
     return [add_months(last, -offset) for offset in range(count - 1, -1, -1)]
 
 
+# The key of the figures summed over all products, when only the total was read.
+TOTAL = 0
+
+
 @dataclass
 class MonthlyValueCost:
     """Value and cost per month per product (`None` key: the total of all products)."""
@@ -77,106 +80,39 @@ class MonthlyValueCost:
         return self._series(self.cost, product_id)
 
     def _series(self, figures: dict[int, dict[date, Decimal]], product_id: int | None) -> list[Decimal]:
+        if product_id is None and TOTAL in figures:
+            product_id = TOTAL
         if product_id is not None:
             by_month = figures.get(product_id, {})
             return [money(by_month.get(month, ZERO)) for month in self.months]
         return [money(sum((f.get(month, ZERO) for f in figures.values()), ZERO)) for month in self.months]
 
 
-def monthly_value_cost(*, as_of: date, months: int, products: QuerySet[DataProduct]) -> MonthlyValueCost:
+def monthly_value_cost(
+    *, as_of: date, months: int, products: QuerySet[DataProduct], per_product: bool = True
+) -> MonthlyValueCost:
     """Realised value and cost of `products` per month, for the `months` complete months before `as_of`.
 
-    Value follows DESIGN.md v2: for each attribution (KPI, weight) of a product, weight times the
-    value of the KPI's current measurements whose period starts in the month and on or after the
-    attribution's `credited_from`, measured from the attribution's baseline. The database sums
-    measurements per (KPI, month) before anything is joined to attributions (far fewer rows to
-    carry; see STACK.md) for the attributions credited since before the first month; those
-    credited from a later date read their KPI's measurements per period. The valuation core turns
-    (count, sum) into money, so these figures follow the same arithmetic as the evaluations. A
-    quarterly KPI's value lands in the first month of its quarter, a weekly KPI's in the month its
-    week starts. Four queries, whatever the number of products, KPIs and measurements.
+    Read from the maintained monthly rollup (`apps.valuation.services.rollup`: DESIGN.md v2's
+    value, credited from each attribution's start and measured from its baseline, and the
+    current costs, credits included), refreshed first when writes are pending and no other
+    refresh runs. `per_product=False` gives only the total of all `products` (summed in the
+    database: a portfolio chart without a row per product). A quarterly KPI's value lands in the
+    month its quarter starts, a weekly KPI's in the month its week starts. A fixed number of
+    queries, whatever the number of products, KPIs and measurements.
     """
     month_list = month_starts(as_of=as_of, count=months)
     result = MonthlyValueCost(months=month_list)
-    start, end = month_list[0], add_months(month_list[-1], 1)
-    product_ids = products.values("pk")
-
-    # (product, weight, kpi, direction, baseline, value per unit, credited from)
-    whole: list[tuple[Any, ...]] = []
-    late: list[tuple[Any, ...]] = []
-    for (
-        product_id,
-        launched_on,
-        weight,
-        starts_on,
-        baseline,
-        kpi_id,
-        direction,
-        kpi_baseline,
-        value_per_unit,
-    ) in Attribution.objects.filter(data_product__in=product_ids).values_list(
-        "data_product_id",
-        "data_product__launched_on",
-        "weight",
-        "starts_on",
-        "baseline",
-        "kpi_id",
-        "kpi__direction",
-        "kpi__baseline",
-        "kpi__value_per_unit",
-    ):
-        since = credited_from(launched_on, starts_on)
-        terms = (product_id, weight, kpi_id, Direction(direction), kpi_baseline if baseline is None else baseline)
-        (late if since is not None and since > start else whole).append((*terms, value_per_unit, since))
-
-    current = Measurement.objects.filter(is_current=True, period_start__gte=start, period_start__lt=end)
-    by_month: dict[int, dict[date, tuple[int, Decimal]]] = defaultdict(dict)
-    whole_kpis = {row[2] for row in whole}
-    if whole_kpis:
-        for kpi_id, month, count, value_sum in (
-            current.filter(kpi_id__in=whole_kpis)
-            .annotate(month=TruncMonth("period_start"))
-            .values_list("kpi_id", "month")
-            .annotate(count=Count("pk"), value_sum=Sum("value"))
-            .order_by()
-        ):
-            by_month[kpi_id][_as_date(month)] = (count, Decimal(value_sum))
-    for product_id, weight, kpi_id, direction, baseline, value_per_unit, _ in whole:
-        product_months = result.value[product_id]
-        for month, (count, value_sum) in by_month.get(kpi_id, {}).items():
-            value = summed_value(direction, baseline, value_per_unit, count, value_sum)
-            product_months[month] = product_months.get(month, ZERO) + weight * value
-
-    by_period: dict[int, list[tuple[date, Decimal]]] = defaultdict(list)
-    late_kpis = {row[2] for row in late}
-    if late_kpis:
-        for kpi_id, period_start, value in current.filter(kpi_id__in=late_kpis).values_list(
-            "kpi_id", "period_start", "value"
-        ):
-            by_period[kpi_id].append((period_start, value))
-    for product_id, weight, kpi_id, direction, baseline, value_per_unit, since in late:
-        product_months = result.value[product_id]
-        for period_start, measured in by_period.get(kpi_id, ()):
-            if period_start >= since:
-                month = period_start.replace(day=1)
-                value = summed_value(direction, baseline, value_per_unit, 1, measured)
-                product_months[month] = product_months.get(month, ZERO) + weight * value
-
-    for product_id, month, amount in (
-        CostEntry.objects.filter(
-            is_current=True, data_product__in=product_ids, period_start__gte=start, period_start__lt=end
-        )
-        .values_list("data_product_id", "period_start")
-        .annotate(amount=Sum("amount"))
-        .order_by()
-    ):
-        result.cost[product_id][month] = result.cost[product_id].get(month, ZERO) + Decimal(amount)
+    monthly_rollup_refresh(wait=False)
+    figures = monthly_figures(
+        products=products, start=month_list[0], end=add_months(month_list[-1], 1), per_product=per_product
+    )
+    for product_id, by_month in figures.items():
+        key = TOTAL if product_id is None else product_id
+        for month, (value, cost) in by_month.items():
+            result.value[key][month] = value
+            result.cost[key][month] = cost
     return result
-
-
-def _as_date(value: date) -> date:
-    # TruncMonth over a DateField gives a date on PostgreSQL and SQLite alike; be strict anyway.
-    return value if type(value) is date else value.date()  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)

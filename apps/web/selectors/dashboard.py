@@ -234,7 +234,9 @@ def dashboard(*, as_of: date) -> dict:
         for name in ("value", "cost", "net", "ratio", "roi")
     }
     points = _portfolio_points(as_of)
-    monthly = monthly_value_cost(as_of=as_of, months=CHART_MONTHS, products=portfolio_products(as_of=as_of))
+    monthly = monthly_value_cost(
+        as_of=as_of, months=CHART_MONTHS, products=portfolio_products(as_of=as_of), per_product=False
+    )
     monthly_chart = {
         "months": [m.isoformat() for m in monthly.months],
         "value": [float(v) for v in monthly.value_series()],
