@@ -237,3 +237,23 @@ class RollupChange(models.Model):
     def __str__(self) -> str:
         subject = f"KPI {self.kpi_id}" if self.kpi_id is not None else f"product {self.data_product_id}"
         return f"{subject}, {'every month' if self.month is None else f'{self.month:%Y-%m}'}"
+
+
+class DomainMonthlyFigure(models.Model):
+    """The sum of `MonthlyFigure` over a domain's products in one month, kept with it by each refresh.
+
+    A portfolio's monthly series reads a few rows per month from here instead of one per product.
+    """
+
+    domain = models.ForeignKey("catalog.Domain", on_delete=models.CASCADE, related_name="+", db_index=False)
+    month = models.DateField()
+    value = models.DecimalField(max_digits=30, decimal_places=10, default=Decimal("0"))
+    cost = models.DecimalField(max_digits=30, decimal_places=10, default=Decimal("0"))
+
+    class Meta:
+        ordering = ["domain_id", "month"]
+        constraints = [models.UniqueConstraint(fields=["domain", "month"], name="domain_monthly_figure_unique")]
+        indexes = [models.Index(fields=["month"], name="domain_monthly_figure_month")]
+
+    def __str__(self) -> str:
+        return f"domain {self.domain_id} {self.month:%Y-%m}: value {self.value}, cost {self.cost}"

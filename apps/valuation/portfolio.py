@@ -89,10 +89,14 @@ class PortfolioSummary:
     open_alerts: dict[str, int]
 
 
+def retired_by(as_of: date) -> Q:
+    """Products retired by `as_of`: out of the portfolio from then on."""
+    return Q(lifecycle=Lifecycle.RETIRED) & (Q(sunset_on__isnull=True) | Q(sunset_on__lte=as_of))
+
+
 def portfolio_products(*, as_of: date) -> QuerySet[DataProduct]:
     """The products in the portfolio as of `as_of`: all but those retired by then."""
-    retired = Q(lifecycle=Lifecycle.RETIRED) & (Q(sunset_on__isnull=True) | Q(sunset_on__lte=as_of))
-    return DataProduct.objects.exclude(retired)
+    return DataProduct.objects.exclude(retired_by(as_of))
 
 
 def latest_evaluations(*, as_of: date) -> QuerySet[Evaluation]:

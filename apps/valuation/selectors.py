@@ -8,7 +8,8 @@ from decimal import Decimal
 from django.db.models import Max, OuterRef, QuerySet, Subquery, Sum
 
 from apps.catalog.models import DataProduct
-from apps.valuation.models import Evaluation, EvaluationPolicy, EvaluationRun, MonthlyFigure
+from apps.valuation.models import DomainMonthlyFigure, Evaluation, EvaluationPolicy, EvaluationRun, MonthlyFigure
+from apps.valuation.portfolio import retired_by
 from meshvalue.valuation import Policy, revisit_date
 
 
@@ -115,3 +116,27 @@ def monthly_figures(
     ):
         totals[month] = (Decimal(value), Decimal(cost))
     return figures
+
+
+def portfolio_monthly_totals(*, as_of: date, start: date, end: date) -> dict[date, tuple[Decimal, Decimal]]:
+    """The portfolio's value and cost per month in `[start, end)`, as of `as_of` (two queries).
+
+    The domains' maintained totals, less the months of the products retired by `as_of` (few):
+    a handful of rows per month whatever the number of products.
+    """
+    totals: dict[date, tuple[Decimal, Decimal]] = {}
+    for month, value, cost in (
+        DomainMonthlyFigure.objects.filter(month__gte=start, month__lt=end)
+        .values("month")
+        .annotate(value_sum=Sum("value"), cost_sum=Sum("cost"))
+        .order_by()
+        .values_list("month", "value_sum", "cost_sum")
+    ):
+        totals[month] = (Decimal(value), Decimal(cost))
+    retired = monthly_figures(
+        products=DataProduct.objects.filter(retired_by(as_of)), start=start, end=end, per_product=False
+    ).get(None, {})
+    for month, (value, cost) in retired.items():
+        total_value, total_cost = totals.get(month, (Decimal(0), Decimal(0)))
+        totals[month] = (total_value - value, total_cost - cost)
+    return totals

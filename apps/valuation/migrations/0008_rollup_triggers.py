@@ -63,15 +63,23 @@ POSTGRESQL = [
         WHEN (OLD.direction IS DISTINCT FROM NEW.direction OR OLD.baseline IS DISTINCT FROM NEW.baseline
               OR OLD.value_per_unit IS DISTINCT FROM NEW.value_per_unit)
         EXECUTE FUNCTION mv_rollup_kpi_changed()""",
-    # A product's launch moved: it is credited from another date.
+    # A product's launch moved (it is credited from another date) or it moved to another domain.
     f"""CREATE FUNCTION mv_rollup_product_changed() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
         INSERT INTO {CHANGES} (data_product_id) VALUES (NEW.id);
         RETURN NULL;
     END $$""",
     """CREATE TRIGGER mv_rollup_change AFTER UPDATE ON catalog_dataproduct FOR EACH ROW
-        WHEN (OLD.launched_on IS DISTINCT FROM NEW.launched_on)
+        WHEN (OLD.launched_on IS DISTINCT FROM NEW.launched_on OR OLD.domain_id IS DISTINCT FROM NEW.domain_id)
         EXECUTE FUNCTION mv_rollup_product_changed()""",
+    # A product deleted: its domain's totals lose it.
+    f"""CREATE FUNCTION mv_rollup_product_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        INSERT INTO {CHANGES} (data_product_id) VALUES (OLD.id);
+        RETURN NULL;
+    END $$""",
+    """CREATE TRIGGER mv_rollup_delete AFTER DELETE ON catalog_dataproduct FOR EACH ROW
+        EXECUTE FUNCTION mv_rollup_product_deleted()""",
 ]
 
 POSTGRESQL_REVERSE = [
@@ -81,6 +89,8 @@ POSTGRESQL_REVERSE = [
     "DROP TRIGGER IF EXISTS mv_rollup_change ON kpis_attribution",
     "DROP TRIGGER IF EXISTS mv_rollup_change ON kpis_kpi",
     "DROP TRIGGER IF EXISTS mv_rollup_change ON catalog_dataproduct",
+    "DROP TRIGGER IF EXISTS mv_rollup_delete ON catalog_dataproduct",
+    "DROP FUNCTION IF EXISTS mv_rollup_product_deleted()",
     "DROP FUNCTION IF EXISTS mv_rollup_attribution_changed()",
     "DROP FUNCTION IF EXISTS mv_rollup_kpi_changed()",
     "DROP FUNCTION IF EXISTS mv_rollup_product_changed()",
@@ -113,8 +123,10 @@ SQLITE = [
              OR OLD.value_per_unit IS NOT NEW.value_per_unit
         BEGIN INSERT INTO {CHANGES} (kpi_id) VALUES (NEW.id); END""",
     f"""CREATE TRIGGER mv_rollup_product_update AFTER UPDATE ON catalog_dataproduct
-        WHEN OLD.launched_on IS NOT NEW.launched_on
+        WHEN OLD.launched_on IS NOT NEW.launched_on OR OLD.domain_id IS NOT NEW.domain_id
         BEGIN INSERT INTO {CHANGES} (data_product_id) VALUES (NEW.id); END""",
+    f"""CREATE TRIGGER mv_rollup_product_delete AFTER DELETE ON catalog_dataproduct
+        BEGIN INSERT INTO {CHANGES} (data_product_id) VALUES (OLD.id); END""",
 ]
 
 SQLITE_REVERSE = [
@@ -123,6 +135,7 @@ SQLITE_REVERSE = [
     *(f"DROP TRIGGER IF EXISTS mv_rollup_attribution_{event}" for event in ("insert", "update", "delete")),
     "DROP TRIGGER IF EXISTS mv_rollup_kpi_update",
     "DROP TRIGGER IF EXISTS mv_rollup_product_update",
+    "DROP TRIGGER IF EXISTS mv_rollup_product_delete",
 ]
 
 

@@ -23,7 +23,7 @@ sums the database groups per KPI and month: the same figures the evaluations use
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -33,16 +33,16 @@ from django.db import connection, transaction
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncMonth
 
+from apps.catalog.models import DataProduct
 from apps.core.locks import job_lock, job_try_lock
 from apps.costs.models import CostEntry
-from apps.kpis.models import Attribution, Measurement
-from apps.valuation.models import MonthlyFigure, RollupChange
+from apps.kpis.models import KPI, Attribution, Measurement
+from apps.valuation.models import DomainMonthlyFigure, MonthlyFigure, RollupChange
+from apps.valuation.services.locks import evaluation_session_tune
 from meshvalue.periods import add_months
 from meshvalue.valuation import ZERO, Direction, credited_from, summed_value
 
 ROLLUP_JOB = "valuation.rollup"
-# Above this many products a recompute reads every product's rows (no id list in the SQL).
-_WHOLE_PORTFOLIO_FROM = 2_000
 _BATCH = 2_000
 
 Figures = dict[tuple[int, date], tuple[Decimal, Decimal]]
@@ -233,44 +233,155 @@ def monthly_rollup_refresh(*, wait: bool = True) -> RollupRefresh | None:
             some_months.pop(product_id, None)
 
         written = 0
+        span: tuple[date | None, date | None] = (None, None)
         if every_month:
             written += _replace(every_month, None, None)
         if some_months:
             first = min(min(months) for months in some_months.values())
             last = add_months(max(max(months) for months in some_months.values()), 1)
             written += _replace(set(some_months), first, last)
+            if not every_month:
+                span = (first, last)
+        _domain_totals_replace(*span)
         return RollupRefresh(changes=len(marks), products=len(every_month) + len(some_months), months_written=written)
 
 
 def _replace(product_ids: set[int], start: date | None, end: date | None) -> int:
     """Recompute `product_ids` over `[start, end)` and replace their rollup rows there; rows written."""
-    everyone = len(product_ids) >= _WHOLE_PORTFOLIO_FROM
-    figures = monthly_figures_compute(product_ids=None if everyone else product_ids, start=start, end=end)
-    in_months = Q()
-    if start is not None:
-        in_months &= Q(month__gte=start)
-    if end is not None:
-        in_months &= Q(month__lt=end)
+    if connection.vendor == "postgresql":
+        return _replace_in_database(product_ids, start, end)
+    figures = monthly_figures_compute(product_ids=product_ids, start=start, end=end)
     for batch in _batches(sorted(product_ids)):
-        MonthlyFigure.objects.filter(in_months, data_product_id__in=batch).delete()
+        MonthlyFigure.objects.filter(_months(start, end), data_product_id__in=batch).delete()
     rows = [
         MonthlyFigure(data_product_id=product_id, month=month, value=_stored(value), cost=_stored(cost))
         for (product_id, month), (value, cost) in figures.items()
-        if product_id in product_ids
     ]
     MonthlyFigure.objects.bulk_create(rows, batch_size=_BATCH)
     return len(rows)
 
 
+def _replace_in_database(product_ids: set[int], start: date | None, end: date | None) -> int:
+    """`_replace` on PostgreSQL: the same figures as `monthly_figures_compute`, summed in exact numeric.
+
+    Two statements whatever the number of products (their ids go as one array, joined): a delete,
+    and one `INSERT ... SELECT` that sums per KPI and month before meeting the attributions (whole
+    months on or after `credited_from`), adds the measurements of each mid-month start's own month
+    from that day on, and joins the costs.
+    `rollup_check` compares the result with the Python arithmetic of `monthly_figures_compute`.
+    """
+    params: dict[str, Any] = {
+        "products": sorted(product_ids),
+        "start": start,
+        "end": end,
+        "decrease": Direction.DECREASE.value,
+    }
+    in_period, month_in_range = "", ""
+    if start is not None:
+        in_period += " AND period_start >= %(start)s"
+        month_in_range += " AND date_trunc('month', a.since) >= %(start)s"
+    if end is not None:
+        in_period += " AND period_start < %(end)s"
+        month_in_range += " AND date_trunc('month', a.since) < %(end)s"
+    figure_table, measurement_table = MonthlyFigure._meta.db_table, Measurement._meta.db_table
+    # Only our models' table names and fixed fragments go into the text; values are parameters.
+    insert = f"""
+        WITH a AS (
+            SELECT a.data_product_id AS product_id, a.kpi_id, a.weight, k.value_per_unit,
+                coalesce(a.baseline, k.baseline) AS baseline, k.direction = %(decrease)s AS decrease,
+                CASE WHEN p.launched_on IS NULL THEN a.starts_on WHEN a.starts_on IS NULL THEN p.launched_on
+                     ELSE greatest(p.launched_on, a.starts_on) END AS since
+            FROM {Attribution._meta.db_table} a
+            JOIN {DataProduct._meta.db_table} p ON p.id = a.data_product_id
+            JOIN {KPI._meta.db_table} k ON k.id = a.kpi_id
+            JOIN unnest(%(products)s::bigint[]) wanted(id) ON wanted.id = a.data_product_id
+        ),
+        s AS (
+            SELECT kpi_id, date_trunc('month', period_start)::date AS month, count(*) AS n, sum(value) AS total
+            FROM {measurement_table}
+            WHERE is_current {in_period} AND kpi_id IN (SELECT kpi_id FROM a)
+            GROUP BY 1, 2
+        ),
+        v AS (
+            SELECT product_id, month, sum(value) AS value FROM (
+                SELECT a.product_id, s.month, a.weight * a.value_per_unit
+                    * CASE WHEN a.decrease THEN a.baseline * s.n - s.total ELSE s.total - a.baseline * s.n END AS value
+                FROM a JOIN s ON s.kpi_id = a.kpi_id
+                WHERE a.since IS NULL OR s.month >= a.since
+                UNION ALL
+                SELECT a.product_id, date_trunc('month', a.since)::date, a.weight * a.value_per_unit
+                    * CASE WHEN a.decrease THEN a.baseline - m.value ELSE m.value - a.baseline END
+                FROM a JOIN {measurement_table} m ON m.kpi_id = a.kpi_id AND m.is_current
+                    AND m.period_start >= a.since AND m.period_start < date_trunc('month', a.since) + interval '1 month'
+                WHERE extract(day FROM a.since) <> 1 {month_in_range}
+            ) credited
+            GROUP BY 1, 2
+        ),
+        c AS (
+            SELECT data_product_id AS product_id, period_start AS month, sum(amount) AS cost
+            FROM {CostEntry._meta.db_table}
+            JOIN unnest(%(products)s::bigint[]) wanted(id) ON wanted.id = data_product_id
+            WHERE is_current {in_period}
+            GROUP BY 1, 2
+        )
+        INSERT INTO {figure_table} (data_product_id, month, value, cost)
+        SELECT coalesce(v.product_id, c.product_id), coalesce(v.month, c.month),
+            round(coalesce(v.value, 0), 10), round(coalesce(c.cost, 0), 10)
+        FROM v FULL JOIN c ON c.product_id = v.product_id AND c.month = v.month
+        WHERE coalesce(v.value, 0) <> 0 OR coalesce(c.cost, 0) <> 0
+    """  # noqa: S608
+    delete_months = in_period.replace("period_start", "month")
+    evaluation_session_tune()  # the same big grouped sums as an evaluation's
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {figure_table} USING unnest(%(products)s::bigint[]) wanted(id)"  # noqa: S608
+            f" WHERE data_product_id = wanted.id {delete_months}",
+            params,
+        )
+        cursor.execute(insert, params)
+        return cursor.rowcount
+
+
 def monthly_rollup_rebuild() -> int:
     """Recompute the whole rollup from the raw rows (after a restore, or to repair it); rows written."""
-    from apps.catalog.models import DataProduct
-
     with transaction.atomic():
         job_lock(ROLLUP_JOB)
         _take_changes()
         MonthlyFigure.objects.all().delete()
-        return _replace(set(DataProduct.objects.values_list("pk", flat=True)), None, None)
+        written = _replace(set(DataProduct.objects.values_list("pk", flat=True)), None, None)
+        _domain_totals_replace(None, None)
+        return written
+
+
+def _domain_totals_replace(start: date | None, end: date | None) -> None:
+    """Re-sum every domain's months in `[start, end)` (None: unbounded) from the product rows (two queries)."""
+    DomainMonthlyFigure.objects.filter(_months(start, end)).delete()
+    DomainMonthlyFigure.objects.bulk_create(
+        [
+            DomainMonthlyFigure(domain_id=domain_id, month=month, value=value, cost=cost)
+            for domain_id, month, value, cost in _domain_sums(start, end)
+        ],
+        batch_size=_BATCH,
+    )
+
+
+def _domain_sums(start: date | None, end: date | None) -> list[tuple[int, date, Decimal, Decimal]]:
+    return list(
+        MonthlyFigure.objects.filter(_months(start, end))
+        .values("data_product__domain_id", "month")
+        .annotate(value_sum=Sum("value"), cost_sum=Sum("cost"))
+        .order_by()
+        .values_list("data_product__domain_id", "month", "value_sum", "cost_sum")
+    )
+
+
+def _months(start: date | None, end: date | None) -> Q:
+    in_months = Q()
+    if start is not None:
+        in_months &= Q(month__gte=start)
+    if end is not None:
+        in_months &= Q(month__lt=end)
+    return in_months
 
 
 @dataclass(frozen=True)
@@ -305,6 +416,24 @@ def monthly_rollup_differences(*, refresh: bool = True) -> list[RollupDifference
     ]
 
 
+def domain_rollup_differences() -> list[
+    tuple[int, date, tuple[Decimal, Decimal] | None, tuple[Decimal, Decimal] | None]
+]:
+    """Domain months whose stored totals are not the sum of their products' rows: (domain, month, stored, summed)."""
+    summed = {(domain_id, month): (value, cost) for domain_id, month, value, cost in _domain_sums(None, None)}
+    stored = {
+        (domain_id, month): (value, cost)
+        for domain_id, month, value, cost in DomainMonthlyFigure.objects.values_list(
+            "domain_id", "month", "value", "cost"
+        )
+    }
+    return [
+        (key[0], key[1], stored.get(key), summed.get(key))
+        for key in sorted(stored.keys() | summed.keys())
+        if stored.get(key) != summed.get(key)
+    ]
+
+
 _QUANTUM = Decimal("1e-10")  # MonthlyFigure's decimal places
 
 
@@ -318,6 +447,6 @@ def _batches(ids: list[int]) -> Iterable[list[int]]:
         yield ids[index : index + _BATCH]
 
 
-def _in_batches(ids: list[int], query) -> Iterable[tuple]:  # type: ignore[no-untyped-def]
+def _in_batches(ids: list[int], query: Callable[[list[int]], Iterable[tuple]]) -> Iterable[tuple]:
     for batch in _batches(ids):
         yield from query(batch)

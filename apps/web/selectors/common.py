@@ -18,7 +18,7 @@ from django.db.models import OuterRef, QuerySet, Subquery
 from apps.catalog.models import DataProduct
 from apps.kpis.models import KPI, Measurement
 from apps.valuation.models import Recommendation
-from apps.valuation.selectors import monthly_figures
+from apps.valuation.selectors import monthly_figures, portfolio_monthly_totals
 from apps.valuation.services.rollup import monthly_rollup_refresh
 from meshvalue.periods import add_months
 from meshvalue.valuation import money
@@ -112,6 +112,21 @@ def monthly_value_cost(
         for month, (value, cost) in by_month.items():
             result.value[key][month] = value
             result.cost[key][month] = cost
+    return result
+
+
+def portfolio_monthly_value_cost(*, as_of: date, months: int) -> MonthlyValueCost:
+    """The portfolio's total value and cost per month (what `monthly_value_cost` of every product in
+    the portfolio as of `as_of` sums to), from the domains' maintained totals: a few rows per
+    month whatever the number of products."""
+    month_list = month_starts(as_of=as_of, count=months)
+    result = MonthlyValueCost(months=month_list)
+    monthly_rollup_refresh(wait=False)
+    for month, (value, cost) in portfolio_monthly_totals(
+        as_of=as_of, start=month_list[0], end=add_months(month_list[-1], 1)
+    ).items():
+        result.value[TOTAL][month] = value
+        result.cost[TOTAL][month] = cost
     return result
 
 

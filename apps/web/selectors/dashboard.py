@@ -18,7 +18,7 @@ from apps.catalog.models import BusinessGoal, GoalStatus
 from apps.costs.selectors import bill_coverage_last_month
 from apps.kpis.models import KPI
 from apps.valuation.models import Recommendation
-from apps.valuation.portfolio import Figures, portfolio_products, portfolio_summary
+from apps.valuation.portfolio import Figures, portfolio_summary
 from apps.valuation.portfolio import latest_evaluations as portfolio_latest_evaluations
 from apps.web.selectors.common import (
     RECOMMENDATION_COLOURS,
@@ -27,8 +27,8 @@ from apps.web.selectors.common import (
     KpiProgress,
     change,
     kpis_with_progress,
-    monthly_value_cost,
     months_before,
+    portfolio_monthly_value_cost,
 )
 from meshvalue.valuation import money
 
@@ -234,9 +234,7 @@ def dashboard(*, as_of: date) -> dict:
         for name in ("value", "cost", "net", "ratio", "roi")
     }
     points = _portfolio_points(as_of)
-    monthly = monthly_value_cost(
-        as_of=as_of, months=CHART_MONTHS, products=portfolio_products(as_of=as_of), per_product=False
-    )
+    monthly = portfolio_monthly_value_cost(as_of=as_of, months=CHART_MONTHS)
     monthly_chart = {
         "months": [m.isoformat() for m in monthly.months],
         "value": [float(v) for v in monthly.value_series()],

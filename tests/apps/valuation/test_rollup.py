@@ -23,6 +23,7 @@ from apps.kpis.services import (
 )
 from apps.valuation.models import MonthlyFigure, RollupChange
 from apps.valuation.services.rollup import (
+    domain_rollup_differences,
     monthly_figures_compute,
     monthly_rollup_differences,
     monthly_rollup_rebuild,
@@ -113,7 +114,7 @@ def test_rollup_check_finds_a_tampered_month_and_rebuild_repairs_it(capsys):
     assert exit_.value.code == 1
     captured = capsys.readouterr()
     assert f"product {product.pk} 2025-02: stored value 1" in captured.out
-    assert "1 product month(s) differ" in captured.err
+    assert "1 product month(s) differ from the raw rows, 1 domain month(s)" in captured.err
     call_command("rollup_check")  # repaired
     assert figures_of(product) == {date(2025, 2, 1): (Decimal("200"), Decimal("0"))}
 
@@ -145,7 +146,7 @@ def test_the_rollup_stays_exact_after_a_random_mix_of_writes(seed, capsys):
 
     for _step in range(70):
         action = rng.choice(
-            ["outcome", "outcome", "bulk", "cost", "credit", "bill", "relink", "kpi", "launch", "refresh"]
+            ["outcome", "outcome", "bulk", "cost", "credit", "bill", "relink", "kpi", "launch", "move", "refresh"]
         )
         kpi = rng.choice(kpis)
         product = rng.choice(products)
@@ -203,6 +204,9 @@ def test_the_rollup_stays_exact_after_a_random_mix_of_writes(seed, capsys):
         elif action == "launch":
             product.launched_on = rng.choice([None, date(2025, 3, 5), date(2024, 1, 1)])
             product.save(update_fields=["launched_on"])
+        elif action == "move":  # to another domain: both domains' totals change
+            product.domain = rng.choice(products).domain
+            product.save(update_fields=["domain"])
         else:
             monthly_rollup_refresh()
         if rng.random() < 0.1:  # a link removed altogether
@@ -212,6 +216,7 @@ def test_the_rollup_stays_exact_after_a_random_mix_of_writes(seed, capsys):
     call_command("rollup_check")
     assert "matches the raw rows" in capsys.readouterr().out
     assert monthly_rollup_differences(refresh=False) == []
+    assert domain_rollup_differences() == []
     # A rebuild from scratch gives the same rows as the incremental refreshes did.
     maintained = set(MonthlyFigure.objects.values_list("data_product_id", "month", "value", "cost"))
     monthly_rollup_rebuild()
@@ -230,3 +235,20 @@ def test_a_recompute_over_a_span_matches_the_whole_history_in_that_span():
     span = monthly_figures_compute(product_ids=[product.pk], start=start, end=end)
     assert span == {key: figures for key, figures in everything.items() if start <= key[1] < end}
     assert (product.pk, date(2025, 1, 1)) in span  # the launch month, from the 15th
+
+
+def test_the_portfolio_series_is_the_domains_totals_less_the_retired_products():
+    from apps.catalog.models import Lifecycle
+    from apps.valuation.selectors import portfolio_monthly_totals
+
+    kept, retired, later = (factories.DataProductFactory(launched_on=None) for _ in range(3))
+    for product, amount in [(kept, 100), (retired, 30), (later, 7)]:
+        cost_record(data_product=product, period_start=date(2025, 3, 1), amount=Decimal(amount))
+    retired.lifecycle, retired.sunset_on = Lifecycle.RETIRED, date(2025, 5, 1)
+    retired.save(update_fields=["lifecycle", "sunset_on"])
+    later.lifecycle, later.sunset_on = Lifecycle.RETIRED, date(2025, 12, 1)
+    later.save(update_fields=["lifecycle", "sunset_on"])
+    monthly_rollup_refresh()
+
+    totals = portfolio_monthly_totals(as_of=date(2025, 6, 1), start=date(2025, 1, 1), end=date(2026, 1, 1))
+    assert totals == {date(2025, 3, 1): (Decimal("0"), Decimal("107"))}  # the product retired by then is out

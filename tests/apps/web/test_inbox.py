@@ -16,8 +16,8 @@ from tests.apps.web.conftest import TODAY, build_portfolio
 
 # Session, user, roles; domains, count and page of alerts, counts per kind, median; the evidence of the page
 # (attributions, outcomes, costs) and its decisions; the owners offered for reassignment.
-# + a refresh of the monthly rollup when writes are pending (apps.valuation.services.rollup): 9 queries
-INBOX_QUERY_BUDGET = 15 + 9  # + the policies, read once for the decide forms' default revisit dates
+# + a refresh of the monthly rollup when writes are pending (apps.valuation.services.rollup): 11 queries
+INBOX_QUERY_BUDGET = 15 + 11  # + the policies, read once for the decide forms' default revisit dates
 
 
 @pytest.fixture

@@ -1,7 +1,8 @@
 """`manage.py rollup_check [--rebuild] [--no-refresh]`: compare the monthly rollup with the raw rows.
 
 Recomputes every product's value and cost per month from the current measurements, attributions
-and cost entries, and lists each product month where the maintained rollup differs. Exits 1 when
+and cost entries, and lists each product month where the maintained rollup differs, and each
+domain month whose stored total is not the sum of its products' months. Exits 1 when
 there is a difference, so a cron or CI can alert on it. `--rebuild` then rewrites the rollup from
 the raw rows (the repair).
 """
@@ -10,7 +11,11 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from apps.valuation.services.rollup import monthly_rollup_differences, monthly_rollup_rebuild
+from apps.valuation.services.rollup import (
+    domain_rollup_differences,
+    monthly_rollup_differences,
+    monthly_rollup_rebuild,
+)
 
 SHOWN = 20
 
@@ -31,13 +36,21 @@ class Command(BaseCommand):
             )
         if len(differences) > SHOWN:
             self.stdout.write(f"... and {len(differences) - SHOWN} more")
+        domains = domain_rollup_differences()
+        for domain_id, month, stored, summed in domains[:SHOWN]:
+            self.stdout.write(
+                f"domain {domain_id} {month:%Y-%m}: stored {_pair(stored)}, sum of its products {_pair(summed)}"
+            )
         if options["rebuild"]:
             rows = monthly_rollup_rebuild()
             self.stdout.write(
                 self.style.SUCCESS(f"Rebuilt the monthly rollup from the raw rows: {rows} product months.")
             )
-        if differences:
-            self.stderr.write(f"rollup_check: {len(differences)} product month(s) differ from the raw rows.")
+        if differences or domains:
+            self.stderr.write(
+                f"rollup_check: {len(differences)} product month(s) differ from the raw rows,"
+                f" {len(domains)} domain month(s) from the sum of their products."
+            )
             raise SystemExit(1)
         self.stdout.write(self.style.SUCCESS("The monthly rollup matches the raw rows."))
 
