@@ -33,7 +33,7 @@ from apps.governance.models import UNRESOLVED_STATUSES, Decision
 from apps.kpis.models import KPI, Attribution, Measurement
 from apps.sources.selectors import kpi_sources_failing
 from apps.usage.models import UsageRecord
-from apps.valuation.models import Evaluation
+from apps.valuation.models import Evaluation, EvaluationRun, RunStatus
 from apps.valuation.selectors import policies_by_domain
 from meshvalue.periods import Cadence, cadence_days
 from meshvalue.valuation import (
@@ -68,6 +68,8 @@ class Scope:
     as_of: date
     first_id: int = ALL_PRODUCTS[0]
     last_id: int = ALL_PRODUCTS[1]
+    # The run whose shared per-KPI sums (`kpi_sums_share`) this chunk may read instead of scanning.
+    run_id: int | None = None
 
     @property
     def is_whole(self) -> bool:
@@ -420,12 +422,9 @@ def _kpi_figures_summed(
         "decrease": Direction.DECREASE.value,
         "longest_since": as_of - timedelta(days=max(lengths)),
     }
-    kpi_sums, product_sums = [], []
+    product_sums = []
     for index, length in enumerate(lengths):
         params[f"since_{index}"] = as_of - timedelta(days=length)
-        # A window that reaches back to the horizon needs no filter: the scan's own bounds are its bounds.
-        since = "" if params[f"since_{index}"] <= horizon else f" FILTER (WHERE period_start >= %(since_{index})s)"
-        kpi_sums.append(f"count(*){since} AS count_{index}, sum(value){since} AS sum_{index}")
         # An attribution credited from inside this window counts its own measurements since then.
         late = f"a.credited_from > %(since_{index})s"
         count = f"(CASE WHEN {late} THEN coalesce(l.count, 0) ELSE coalesce(s.count_{index}, 0) END)"
@@ -454,13 +453,18 @@ def _kpi_figures_summed(
         )
     # Only our models' table names and generated placeholders go into the text; values are parameters.
     measurement_table = Measurement._meta.db_table
+    shared = scope.run_id is not None and _kpi_sums_shared(scope.run_id, _window_key(as_of, lengths, horizon))
+    if shared:
+        # The run summed every KPI once (`kpi_sums_share`): this chunk reads only its own KPIs' rows.
+        params.update(run_id=scope.run_id, window_key=_window_key(as_of, lengths, horizon))
+        columns = ", ".join(f"counts[{i + 1}] AS count_{i}, sums[{i + 1}] AS sum_{i}" for i in range(len(lengths)))
+        kpi_window_sums = f"""
+            SELECT kpi_id, latest, {columns} FROM {KPI_SUMS_TABLE}
+            WHERE run_id = %(run_id)s AND window_key = %(window_key)s {kpis_in_range}"""  # noqa: S608
+    else:
+        kpi_window_sums = _kpi_window_sums_select(as_of, lengths, horizon, kpis_in_range)
     sql = f"""
-        WITH s AS (
-            SELECT kpi_id, max(period_start) AS latest, {", ".join(kpi_sums)}
-            FROM {measurement_table}
-            WHERE is_current AND period_start >= %(horizon)s AND period_start < %(as_of)s {kpis_in_range}
-            GROUP BY kpi_id
-        ),
+        WITH s AS ({kpi_window_sums}),
         a AS (
             SELECT a.id, a.kpi_id, a.data_product_id, a.weight, coalesce(a.baseline, k.baseline) AS baseline,
                 greatest(p.launched_on, a.starts_on) AS credited_from
@@ -507,8 +511,89 @@ def _kpi_figures_summed(
     return figures
 
 
+def _kpi_window_sums_select(as_of: date, lengths: list[int], horizon: date, kpis_in_range: str = "") -> str:
+    """The per-KPI sums of current measurements over each window length, and the latest period.
+
+    Parameters: `as_of`, `horizon` and `since_{i}` (the start of window i).
+    """
+    sums = []
+    for index, length in enumerate(lengths):
+        # A window that reaches back to the horizon needs no filter: the scan's own bounds are its bounds.
+        reaches_horizon = as_of - timedelta(days=length) <= horizon
+        since = "" if reaches_horizon else f" FILTER (WHERE period_start >= %(since_{index})s)"
+        sums.append(f"count(*){since} AS count_{index}, sum(value){since} AS sum_{index}")
+    return f"""
+        SELECT kpi_id, max(period_start) AS latest, {", ".join(sums)}
+        FROM {Measurement._meta.db_table}
+        WHERE is_current AND period_start >= %(horizon)s AND period_start < %(as_of)s {kpis_in_range}
+        GROUP BY kpi_id"""  # noqa: S608
+
+
 _DIRECTIONS = {direction.value: direction for direction in Direction}
 _CADENCES = {cadence.value: cadence for cadence in Cadence}
+
+
+KPI_SUMS_TABLE = "valuation_kpi_window_sums"  # PostgreSQL only, unlogged (migration 0010)
+
+
+def _window_key(as_of: date, lengths: list[int], horizon: date) -> str:
+    """What the shared sums were summed over: a chunk reads them only if its own windows are the same."""
+    return f"{as_of.isoformat()}/{horizon.isoformat()}/{','.join(map(str, lengths))}"
+
+
+def _kpi_sums_shared(run_id: int, window_key: str) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT EXISTS (SELECT 1 FROM {KPI_SUMS_TABLE} WHERE run_id = %s AND window_key = %s)",  # noqa: S608
+            [run_id, window_key],
+        )
+        return bool(cursor.fetchone()[0])
+
+
+def kpi_sums_share(*, run_id: int, as_of: date) -> int:
+    """Sum every KPI's current measurements over the run's windows once, for all its chunks (PostgreSQL).
+
+    The expensive part of a pass is the scan of the measurements; a chunk that did its own scan
+    would repeat it, filtering to its KPIs only afterwards. Stored in an unlogged table (derived,
+    recomputed by the next run after a crash) under the run and the windows they were summed
+    over; `kpi_sums_forget` drops them when the run ends. Returns the KPIs summed (0 elsewhere).
+    """
+    if not _sums_in_database():
+        return 0
+    default, by_domain = policies_by_domain()
+    policies = [default, *by_domain.values()]
+    lengths = _window_lengths(policies)
+    horizon = as_of - timedelta(days=_horizon_days(policies))
+    params: dict[str, Any] = {"as_of": as_of, "horizon": horizon, "run_id": run_id}
+    params["window_key"] = _window_key(as_of, lengths, horizon)
+    for index, length in enumerate(lengths):
+        params[f"since_{index}"] = as_of - timedelta(days=length)
+    counts = ", ".join(f"count_{i}" for i in range(len(lengths)))
+    sums = ", ".join(f"sum_{i}" for i in range(len(lengths)))
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {KPI_SUMS_TABLE} WHERE run_id = %(run_id)s", params)  # noqa: S608
+        cursor.execute(
+            f"INSERT INTO {KPI_SUMS_TABLE} (run_id, window_key, kpi_id, latest, counts, sums)"  # noqa: S608
+            f" SELECT %(run_id)s, %(window_key)s, kpi_id, latest, ARRAY[{counts}], ARRAY[{sums}]"
+            f" FROM ({_kpi_window_sums_select(as_of, lengths, horizon)}) s",
+            params,
+        )
+        return cursor.rowcount
+
+
+def kpi_sums_forget(*, run_id: int | None = None) -> None:
+    """Drop the shared sums of `run_id`, or (None) of every run that is no longer queued or running."""
+    if not _sums_in_database():
+        return
+    with connection.cursor() as cursor:
+        if run_id is not None:
+            cursor.execute(f"DELETE FROM {KPI_SUMS_TABLE} WHERE run_id = %s", [run_id])  # noqa: S608
+            return
+        cursor.execute(
+            f"DELETE FROM {KPI_SUMS_TABLE} WHERE run_id NOT IN"  # noqa: S608
+            f" (SELECT id FROM {EvaluationRun._meta.db_table} WHERE status IN (%s, %s))",
+            [RunStatus.QUEUED.value, RunStatus.RUNNING.value],
+        )
 
 
 def product_buckets(*, chunk_size: int) -> list[int]:

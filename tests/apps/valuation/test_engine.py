@@ -244,3 +244,46 @@ def test_chunks_give_the_same_result_as_one_pass():
     portfolio_evaluate(as_of=AS_OF, chunk_size=10_000)
     assert {e.data_product_id: figures(e) for e in Evaluation.objects.all()} == chunked
     assert set(Alert.objects.values_list("data_product_id", "kind", "status")) == alerts
+
+
+def test_a_run_in_chunks_shares_its_kpi_sums_and_matches_one_pass():
+    from django.db import connection
+
+    build_scenario(v2=True)
+    portfolio_evaluate(as_of=AS_OF, chunk_size=10_000)
+    one_pass = {e.data_product_id: figures(e) for e in Evaluation.objects.all()}
+    Evaluation.objects.all().delete()
+
+    run = EvaluationRun.objects.create(as_of=AS_OF, trigger="command")
+    portfolio_evaluate(as_of=AS_OF, run=run, chunk_size=2)
+    run.refresh_from_db()
+    assert run.status == RunStatus.SUCCEEDED and run.chunks_total > 1
+    assert {e.data_product_id: figures(e) for e in Evaluation.objects.all()} == one_pass
+    with connection.cursor() as cursor:  # forgotten when the run ended
+        cursor.execute("SELECT count(*) FROM valuation_kpi_window_sums")
+        assert cursor.fetchone()[0] == 0
+
+
+def test_the_chunks_of_a_run_read_the_shared_sums_rather_than_scanning():
+    from django.db import connection
+
+    from apps.valuation.services import evaluation_run_begin, portfolio_chunk_evaluate
+
+    build_scenario(v2=True)
+    run = EvaluationRun.objects.create(as_of=AS_OF, trigger="command")
+    _, chunks = evaluation_run_begin(run_id=run.pk, chunk_size=2)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM valuation_kpi_window_sums WHERE run_id = %s", [run.pk])
+        assert cursor.fetchone()[0] > 0
+        # What the chunks see is what was shared: zero every KPI's sums and counts.
+        cursor.execute(
+            "UPDATE valuation_kpi_window_sums SET counts = array_fill(0::bigint, ARRAY[cardinality(counts)]),"
+            " sums = array_fill(NULL::numeric, ARRAY[cardinality(sums)]) WHERE run_id = %s",
+            [run.pk],
+        )
+    for chunk in chunks:
+        portfolio_chunk_evaluate(as_of=AS_OF, chunk=chunk, chunk_size=2, run_id=run.pk)
+    evaluations = Evaluation.objects.filter(as_of=AS_OF)
+    assert evaluations.exists()
+    # Only attributions credited from inside the window sum their own rows; every other value is gone.
+    assert evaluations.exclude(value=0).count() < evaluations.count()
