@@ -26,9 +26,11 @@ peak_rss_mb (plus the sizes and the load time).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import resource
+import signal
 import sys
 import time
 from datetime import date, timedelta
@@ -57,6 +59,15 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--reuse", action="store_true", help="keep the database if it holds the same portfolio")
     parser.add_argument("--repeat", type=int, default=3, help="timed runs of each side; the best is reported")
     parser.add_argument("--drop", action="store_true", help="drop the bench database at the end (the tests do)")
+    parser.add_argument(
+        "--broker-url",
+        default=os.environ.get("BENCH_BROKER_URL", ""),
+        help="a Redis URL for the chunked runs on real Celery workers (default: BENCH_BROKER_URL; none: skipped)."
+        " Its evaluation and notification queues are purged before and after.",
+    )
+    parser.add_argument(
+        "--chunk-size", type=int, default=1000, help="products per chunk in the chunked runs (default %(default)s)"
+    )
     return parser.parse_args()
 
 
@@ -251,6 +262,10 @@ def main() -> None:
     setup_django(args)
     if not kept:
         build_portfolio(args, size_tag)
+    else:  # a portfolio kept from an older version of the schema
+        from django.core.management import call_command
+
+        call_command("migrate", verbosity=0, interactive=False)
     load_s = time.perf_counter() - load_started
 
     from django.db import connection
@@ -284,6 +299,9 @@ def main() -> None:
         seconds, (summary, queries) = timed(evaluate_new_date, 1)
         evaluate_s = min(evaluate_s, seconds)
     peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    chunked = chunked_runs(args, as_of) if args.broker_url else {"chunked": "skipped: no --broker-url"}
+    if "chunked_1_worker_s" in chunked:
+        chunked["one_worker_vs_one_pass"] = round(chunked["chunked_1_worker_s"] / evaluate_s, 2)
     if args.drop:
         drop_database(args)
     print(
@@ -299,9 +317,104 @@ def main() -> None:
                 "kpis": args.kpis,
                 "recommendations": summary.recommendations,
                 "load_s": round(load_s, 1),
+                **chunked,
             }
         )
     )
+
+
+def chunked_runs(args: argparse.Namespace, as_of: date) -> dict:
+    """Time evaluation runs of `as_of` in chunks on one, then two, real Celery workers (best of --repeat).
+
+    Each timed run starts like the daily job (a run queued on the broker) and ends when the run
+    is recorded as succeeded; the workers are started and ready before the clock starts. Also
+    gives the ratios the issue asks for: one worker against the one-pass time is left to the
+    reader (evaluate_s is beside it), two workers against one.
+    """
+    import subprocess
+
+    from django.db import connections
+
+    from apps.valuation.models import Evaluation, EvaluationRun, RunStatus
+    from apps.valuation.services import evaluation_run_start
+    from config.celery_app import app
+
+    app.conf.update(broker_url=args.broker_url, result_backend=None, broker_transport_options={})
+    queues = ["evaluations", "notifications"]
+
+    def purge() -> None:
+        with app.connection_for_write() as connection:
+            for queue in queues:
+                connection.default_channel.queue_purge(queue)
+
+    environment = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.base",
+        "DEBUG": "false",
+        "SECRET_KEY": os.environ.get("SECRET_KEY", "bench"),
+        "DATABASE_URL": os.environ["DATABASE_URL"],
+        "REDIS_URL": args.broker_url,
+        "CONN_MAX_AGE": "60",
+        "MESHVALUE_EVALUATION_CHUNK_SIZE": str(args.chunk_size),
+    }
+
+    def start_worker(name: str) -> subprocess.Popen:
+        return subprocess.Popen(  # noqa: S603 (our own interpreter and arguments)
+            [
+                *(sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "-Q", "evaluations"),
+                *("--without-mingle", "--without-gossip", "--loglevel=WARNING", f"--hostname={name}@bench"),
+            ],
+            cwd=ROOT,
+            env=environment,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+
+    def wait_ready(names: list[str]) -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            answered = {next(iter(reply)) for reply in app.control.ping(timeout=0.5) or []}
+            if all(f"{name}@bench" in answered for name in names):
+                return
+        raise SystemExit(f"bench: the Celery workers {names} did not answer within 60 s")
+
+    def one_run() -> float:
+        Evaluation.objects.filter(as_of=as_of).delete()
+        connections.close_all()
+        started = time.perf_counter()
+        run = evaluation_run_start(as_of=as_of, trigger="command")
+        deadline = started + 600
+        while time.perf_counter() < deadline:
+            status = EvaluationRun.objects.filter(pk=run.pk).values_list("status", flat=True).first()
+            if status == RunStatus.SUCCEEDED:
+                return time.perf_counter() - started
+            if status == RunStatus.FAILED:
+                raise SystemExit(f"bench: chunked run {run.pk} failed: {EvaluationRun.objects.get(pk=run.pk).error}")
+            time.sleep(0.01)
+        raise SystemExit(f"bench: chunked run {run.pk} did not finish within 600 s")
+
+    purge()
+    workers: list[subprocess.Popen] = []
+    figures = {}
+    try:
+        for count in (1, 2):
+            while len(workers) < count:
+                workers.append(start_worker(f"bench{len(workers) + 1}"))
+            wait_ready([f"bench{n + 1}" for n in range(count)])
+            one_run()  # untimed: the workers' first run warms their connections and imports
+            best = min(one_run() for _ in range(args.repeat))
+            figures[f"chunked_{count}_worker{'s' if count > 1 else ''}_s"] = round(best, 3)
+    finally:
+        for worker in workers:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(worker.pid, signal.SIGTERM)
+        for worker in workers:
+            worker.wait(timeout=30)
+        purge()
+    figures["chunks"] = EvaluationRun.objects.order_by("-pk").values_list("chunks_total", flat=True).first()
+    figures["two_workers_vs_one"] = round(figures["chunked_2_workers_s"] / figures["chunked_1_worker_s"], 2)
+    return figures
 
 
 def drop_database(args: argparse.Namespace) -> None:

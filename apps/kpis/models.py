@@ -147,9 +147,12 @@ class Measurement(models.Model):
             models.UniqueConstraint(
                 fields=["kpi", "period_start", "revision"], name="measurement_unique_revision_per_period"
             ),
+            # Covering `value`: the sums over a KPI's periods since a date (an attribution credited
+            # from inside the window, a bet's span, a rollup's partial month) read the index alone.
             models.UniqueConstraint(
                 fields=["kpi", "period_start"],
                 condition=Q(is_current=True),
+                include=["value"],
                 name="measurement_one_current_per_period",
             ),
             models.CheckConstraint(condition=Q(revision__gte=1), name="measurement_revision_positive"),

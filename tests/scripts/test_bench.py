@@ -36,8 +36,11 @@ def test_the_evaluation_benchmark_runs_small_and_cleans_up_after_itself():
     server = _server_url()
     name = f"test_bench_{secrets.token_hex(4)}"
     environment = {**os.environ, "DATABASE_URL": server}
+    if not settings.REDIS_URL:
+        service_unavailable("the chunked runs of the benchmark need Redis: set REDIS_URL")
+    chunked = ("--broker-url", settings.REDIS_URL, "--chunk-size", "50")
     result = subprocess.run(
-        [sys.executable, "scripts/bench.py", *SMALL, "--database", name, "--drop"],
+        [sys.executable, "scripts/bench.py", *SMALL, *chunked, "--database", name, "--drop"],
         cwd=ROOT,
         env=environment,
         capture_output=True,
@@ -49,6 +52,12 @@ def test_the_evaluation_benchmark_runs_small_and_cleans_up_after_itself():
     assert figures["products"] == 200
     assert figures["evaluate_s"] > 0 and figures["sql_floor_s"] > 0
     assert figures["ratio"] == pytest.approx(figures["evaluate_s"] / figures["sql_floor_s"], rel=0.05)
+    # Real workers evaluated the portfolio in chunks, on one and then on two of them.
+    assert figures["chunks"] == 4
+    assert figures["chunked_1_worker_s"] > 0 and figures["chunked_2_workers_s"] > 0
+    assert figures["two_workers_vs_one"] == pytest.approx(
+        figures["chunked_2_workers_s"] / figures["chunked_1_worker_s"], rel=0.05
+    )
     assert name not in _databases(server)
 
 

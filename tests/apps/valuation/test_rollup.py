@@ -41,7 +41,9 @@ WEEKS = [date(2025, 1, 6)] + [date.fromordinal(date(2025, 1, 6).toordinal() + 7 
 def figures_of(product) -> dict[date, tuple[Decimal, Decimal]]:
     return {
         month: (value, cost)
-        for month, value, cost in MonthlyFigure.objects.filter(data_product=product).values_list("month", "value", "cost")
+        for month, value, cost in MonthlyFigure.objects.filter(data_product=product).values_list(
+            "month", "value", "cost"
+        )
     }
 
 
@@ -88,8 +90,9 @@ def test_every_write_path_is_seen_even_raw_sql():
     monthly_rollup_refresh()
     with connection.cursor() as cursor:
         cursor.execute(
-            "INSERT INTO kpis_measurement (kpi_id, period_start, value, note, source, revision, is_current, recorded_at)"
-            " VALUES (%s, '2025-05-01', 7, '', 'api', 1, true, now()), (%s, '2025-06-01', 3, '', 'api', 1, true, now())",
+            "INSERT INTO kpis_measurement"
+            " (kpi_id, period_start, value, note, source, revision, is_current, recorded_at) VALUES"
+            " (%s, '2025-05-01', 7, '', 'api', 1, true, now()), (%s, '2025-06-01', 3, '', 'api', 1, true, now())",
             [kpi.pk, kpi.pk],
         )
     monthly_rollup_refresh()
@@ -151,9 +154,7 @@ def test_the_rollup_stays_exact_after_a_random_mix_of_writes(seed, capsys):
         kpi = rng.choice(kpis)
         product = rng.choice(products)
         if action == "outcome":  # a new period or a correction of an old one
-            measurement_record(
-                kpi=kpi, period_start=rng.choice(periods(kpi)), value=Decimal(rng.randint(50, 150)) / 2
-            )
+            measurement_record(kpi=kpi, period_start=rng.choice(periods(kpi)), value=Decimal(rng.randint(50, 150)) / 2)
         elif action == "bulk":
             entries = [
                 MeasurementInput(kpi=k, period_start=rng.choice(periods(k)), value=Decimal(rng.randint(60, 140)))
