@@ -32,6 +32,7 @@ import os
 import resource
 import signal
 import sys
+import tempfile
 import time
 from datetime import date, timedelta
 from pathlib import Path
@@ -340,6 +341,10 @@ def chunked_runs(args: argparse.Namespace, as_of: date) -> dict:
     from config.celery_app import app
 
     app.conf.update(broker_url=args.broker_url, result_backend=None, broker_transport_options={})
+    # The one-pass runs above queued their notifications on the in-memory broker: drop those
+    # connections, or the pools would keep publishing (and pinging) there.
+    app._pool = None
+    app.amqp._producer_pool = None
     queues = ["evaluations", "notifications"]
 
     def purge() -> None:
@@ -358,7 +363,10 @@ def chunked_runs(args: argparse.Namespace, as_of: date) -> dict:
         "MESHVALUE_EVALUATION_CHUNK_SIZE": str(args.chunk_size),
     }
 
+    logs = Path(tempfile.gettempdir())
+
     def start_worker(name: str) -> subprocess.Popen:
+        log = open(logs / f"meshvalue-bench-{name}.log", "wb")  # noqa: SIM115 (the worker keeps it open)
         return subprocess.Popen(  # noqa: S603 (our own interpreter and arguments)
             [
                 *(sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "-Q", "evaluations"),
@@ -366,8 +374,8 @@ def chunked_runs(args: argparse.Namespace, as_of: date) -> dict:
             ],
             cwd=ROOT,
             env=environment,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
 
@@ -377,7 +385,9 @@ def chunked_runs(args: argparse.Namespace, as_of: date) -> dict:
             answered = {next(iter(reply)) for reply in app.control.ping(timeout=0.5) or []}
             if all(f"{name}@bench" in answered for name in names):
                 return
-        raise SystemExit(f"bench: the Celery workers {names} did not answer within 60 s")
+        raise SystemExit(
+            f"bench: the Celery workers {names} did not answer within 60 s (logs: {logs}/meshvalue-bench-*.log)"
+        )
 
     def one_run() -> float:
         Evaluation.objects.filter(as_of=as_of).delete()
