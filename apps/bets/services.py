@@ -20,7 +20,8 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Count, F, OuterRef, Subquery, Sum
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from apps.accounts.models import User
@@ -30,11 +31,8 @@ from apps.core.audit import audit_record_updated
 from apps.core.services import fields_apply, instance_save
 from apps.costs.models import CostEntry
 from apps.governance.models import Alert, AlertKind
-from apps.kpis.models import Measurement
+from apps.kpis.models import Attribution, Measurement
 from meshvalue.valuation import ZERO, Direction, money, settle_bet, summed_value
-
-_ATTRIBUTION = "kpi__attributions"
-_BET = f"{_ATTRIBUTION}__data_product__bets"
 
 
 def _realised_figures(bet_ids: list[int]) -> dict[int, tuple[Decimal, Decimal]]:
@@ -43,45 +41,52 @@ def _realised_figures(bet_ids: list[int]) -> dict[int, tuple[Decimal, Decimal]]:
     The valuation rules of DESIGN.md v2 over the window `opens_on <= period_start < review_on`:
     a measurement counts for the bet's product only from the attribution's `credited_from`
     (the later of the product's launch and the attribution's start), measured from the
-    attribution's baseline (the KPI's when it has none). The filters on the attribution sit in
-    the same `filter()` as the join to the bets, so they apply to the same attribution row.
+    attribution's baseline (the KPI's when it has none).
     """
     if not bet_ids:
         return {}
     value: dict[int, Decimal] = defaultdict(lambda: ZERO)
-    measurement_rows = (
-        Measurement.objects.filter(
-            Q(**{f"{_ATTRIBUTION}__starts_on__isnull": True}) | Q(period_start__gte=F(f"{_ATTRIBUTION}__starts_on")),
-            Q(**{f"{_ATTRIBUTION}__data_product__launched_on__isnull": True})
-            | Q(period_start__gte=F(f"{_ATTRIBUTION}__data_product__launched_on")),
-            is_current=True,
-            **{
-                f"{_BET}__id__in": bet_ids,
-                "period_start__gte": F(f"{_BET}__opens_on"),
-                "period_start__lt": F(f"{_BET}__review_on"),
-            },
+    # One row per (bet, attribution of its product); the measurements of the span since the
+    # attribution's credited_from are counted and summed by a correlated range scan each (on
+    # PostgreSQL an index-only scan of the current-measurement index), not read row by row.
+    span = Measurement.objects.filter(
+        kpi_id=OuterRef("kpi_id"),
+        is_current=True,
+        period_start__gte=OuterRef("counts_from"),
+        period_start__lt=OuterRef("bet_review_on"),
+    ).order_by()
+    rows = (
+        Attribution.objects.filter(data_product__bets__id__in=bet_ids)
+        .annotate(
+            bet_id=F("data_product__bets__id"),
+            bet_review_on=F("data_product__bets__review_on"),
+            # The later of the bet's opening, the product's launch and the attribution's start.
+            counts_from=Greatest(
+                "data_product__bets__opens_on",
+                Coalesce("data_product__launched_on", "data_product__bets__opens_on"),
+                Coalesce("starts_on", "data_product__bets__opens_on"),
+            ),
         )
-        .order_by()
-        .values(
-            f"{_BET}__id",
-            "kpi_id",
-            f"{_ATTRIBUTION}__weight",
-            f"{_ATTRIBUTION}__baseline",
+        .annotate(
+            count=Subquery(span.values("kpi_id").annotate(n=Count("pk")).values("n")[:1]),
+            value_sum=Subquery(span.values("kpi_id").annotate(total=Sum("value")).values("total")[:1]),
+        )
+        .values_list(
+            "bet_id",
+            "weight",
+            "baseline",
             "kpi__direction",
             "kpi__baseline",
             "kpi__value_per_unit",
+            "count",
+            "value_sum",
         )
-        .annotate(count=Count("id"), value_sum=Sum("value"))
     )
-    for row in measurement_rows:
-        baseline = row[f"{_ATTRIBUTION}__baseline"]
-        value[row[f"{_BET}__id"]] += row[f"{_ATTRIBUTION}__weight"] * summed_value(
-            Direction(row["kpi__direction"]),
-            row["kpi__baseline"] if baseline is None else baseline,
-            row["kpi__value_per_unit"],
-            row["count"],
-            row["value_sum"],
-        )
+    for bet_id, weight, baseline, direction, kpi_baseline, value_per_unit, count, value_sum in rows:
+        if count:
+            value[bet_id] += weight * summed_value(
+                Direction(direction), kpi_baseline if baseline is None else baseline, value_per_unit, count, value_sum
+            )
     cost = dict(
         CostEntry.objects.filter(
             is_current=True,
