@@ -68,7 +68,7 @@ def _realised_figures(bet_ids: list[int]) -> dict[int, tuple[Decimal, Decimal]]:
             ),
         )
         .annotate(
-            count=Subquery(span.values("kpi_id").annotate(n=Count("pk")).values("n")[:1]),
+            count=Subquery(span.values("kpi_id").annotate(n=Count("*")).values("n")[:1]),
             value_sum=Subquery(span.values("kpi_id").annotate(total=Sum("value")).values("total")[:1]),
         )
         .values_list(
