@@ -5,6 +5,7 @@ from apps.web.views import catalog, catalog_files, governance, inbox, insights, 
 urlpatterns = [
     path("", portfolio.home, name="home"),
     path("start/", portfolio.landing, name="landing"),
+    path("portfolio/map.json", portfolio.portfolio_map_data, name="portfolio_map"),
     path("products/", catalog.catalog_list, name="product_list"),
     path("products/new/", owner.product_create_view, name="product_create"),
     path("products/<slug:slug>/", catalog.product_detail, name="product_detail"),
