@@ -40,6 +40,7 @@ urlpatterns = [
     path("inbox/alerts/<int:pk>/acknowledge/", inbox.alert_acknowledge_view, name="alert_acknowledge"),
     path("inbox/alerts/<int:pk>/snooze/", inbox.alert_snooze_view, name="alert_snooze"),
     path("inbox/alerts/<int:pk>/decide/", inbox.alert_decide_view, name="alert_decide"),
+    path("inbox/alerts/<int:pk>/decide/form/", inbox.alert_decide_form, name="alert_decide_form"),
     path("inbox/decisions/", inbox.decision_log, name="decision_log"),
     path("decision-loop/", insights.decision_loop_view, name="decision_loop"),
     path("readiness/", insights.readiness_view, name="readiness"),

@@ -210,9 +210,18 @@
       );
     },
 
-    /* The small evidence chart of an alert: the product's monthly value and cost. */
+    /* The small evidence chart of an alert: the product's monthly value and cost.
+       data: {start: "YYYY-MM-01", value: [...], cost: [...], currency}: one figure per month from `start`. */
     spark: function (el, data) {
       var symbol = currencySymbol(data.currency);
+      if (!data.months) {
+        var first = data.start.split("-").map(Number);
+        data.months = data.value.map(function (_, i) {
+          var month = first[1] - 1 + i;
+          var year = first[0] + Math.floor(month / 12);
+          return year + "-" + String((month % 12) + 1).padStart(2, "0") + "-01";
+        });
+      }
       Plotly.newPlot(
         el,
         [

@@ -14,6 +14,7 @@ from apps.accounts.roles import product_owner_candidates
 from apps.catalog.models import DataProduct, Domain
 from apps.governance.models import Alert, AlertKind, AlertStatus, Decision
 from apps.web.selectors.common import monthly_value_cost
+from apps.web.selectors.portfolio_table import compact_amount
 
 ALERTS_PER_PAGE = 20
 DECISIONS_PER_PAGE = 50
@@ -79,8 +80,10 @@ class AlertItem:
 
     alert: Alert
     chart_id: str
+    # Compact: the first month and one number per month of each series; the page counts the months on.
     chart: dict
     age_days: int
+    months: list[date]
     decision: Decision | None = None
 
     @property
@@ -115,12 +118,13 @@ def alert_items(*, alerts: list[Alert], today: date) -> list[AlertItem]:
             alert=alert,
             chart_id=f"chart-alert-{alert.pk}",
             chart={
-                "months": [m.isoformat() for m in monthly.months],
-                "value": [float(v) for v in monthly.value_series(alert.data_product_id)],
-                "cost": [float(c) for c in monthly.cost_series(alert.data_product_id)],
+                "start": monthly.months[0].isoformat(),
+                "value": [compact_amount(v) for v in monthly.value_series(alert.data_product_id)],
+                "cost": [compact_amount(c) for c in monthly.cost_series(alert.data_product_id)],
                 "currency": currency,
             },
             age_days=(today - alert.opened_on).days,
+            months=monthly.months,
             decision=decisions.get(alert.pk),
         )
         for alert in alerts

@@ -147,8 +147,8 @@ def product_table(*, query: ProductTableQuery, as_of: date, as_of_param: str = "
     }
 
 
-def _compact(amount: Decimal) -> int | float:
-    # A dot's position needs no cents above a hundred; fewer digits keep 10,000 points light.
+def compact_amount(amount: Decimal) -> int | float:
+    """An amount for a chart: whole units from a hundred up (a dot or a bar needs no cents), fewer digits to send."""
     rounded = amount.quantize(Decimal("1") if abs(amount) >= 100 else Decimal("0.01"))
     return int(rounded) if rounded == rounded.to_integral_value() else float(rounded)
 
@@ -175,8 +175,8 @@ def portfolio_map(*, as_of: date) -> dict:
         )
     ):
         trace = traces.setdefault(recommendation, {"x": [], "y": [], "ratio": [], "name": [], "slug": [], "domain": []})
-        trace["x"].append(_compact(cost))
-        trace["y"].append(_compact(value))
+        trace["x"].append(compact_amount(cost))
+        trace["y"].append(compact_amount(value))
         trace["ratio"].append(None if ratio is None else float(ratio))
         trace["name"].append(name)
         trace["slug"].append(slug)
