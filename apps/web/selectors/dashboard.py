@@ -169,10 +169,12 @@ def dashboard(*, as_of: date) -> dict:
         for name in ("value", "cost", "net", "ratio", "roi")
     }
     monthly = monthly_value_cost(as_of=as_of, months=CHART_MONTHS, products=portfolio_products(as_of=as_of))
+    # Each portfolio total walks every product's months: summed once, used by the chart and its caption.
+    monthly_value, monthly_cost = monthly.value_series(), monthly.cost_series()
     monthly_chart = {
         "months": [m.isoformat() for m in monthly.months],
-        "value": [float(v) for v in monthly.value_series()],
-        "cost": [float(c) for c in monthly.cost_series()],
+        "value": [float(v) for v in monthly_value],
+        "cost": [float(c) for c in monthly_cost],
         "currency": currency,
     }
     return {
@@ -190,8 +192,8 @@ def dashboard(*, as_of: date) -> dict:
         "monthly_chart": monthly_chart,
         "monthly_has_data": any(monthly_chart["value"]) or any(monthly_chart["cost"]),
         "monthly_totals": {
-            "value": money(sum(monthly.value_series(), ZERO)),
-            "cost": money(sum(monthly.cost_series(), ZERO)),
+            "value": money(sum(monthly_value, ZERO)),
+            "cost": money(sum(monthly_cost, ZERO)),
         },
         "bill_coverage": bill_coverage_last_month(),
     }
