@@ -10,7 +10,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.paginator import Paginator
 from django.db.models import Count, F, OuterRef, Q, Subquery, Sum, Window
-from django.db.models.functions import RowNumber
+from django.db.models.functions import Coalesce, RowNumber
 
 from apps.bets.models import ValueBet
 from apps.catalog.models import BusinessGoal, DataProduct, Lifecycle
@@ -189,9 +189,13 @@ def goal_page(
     size and the same number of queries as a small one: each list is a page, and each KPI names
     at most `PRODUCTS_PER_KPI` products (with how many more there are).
     """
+    # Counted per KPI of the page only (a correlated count runs after the LIMIT, not for every KPI).
+    attributions = (
+        Attribution.objects.filter(kpi=OuterRef("pk")).order_by().values("kpi").annotate(n=Count("pk")).values("n")
+    )
     kpi_rows = Paginator(
         KPI.objects.filter(goal=goal)
-        .annotate(credited=Count("attributions"))
+        .annotate(credited=Coalesce(Subquery(attributions), 0))
         .order_by("name", "pk")
         .values_list("pk", "credited"),
         GOAL_KPIS_PER_PAGE,
