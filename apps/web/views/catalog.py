@@ -63,6 +63,7 @@ def catalog_list(request: HttpRequest) -> HttpResponse:
         "form": form,
         "filters": filters,
         "can_register": has_role(request.user, Role.PRODUCT_OWNER),
-        **catalog_page(filters=filters, as_of=timezone.localdate()),
+        **catalog_page(filters=filters, as_of=timezone.localdate(), page_number=request.GET.get("page")),
+        "query": request.GET,
     }
     return render(request, "web/catalog.html", context)

@@ -47,6 +47,8 @@ PAGES: dict[str, Callable[[Portfolio], str]] = {
     "product page": lambda portfolio: f"/products/{portfolio.products[0].slug}/",
     "goal page": lambda portfolio: f"/goals/{portfolio.goal.slug}/",
     "decision log": lambda portfolio: "/inbox/decisions/",
+    # Where the dashboard's recommendation tiles lead.
+    "product list": lambda portfolio: "/products/?recommendation=hold",
 }
 
 
@@ -113,3 +115,21 @@ def test_the_dashboard_and_the_inbox_do_not_grow_with_the_portfolio(client, admi
     assert thirty < bound and hundred_and_twenty < bound
     # The totals, counts and "page 1 of n" have a digit more; nothing else changes.
     assert abs(hundred_and_twenty - thirty) < 300, (thirty, hundred_and_twenty)
+
+
+@pytest.mark.django_db
+def test_the_product_list_pages_with_its_filters_kept(client, executive):
+    portfolio = build_portfolio(products=60, with_alerts=False)
+    portfolio.products[0].evaluations.filter(as_of=TODAY).update(recommendation="retire")
+    client.force_login(executive)
+    first = client.get("/products/?recommendation=hold")
+    assert len(first.context["rows"]) == 50 and first.context["page"].paginator.count == 59
+    assert "59 products recommended to hold" in first.content.decode()
+    assert 'href="?recommendation=hold&amp;page=2#main"' in first.content.decode()
+    second = client.get("/products/?recommendation=hold&page=2")
+    assert len(second.context["rows"]) == 9
+    assert all(row.evaluation.recommendation == "hold" for row in second.context["rows"])
+    assert [row.product.pk for row in client.get("/products/?recommendation=retire").context["rows"]] == [
+        portfolio.products[0].pk
+    ]
+    assert client.get("/products/?page=zz&recommendation=%00").status_code == 200
