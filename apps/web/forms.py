@@ -507,3 +507,54 @@ class SunsetPushForm(forms.Form):
 
 class RetirementCancelForm(forms.Form):
     rationale = forms.CharField(label="Why it stays", widget=forms.Textarea(attrs={"rows": 2}), max_length=5000)
+
+
+class ProductTableForm(forms.Form):
+    """The dashboard table's state (GET): sort, filters, search, page size and page.
+
+    A bad value (an old bookmark, a hand-edited link) drops that part only and the table falls
+    back to its default for it; nothing here ever answers an error.
+    """
+
+    sort = forms.CharField(required=False, max_length=20)
+    domain = forms.ChoiceField(label="Domain", required=False)
+    recommendation = forms.ChoiceField(label="Recommendation", required=False)
+    q = forms.CharField(label="Name contains", required=False, max_length=100)
+    per_page = forms.TypedChoiceField(label="Per page", required=False, coerce=int, empty_value=None)
+    page = forms.IntegerField(required=False, min_value=1, max_value=10**9)
+
+    def __init__(self, *args, domains: list[tuple[str, str]], **kwargs) -> None:
+        from apps.valuation.models import Recommendation
+        from apps.web.selectors.portfolio_table import PAGE_SIZES
+
+        super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["domain"]).choices = [("", "All domains"), *domains]
+        cast(forms.ChoiceField, self.fields["recommendation"]).choices = [
+            ("", "Any recommendation"),
+            *Recommendation.choices,
+        ]
+        cast(forms.ChoiceField, self.fields["per_page"]).choices = [(str(n), str(n)) for n in PAGE_SIZES]
+
+    def table_query(self):
+        from apps.web.selectors.portfolio_table import DEFAULT_PAGE_SIZE, DEFAULT_SORT, SORT_FIELDS, ProductTableQuery
+
+        self.is_valid()
+        data: dict[str, Any] = {
+            name: value
+            for name, value in (getattr(self, "cleaned_data", None) or {}).items()
+            if name not in self.errors
+        }
+        sort = data.get("sort") or DEFAULT_SORT
+        descending = sort.startswith("-")
+        sort = sort.removeprefix("-")
+        if sort not in SORT_FIELDS:
+            sort, descending = DEFAULT_SORT, False
+        return ProductTableQuery(
+            sort=sort,
+            descending=descending,
+            domain=data.get("domain") or "",
+            recommendation=data.get("recommendation") or "",
+            search=(data.get("q") or "").strip(),
+            per_page=data.get("per_page") or DEFAULT_PAGE_SIZE,
+            page=data.get("page") or 1,
+        )

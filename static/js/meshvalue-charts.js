@@ -71,25 +71,41 @@
       );
     },
 
-    /* The value/cost map: one trace per recommendation. data: {traces: [{name, colour, x, y, text, hover, url}], currency} */
+    /* The value/cost map: one trace per recommendation, fetched as JSON (data-url) so the page stays small.
+       data: {currency, domains: [name], traces: [{key, label, colour, x, y, ratio, name, slug, domain (index)}]}
+       Hover text and each product's URL are put together here from the columns, so the server sends
+       every name once and no HTML or URL per point. Above WEBGL_FROM points Plotly draws with WebGL
+       (scattergl), which stays fluid at 10,000 dots; below it SVG, which is crisper and easier to test. */
     map: function (el, data) {
-      var maxima = [];
-      data.traces.forEach(function (t) { maxima = maxima.concat(t.x, t.y); });
+      var WEBGL_FROM = 1500;
+      var count = 0, maxima = [];
+      data.traces.forEach(function (t) { count += t.x.length; maxima = maxima.concat(t.x, t.y); });
       if (!maxima.some(function (v) { return v > 0; })) { maxima.push(1); }
-      var top = Math.max.apply(null, maxima) * 1.08;
+      var top = maxima.reduce(function (a, b) { return Math.max(a, b); }, 0) * 1.08;
       var positives = maxima.filter(function (v) { return v > 0; });
-      var low = Math.min.apply(null, positives) / 2;
+      var low = positives.reduce(function (a, b) { return Math.min(a, b); }, Infinity) / 2;
       // Log axes by default: small products crowd the origin on linear ones. A product with no value
       // or no cost cannot sit on a log axis, so then the map starts linear (the toggle switches).
       var allPositive = data.traces.every(function (t) {
         return t.x.every(function (v) { return v > 0; }) && t.y.every(function (v) { return v > 0; });
       });
       var axisType = allPositive && positives.length ? "log" : "linear";
+      var big = count >= WEBGL_FROM;
+      var symbol = currencySymbol(data.currency);
+      var productUrl = el.dataset.productUrl || "";
+      var money = function (v) { return symbol + Math.round(v).toLocaleString("en"); };
       var traces = data.traces.map(function (t) {
         return {
-          type: "scatter", mode: "markers", name: t.name, x: t.x, y: t.y, text: t.text, customdata: t.url,
-          hovertext: t.hover, hoverinfo: "text",
-          marker: { color: t.colour, size: 13, opacity: 0.88, line: { color: "#fff", width: 1.5 } },
+          type: big ? "scattergl" : "scatter", mode: "markers", name: t.label, x: t.x, y: t.y, customdata: t.slug,
+          hovertext: t.name.map(function (name, i) {
+            var ratio = t.ratio[i] === null ? "—" : t.ratio[i].toFixed(2) + "×";
+            return "<b>" + name.replace(/</g, "&lt;") + "</b><br>" + (data.domains[t.domain[i]] || "").replace(/</g, "&lt;") +
+              "<br>Value " + money(t.y[i]) + "<br>Cost " + money(t.x[i]) + "<br>Net " + money(t.y[i] - t.x[i]) + "<br>Value/cost " + ratio;
+          }),
+          hoverinfo: "text",
+          marker: big
+            ? { color: t.colour, size: 6, opacity: 0.7 }
+            : { color: t.colour, size: 13, opacity: 0.88, line: { color: "#fff", width: 1.5 } },
         };
       });
       // The break-even diagonal: above it a product returns more value than it costs.
@@ -124,7 +140,9 @@
       );
       el.on("plotly_click", function (event) {
         var point = event.points && event.points[0];
-        if (point && point.customdata) { window.location.assign(point.customdata); }
+        if (point && point.customdata && productUrl) {
+          window.location.assign(productUrl.replace("product-slug", encodeURIComponent(point.customdata)));
+        }
       });
     },
 
@@ -192,9 +210,18 @@
       );
     },
 
-    /* The small evidence chart of an alert: the product's monthly value and cost. */
+    /* The small evidence chart of an alert: the product's monthly value and cost.
+       data: {start: "YYYY-MM-01", value: [...], cost: [...], currency}: one figure per month from `start`. */
     spark: function (el, data) {
       var symbol = currencySymbol(data.currency);
+      if (!data.months) {
+        var first = data.start.split("-").map(Number);
+        data.months = data.value.map(function (_, i) {
+          var month = first[1] - 1 + i;
+          var year = first[0] + Math.floor(month / 12);
+          return year + "-" + String((month % 12) + 1).padStart(2, "0") + "-01";
+        });
+      }
       Plotly.newPlot(
         el,
         [
@@ -289,13 +316,42 @@
     if (typeof Plotly === "undefined") { return; }
     (root || document).querySelectorAll("[data-chart]").forEach(function (el) {
       if (el.dataset.rendered) { return; }
-      var source = document.getElementById(el.dataset.source);
       var renderer = renderers[el.dataset.chart];
-      if (!source || !renderer) { return; }
+      if (!renderer) { return; }
+      if (el.dataset.url) {
+        // Data too large for the page (the map of every product) comes from a JSON endpoint.
+        el.dataset.rendered = "loading";
+        fetch(el.dataset.url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+          .then(function (response) { if (!response.ok) { throw new Error(response.status); } return response.json(); })
+          .then(function (data) { renderer(el, data); el.dataset.rendered = "true"; })
+          .catch(function () { el.textContent = "The chart could not be loaded; reload the page to try again."; });
+        return;
+      }
+      var source = document.getElementById(el.dataset.source);
+      if (!source) { return; }
+      if (el.dataset.lazy && "IntersectionObserver" in window) {
+        // Many small charts on one page (the inbox's evidence): draw each when it scrolls into view.
+        el.dataset.rendered = "waiting";
+        lazyCharts.observe(el);
+        return;
+      }
       renderer(el, JSON.parse(source.textContent));
       el.dataset.rendered = "true";
     });
   }
+
+  var lazyCharts = "IntersectionObserver" in window ? new IntersectionObserver(function (entries) {
+    entries.forEach(function (entry) {
+      if (!entry.isIntersecting) { return; }
+      var el = entry.target;
+      lazyCharts.unobserve(el);
+      var source = document.getElementById(el.dataset.source);
+      if (source && el.isConnected) {
+        renderers[el.dataset.chart](el, JSON.parse(source.textContent));
+        el.dataset.rendered = "true";
+      }
+    });
+  }, { rootMargin: "200px" }) : null;
 
   function start() {
     render(document);

@@ -8,7 +8,9 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import OuterRef, Q, Subquery, Sum
+from django.core.paginator import Paginator
+from django.db.models import Count, F, OuterRef, Q, Subquery, Sum, Window
+from django.db.models.functions import Coalesce, RowNumber
 
 from apps.bets.models import ValueBet
 from apps.catalog.models import BusinessGoal, DataProduct, Lifecycle
@@ -30,6 +32,12 @@ from meshvalue.periods import Cadence, add_months
 from meshvalue.valuation import Policy, is_stale
 
 HISTORY_MONTHS = 24
+# The goal page's lists are pages: a goal may be measured by thousands of KPIs and served by thousands of products.
+GOAL_KPIS_PER_PAGE = 12
+GOAL_PRODUCTS_PER_PAGE = 25
+GOAL_BETS_SHOWN = 20
+CATALOG_PER_PAGE = 50
+PRODUCTS_PER_KPI = 8
 USAGE_DAYS = 90
 COST_CATEGORY_MONTHS = 12
 
@@ -168,17 +176,48 @@ def product_page(*, product: DataProduct, as_of: date) -> dict:
     }
 
 
-def goal_page(*, goal: BusinessGoal, as_of: date) -> dict:
-    """The goal page: its KPIs with progress and history, and the products attributed to them."""
-    kpis = kpis_with_progress(kpis=KPI.objects.filter(goal=goal).order_by("name"), as_of=as_of)
+def goal_page(
+    *,
+    goal: BusinessGoal,
+    as_of: date,
+    kpi_page: str | int | None = 1,
+    product_page: str | int | None = 1,
+) -> dict:
+    """The goal page: a page of its KPIs with progress and history, the products credited with each
+    (the heaviest first), a page of the products serving it, and its latest bets.
+
+    A goal measured by thousands of KPIs, or served by thousands of products, gives the same page
+    size and the same number of queries as a small one: each list is a page, and each KPI names
+    at most `PRODUCTS_PER_KPI` products (with how many more there are).
+    """
+    # Counted per KPI of the page only (a correlated count runs after the LIMIT, not for every KPI).
+    attributions = (
+        Attribution.objects.filter(kpi=OuterRef("pk")).order_by().values("kpi").annotate(n=Count("pk")).values("n")
+    )
+    kpi_rows = Paginator(
+        KPI.objects.filter(goal=goal)
+        .annotate(credited=Coalesce(Subquery(attributions), 0))
+        .order_by("name", "pk")
+        .values_list("pk", "credited"),
+        GOAL_KPIS_PER_PAGE,
+    ).get_page(kpi_page)
+    credited = dict(kpi_rows.object_list)
+    kpis = kpis_with_progress(kpis=KPI.objects.filter(pk__in=list(credited)).order_by("name", "pk"), as_of=as_of)
     charts = kpi_history_chart(kpis=kpis, as_of=as_of, months=HISTORY_MONTHS)
     newest = Evaluation.objects.filter(data_product=OuterRef("data_product_id"), as_of__lte=as_of).order_by("-as_of")
+    heaviest = Attribution.objects.filter(kpi_id__in=list(credited)).annotate(
+        rank=Window(
+            RowNumber(),
+            partition_by=F("kpi_id"),
+            order_by=(F("weight").desc(), F("data_product__name").asc(), F("pk").asc()),
+        )
+    )
     attributed: dict[int, list[dict]] = defaultdict(list)
     for attribution in (
-        Attribution.objects.filter(kpi__goal=goal)
+        Attribution.objects.filter(pk__in=heaviest.filter(rank__lte=PRODUCTS_PER_KPI).values("pk"))
         .select_related("data_product")
         .annotate(recommendation=Subquery(newest.values("recommendation")[:1]))
-        .order_by("-weight", "data_product__name")
+        .order_by("-weight", "data_product__name", "pk")
     ):
         attributed[attribution.kpi_id].append(
             {
@@ -188,31 +227,39 @@ def goal_page(*, goal: BusinessGoal, as_of: date) -> dict:
             }
         )
     newest_for_product = Evaluation.objects.filter(data_product=OuterRef("pk"), as_of__lte=as_of).order_by("-as_of")
-    products = list(
-        DataProduct.objects.filter(Q(goals=goal) | Q(attributions__kpi__goal=goal))
-        .distinct()
-        .select_related("owner", "domain")
+    serving = DataProduct.objects.filter(
+        Q(pk__in=goal.data_products.values("pk"))
+        | Q(pk__in=Attribution.objects.filter(kpi__goal=goal).values("data_product_id"))
+    )
+    products = Paginator(
+        serving.select_related("owner", "domain")
         .annotate(
             recommendation=Subquery(newest_for_product.values("recommendation")[:1]),
             value=Subquery(newest_for_product.values("value")[:1]),
             cost=Subquery(newest_for_product.values("cost")[:1]),
             ratio=Subquery(newest_for_product.values("ratio")[:1]),
         )
-        .order_by("name")
-    )
+        .order_by("name", "pk"),
+        GOAL_PRODUCTS_PER_PAGE,
+    ).get_page(product_page)
+    bets = ValueBet.objects.filter(goal=goal)
     return {
         "as_of": as_of,
+        "kpi_page": kpi_rows,
         "kpis": [
             {
                 "progress": kpi,
                 "chart_id": f"chart-kpi-{kpi.kpi_id}",
                 "chart": charts[kpi.kpi_id],
                 "products": attributed.get(kpi.kpi_id, []),
+                "more_products": credited[kpi.kpi_id] - len(attributed.get(kpi.kpi_id, [])),
             }
             for kpi in kpis
         ],
-        "products": products,
-        "bets": list(ValueBet.objects.filter(goal=goal).select_related("data_product").order_by("-review_on")),
+        "product_page": products,
+        "products": list(products.object_list),
+        "bets": list(bets.select_related("data_product").order_by("-review_on", "-pk")[:GOAL_BETS_SHOWN]),
+        "bet_count": bets.count(),
     }
 
 
@@ -230,34 +277,40 @@ class CatalogRow:
     roi: Decimal | None
 
 
-def catalog_page(*, filters: CatalogFilters, as_of: date) -> dict:
-    """The catalog: every product not retired (or of the chosen lifecycle), each with its latest evaluation.
+def catalog_page(*, filters: CatalogFilters, as_of: date, page_number: str | int | None = 1) -> dict:
+    """The catalog: a page of the products not retired (or of the chosen lifecycle), each with its latest evaluation.
 
     A recommendation filter lists exactly the products the dashboard's tile counted (the portfolio's
-    latest evaluations as of `as_of`). Two queries whatever the number of products.
+    latest evaluations as of `as_of`). Filtered and paged by the database (`CATALOG_PER_PAGE` a
+    page): four queries whatever the number of products, the tile of 5,000 retire products included.
     """
-    evaluations = {
-        e.data_product_id: e
-        for e in portfolio_latest_evaluations(as_of=as_of).only(
-            "id", "data_product_id", "as_of", "recommendation", "value", "cost", "net", "ratio"
-        )
-    }
-    products = DataProduct.objects.select_related("domain", "owner").order_by("name")
+    latest = portfolio_latest_evaluations(as_of=as_of)
+    products = DataProduct.objects.select_related("domain", "owner").order_by("name", "pk")
     if filters.lifecycle:
         products = products.filter(lifecycle=filters.lifecycle)
     else:
         products = products.exclude(lifecycle=Lifecycle.RETIRED)
     if filters.domain:
         products = products.filter(domain__slug=filters.domain)
+    if filters.recommendation:
+        products = products.filter(
+            pk__in=latest.filter(recommendation=filters.recommendation).values("data_product_id")
+        )
+    page = Paginator(products, CATALOG_PER_PAGE).get_page(page_number)
+    listed = list(page.object_list)
+    evaluations = {
+        e.data_product_id: e
+        for e in latest.filter(data_product_id__in=[p.pk for p in listed]).only(
+            "id", "data_product_id", "as_of", "recommendation", "value", "cost", "net", "ratio"
+        )
+    }
     rows = []
-    for product in products:
+    for product in listed:
         evaluation = evaluations.get(product.pk)
-        if filters.recommendation and (evaluation is None or evaluation.recommendation != filters.recommendation):
-            continue
         roi = (
             Figures(value=evaluation.value, cost=evaluation.cost, net=evaluation.net).roi
             if evaluation is not None
             else None
         )
         rows.append(CatalogRow(product=product, evaluation=evaluation, roi=roi))
-    return {"rows": rows, "as_of": as_of}
+    return {"rows": rows, "page": page, "as_of": as_of}

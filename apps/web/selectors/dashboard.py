@@ -5,13 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Case, Count, DecimalField, F, Q, Sum, Value, When
-from django.db.models.functions import Coalesce
-from django.urls import reverse
+from django.db.models import Case, Count, DecimalField, F, Q, Sum, Value, When, Window
+from django.db.models.functions import Coalesce, RowNumber
 
 from apps.bets.models import BetStatus, ValueBet
 from apps.catalog.models import BusinessGoal, GoalStatus
@@ -19,7 +17,6 @@ from apps.costs.selectors import bill_coverage_last_month
 from apps.kpis.models import KPI
 from apps.valuation.models import Recommendation
 from apps.valuation.portfolio import Figures, portfolio_summary
-from apps.valuation.portfolio import latest_evaluations as portfolio_latest_evaluations
 from apps.web.selectors.common import (
     RECOMMENDATION_COLOURS,
     RECOMMENDATION_ORDER,
@@ -33,91 +30,7 @@ from apps.web.selectors.common import (
 from meshvalue.valuation import money
 
 CHART_MONTHS = 24
-
-
-@dataclass(frozen=True)
-class ProductPoint:
-    """One product's latest evaluation, as shown on the map and in the product table."""
-
-    product_id: int
-    name: str
-    slug: str
-    domain_id: int
-    domain: str
-    recommendation: str
-    as_of: date
-    value: Decimal
-    cost: Decimal
-    net: Decimal
-    ratio: Decimal | None
-
-
-def _portfolio_points(as_of: date) -> list[ProductPoint]:
-    rows = (
-        portfolio_latest_evaluations(as_of=as_of)
-        .order_by("data_product__name")
-        .values(
-            "data_product_id",
-            "data_product__name",
-            "data_product__slug",
-            "data_product__domain_id",
-            "data_product__domain__name",
-            "recommendation",
-            "as_of",
-            "value",
-            "cost",
-            "net",
-            "ratio",
-        )
-    )
-    return [
-        ProductPoint(
-            product_id=row["data_product_id"],
-            name=row["data_product__name"],
-            slug=row["data_product__slug"],
-            domain_id=row["data_product__domain_id"],
-            domain=row["data_product__domain__name"],
-            recommendation=row["recommendation"],
-            as_of=row["as_of"],
-            value=row["value"],
-            cost=row["cost"],
-            net=row["net"],
-            ratio=row["ratio"],
-        )
-        for row in rows
-    ]
-
-
-def _map_chart(points: list[ProductPoint], currency: str) -> dict:
-    """Scatter data: one trace per recommendation so the legend explains the colours."""
-    traces = []
-    for recommendation in RECOMMENDATION_ORDER:
-        members = [p for p in points if p.recommendation == recommendation]
-        if not members:
-            continue
-        traces.append(
-            {
-                "name": Recommendation(recommendation).label,
-                "colour": RECOMMENDATION_COLOURS[recommendation],
-                "x": [float(p.cost) for p in members],
-                "y": [float(p.value) for p in members],
-                "text": [p.name for p in members],
-                "hover": [
-                    f"<b>{p.name}</b><br>{p.domain}<br>Value {_fmt(p.value, currency)}<br>Cost {_fmt(p.cost, currency)}"
-                    f"<br>Net {_fmt(p.net, currency)}<br>Value/cost {'—' if p.ratio is None else f'{p.ratio:.2f}'}"
-                    for p in members
-                ],
-                "url": [reverse("product_detail", args=[p.slug]) for p in members],
-            }
-        )
-    return {"traces": traces, "currency": currency}
-
-
-def _fmt(amount: Decimal, currency: str) -> str:
-    # Hover labels are built here because the chart library only displays text it is given.
-    from apps.web.templatetags.meshvalue_format import money_text
-
-    return money_text(amount, currency)
+KPIS_PER_GOAL = 6
 
 
 def _recommendation_counts(figures: Figures) -> list[dict]:
@@ -141,24 +54,46 @@ class GoalProgress:
     status: str
     ends_on: date
     kpis: list[KpiProgress]
+    # All the goal's KPIs, of which `kpis` are the first few.
+    kpi_count: int = 0
+
+    @property
+    def more_kpis(self) -> int:
+        return self.kpi_count - len(self.kpis)
 
 
 def goals_progress(*, as_of: date) -> list[GoalProgress]:
-    """Goals that are not abandoned, each with its KPIs' progress toward target. Two queries."""
+    """Goals that are not abandoned, each with the progress of its first KPIs toward target. Two queries.
+
+    A goal shows at most `KPIS_PER_GOAL` KPIs here (its page has them all): a goal measured by
+    thousands of KPIs must not make the dashboard as long as the portfolio.
+    """
     goals = list(
         BusinessGoal.objects.exclude(status=GoalStatus.ABANDONED)
+        .annotate(kpi_count=Count("kpis"))
         .order_by("domain__name", "name")
-        .values_list("pk", "name", "slug", "domain__name", "status", "ends_on")
+        .values_list("pk", "name", "slug", "domain__name", "status", "ends_on", "kpi_count")
     )
-    kpis = kpis_with_progress(kpis=KPI.objects.filter(goal_id__in=[g[0] for g in goals]).order_by("name"), as_of=as_of)
+    first_kpis = KPI.objects.filter(goal_id__in=[g[0] for g in goals]).annotate(
+        rank=Window(RowNumber(), partition_by=F("goal_id"), order_by=(F("name").asc(), F("pk").asc()))
+    )
+    shown = KPI.objects.filter(pk__in=first_kpis.filter(rank__lte=KPIS_PER_GOAL).values("pk"))
+    kpis = kpis_with_progress(kpis=shown.order_by("name", "pk"), as_of=as_of)
     by_goal: dict[int, list[KpiProgress]] = {}
     for kpi in kpis:
         by_goal.setdefault(kpi.goal_id, []).append(kpi)
     return [
         GoalProgress(
-            goal_id=pk, name=name, slug=slug, domain=domain, status=status, ends_on=ends_on, kpis=by_goal.get(pk, [])
+            goal_id=pk,
+            name=name,
+            slug=slug,
+            domain=domain,
+            status=status,
+            ends_on=ends_on,
+            kpis=by_goal.get(pk, []),
+            kpi_count=kpi_count,
         )
-        for pk, name, slug, domain, status, ends_on in goals
+        for pk, name, slug, domain, status, ends_on, kpi_count in goals
     ]
 
 
@@ -233,12 +168,12 @@ def dashboard(*, as_of: date) -> dict:
         name: change(getattr(totals, name), getattr(previous, name) if previous else None)
         for name in ("value", "cost", "net", "ratio", "roi")
     }
-    points = _portfolio_points(as_of)
     monthly = portfolio_monthly_value_cost(as_of=as_of, months=CHART_MONTHS)
+    monthly_value, monthly_cost = monthly.value_series(), monthly.cost_series()
     monthly_chart = {
         "months": [m.isoformat() for m in monthly.months],
-        "value": [float(v) for v in monthly.value_series()],
-        "cost": [float(c) for c in monthly.cost_series()],
+        "value": [float(v) for v in monthly_value],
+        "cost": [float(c) for c in monthly_cost],
         "currency": currency,
     }
     return {
@@ -248,7 +183,6 @@ def dashboard(*, as_of: date) -> dict:
         "totals": totals,
         "previous": previous,
         "changes": changes,
-        "points": points,
         "evaluated_on": summary.evaluated_on,
         "recommendation_counts": _recommendation_counts(totals),
         "domains": summary.domains,
@@ -257,9 +191,8 @@ def dashboard(*, as_of: date) -> dict:
         "monthly_chart": monthly_chart,
         "monthly_has_data": any(monthly_chart["value"]) or any(monthly_chart["cost"]),
         "monthly_totals": {
-            "value": money(sum(monthly.value_series(), ZERO)),
-            "cost": money(sum(monthly.cost_series(), ZERO)),
+            "value": money(sum(monthly_value, ZERO)),
+            "cost": money(sum(monthly_cost, ZERO)),
         },
-        "map_chart": _map_chart(points, currency),
         "bill_coverage": bill_coverage_last_month(),
     }

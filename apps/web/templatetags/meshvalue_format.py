@@ -176,3 +176,11 @@ def accessible(field, help_text: str = ""):
     if field.errors:
         attrs["aria-invalid"] = "true"
     return field.as_widget(attrs=attrs)
+
+
+@register.simple_tag
+def page_query(query, param: str, number: int) -> str:
+    """The query string `query` (a QueryDict) with `param` set to page `number`, the rest kept."""
+    params = query.copy()
+    params[param] = str(number)
+    return params.urlencode()

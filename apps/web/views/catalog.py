@@ -45,7 +45,13 @@ def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
 @role_required(*Role)
 def goal_detail(request: HttpRequest, slug: str) -> HttpResponse:
     goal = get_object_or_404(BusinessGoal.objects.select_related("domain", "sponsor"), slug=slug)
-    return render(request, "web/goal_detail.html", {"goal": goal, **goal_page(goal=goal, as_of=timezone.localdate())})
+    data = goal_page(
+        goal=goal,
+        as_of=timezone.localdate(),
+        kpi_page=request.GET.get("kpis_page"),
+        product_page=request.GET.get("products_page"),
+    )
+    return render(request, "web/goal_detail.html", {"goal": goal, **data, "query": request.GET})
 
 
 @role_required(*Role)
@@ -57,6 +63,7 @@ def catalog_list(request: HttpRequest) -> HttpResponse:
         "form": form,
         "filters": filters,
         "can_register": has_role(request.user, Role.PRODUCT_OWNER),
-        **catalog_page(filters=filters, as_of=timezone.localdate()),
+        **catalog_page(filters=filters, as_of=timezone.localdate(), page_number=request.GET.get("page")),
+        "query": request.GET,
     }
     return render(request, "web/catalog.html", context)

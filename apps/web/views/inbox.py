@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
@@ -20,7 +21,7 @@ from apps.accounts.models import User
 from apps.accounts.roles import Role
 from apps.governance.models import Alert
 from apps.governance.services import alert_acknowledge, alert_decide, alert_snooze
-from apps.valuation.selectors import decision_revisit_default, policies_by_domain
+from apps.valuation.selectors import decision_revisit_default
 from apps.web.access import role_required
 from apps.web.forms import DecideForm, InboxFilterForm, SnoozeForm, service_errors_add
 from apps.web.htmx import HtmxHttpRequest
@@ -36,21 +37,17 @@ from apps.web.selectors.inbox import (
 governance_required = role_required(Role.GOVERNANCE_LEAD)
 
 
-def _forms_for(alert: Alert, owners: list[tuple[int, str]], policies: tuple | None = None, **bound) -> dict:
-    """Fresh action forms for one alert card, with ids unique to the alert (many cards share a page).
+def _snooze_form(alert: Alert) -> SnoozeForm:
+    # Ids unique to the alert: many cards share a page.
+    return SnoozeForm(auto_id=f"alert{alert.pk}-%s")
 
-    The decide form proposes the revisit date the decision gets by default (`policies` from
-    `policies_by_domain`, read once per page).
-    """
-    auto_id = f"alert{alert.pk}-%s"
+
+def _decide_form(alert: Alert, owners: list[tuple[int, str]]) -> DecideForm:
+    """A fresh decision form for one alert, proposing the revisit date the decision gets by default."""
     revisit_on = decision_revisit_default(
-        domain_id=alert.data_product.domain_id, alert_kind=alert.kind, on=timezone.localdate(), policies=policies
+        domain_id=alert.data_product.domain_id, alert_kind=alert.kind, on=timezone.localdate()
     )
-    return {
-        "snooze_form": bound.get("snooze_form") or SnoozeForm(auto_id=auto_id),
-        "decide_form": bound.get("decide_form")
-        or DecideForm(auto_id=auto_id, owners=owners, initial={"revisit_on": revisit_on}),
-    }
+    return DecideForm(auto_id=f"alert{alert.pk}-%s", owners=owners, initial={"revisit_on": revisit_on})
 
 
 def _back(request: HttpRequest, alert: Alert) -> HttpResponse:
@@ -61,19 +58,32 @@ def _back(request: HttpRequest, alert: Alert) -> HttpResponse:
 
 
 def _card(
-    request: HtmxHttpRequest, alert: Alert, *, status: int = 200, open_panel: str = "", card_error: str = "", **bound
+    request: HtmxHttpRequest,
+    alert: Alert,
+    *,
+    status: int = 200,
+    open_panel: str = "",
+    card_error: str = "",
+    snooze_form: SnoozeForm | None = None,
+    decide_form: DecideForm | None = None,
 ) -> HttpResponse:
-    """One alert card (for htmx), or the alert page around it (plain posts with errors, direct visits)."""
+    """One alert card (for htmx), or the alert page around it (plain posts with errors, direct visits).
+
+    A card redrawn over htmx fetches its decision form when the panel opens, as in the inbox,
+    unless it comes back with the errors of a decision; the alert's own page shows the form.
+    """
     alert = Alert.objects.select_related("data_product__domain", "data_product__owner", "evaluation").get(pk=alert.pk)
     today = timezone.localdate()
-    owners = owner_choices()
     item = alert_items(alerts=[alert], today=today)[0]
+    if decide_form is None and not request.htmx:
+        decide_form = _decide_form(alert, owner_choices())
     context = {
         "item": item,
         "open_panel": open_panel,
         "card_error": card_error,
         "next": request.POST.get("next") or request.GET.get("next") or "",
-        **_forms_for(alert, owners, **bound),
+        "snooze_form": snooze_form or _snooze_form(alert),
+        "decide_form": decide_form,
     }
     if request.htmx:
         # The card, and the inbox's counts swapped out of band: they change without a reload.
@@ -88,9 +98,8 @@ def inbox(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     filter_form = InboxFilterForm(request.GET or None, domains=domain_choices())
     data = inbox_page(filters=filter_form.filters(), today=today, page_number=request.GET.get("page"))
-    owners = owner_choices()
-    policies = policies_by_domain()
-    cards = [{"item": item, **_forms_for(item.alert, owners, policies)} for item in data["items"]]
+    # No decision form per card: each is fetched when its panel opens (alert_decide_form).
+    cards = [{"item": item, "snooze_form": _snooze_form(item.alert)} for item in data["items"]]
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -105,6 +114,23 @@ def inbox(request: HttpRequest) -> HttpResponse:
 def alert_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     alert = get_object_or_404(Alert, pk=pk)
     return _card(request, alert, open_panel=request.GET.get("panel", ""))
+
+
+@governance_required
+@require_GET
+def alert_decide_form(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """The decision form of one alert, fetched into its card when the panel opens (htmx).
+
+    A plain visit opens the alert's page with the form instead.
+    """
+    alert = get_object_or_404(Alert.objects.select_related("data_product"), pk=pk)
+    if not request.htmx:
+        return redirect(f"{reverse('alert_detail', args=[alert.pk])}?panel=decide")
+    target = request.GET.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = reverse("inbox")
+    context = {"alert": alert, "decide_form": _decide_form(alert, owner_choices()), "next": target}
+    return render(request, "web/partials/decide_form.html", context)
 
 
 @governance_required

@@ -10,17 +10,18 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from apps.catalog.models import Lifecycle
+from apps.catalog.models import DataProduct, Lifecycle
 from apps.kpis.services import measurement_record
 from apps.valuation.portfolio import portfolio_summary
 from tests import factories
 from tests.apps.web.conftest import TODAY, build_portfolio
 
-# Session, user and roles (3); the API's portfolio summary now and a quarter ago (4 each); the map's points;
-# attributions, outcomes and costs per month; goals and KPIs; bets by status and recent bets; the last cloud bill;
-# the decision loop of the last twelve months (7, apps.valuation.decision_loop).
+# Session, user and roles (3); the API's portfolio summary now and a quarter ago (4 each); the domains of the
+# table's filter, the count and the page of the product table; attributions, outcomes and costs per month; goals
+# and KPIs; bets by status and recent bets; the last cloud bill; the decision loop of the last twelve months (7,
+# apps.valuation.decision_loop). The map's points are fetched apart (/portfolio/map.json).
 # + a refresh of the monthly rollup when writes are pending (apps.valuation.services.rollup): 11 queries
-DASHBOARD_QUERY_BUDGET = 27 + 11
+DASHBOARD_QUERY_BUDGET = 28 + 11
 
 
 def _chart(response, element_id: str) -> dict:
@@ -104,15 +105,30 @@ def test_map_places_each_product_with_its_figures_and_link(client, executive):
     portfolio.products[0].evaluations.filter(as_of=TODAY).update(recommendation="invest")
     client.force_login(executive)
     response = client.get("/")
-    chart = _chart(response, "chart-map")
-    traces = {trace["name"]: trace for trace in chart["traces"]}
+    # The page carries where to fetch the map and how to build a product's URL, not the points.
+    html = response.content.decode()
+    assert 'data-url="/portfolio/map.json"' in html and 'data-product-url="/products/product-slug/"' in html
+    chart = client.get("/portfolio/map.json").json()
+    traces = {trace["label"]: trace for trace in chart["traces"]}
     assert set(traces) == {"Invest", "Hold"}
     invest = traces["Invest"]
-    assert invest["x"] == [3000.0] and invest["y"] == [6000.0]
-    assert invest["url"] == [f"/products/{portfolio.products[0].slug}/"]
-    assert "€6,000" in invest["hover"][0] and portfolio.products[0].name in invest["hover"][0]
+    assert invest["x"] == [3000] and invest["y"] == [6000] and invest["ratio"] == [2.0]
+    assert invest["slug"] == [portfolio.products[0].slug] and invest["name"] == [portfolio.products[0].name]
+    assert chart["domains"][invest["domain"][0]] == portfolio.domain.name
     counts = {c["key"]: c["count"] for c in response.context["recommendation_counts"]}
     assert counts == {"retire": 0, "invest": 1, "review": 0, "hold": 1, "incubating": 0}
+
+
+@pytest.mark.django_db
+def test_the_map_data_follows_the_as_of_date_and_needs_a_dashboard_role(client, executive, product_owner):
+    build_portfolio(products=1)
+    assert client.get("/portfolio/map.json").status_code == 302  # to the login page
+    client.force_login(product_owner)
+    assert client.get("/portfolio/map.json").status_code == 403
+    client.force_login(executive)
+    # On 5 January the latest evaluation was the one of 18 December; a bad date falls back to today.
+    assert client.get("/portfolio/map.json?as_of=2026-01-05").json()["traces"][0]["y"] == [4000]
+    assert client.get("/portfolio/map.json?as_of=garbage").json()["traces"][0]["y"] == [6000]
 
 
 @pytest.mark.django_db
@@ -189,3 +205,84 @@ def test_dashboard_query_count_does_not_grow_with_the_portfolio(client, executiv
         counts.append(len(queries))
     assert counts[0] == counts[1]
     assert response.context["totals"].products == 45
+
+
+def _table_names(response) -> list[str]:
+    return [row.name for row in response.context["table_rows"]]
+
+
+@pytest.mark.django_db
+def test_the_product_table_sorts_filters_searches_and_pages_on_the_server(client, executive):
+    portfolio = build_portfolio(products=4)
+    other = build_portfolio(products=2)
+    first, second, third, fourth = portfolio.products
+    for product, value, recommendation in (
+        (first, "100", "retire"),
+        (second, "9000", "invest"),
+        (third, "4000", "hold"),
+        (fourth, "7000", "invest"),
+    ):
+        product.evaluations.filter(as_of=TODAY).update(
+            value=Decimal(value), net=Decimal(value) - 3000, ratio=Decimal(value) / 3000, recommendation=recommendation
+        )
+    client.force_login(executive)
+    # By name by default, in the database's collation.
+    names = list(DataProduct.objects.order_by("name").values_list("name", flat=True))
+    assert _table_names(client.get("/")) == names
+    assert _table_names(client.get("/?sort=-value"))[:2] == [second.name, fourth.name]  # then 6000s
+    assert _table_names(client.get("/?sort=ratio"))[0] == first.name
+    assert _table_names(client.get("/?sort=net&recommendation=invest")) == [fourth.name, second.name]
+    assert set(_table_names(client.get(f"/?domain={other.domain.slug}"))) == {p.name for p in other.products}
+    DataProduct.objects.filter(pk=third.pk).update(name="Footfall Forecast")
+    assert _table_names(client.get("/?q=FOOTFALL")) == ["Footfall Forecast"]
+    # A page of 25 by default; the links keep the state (sort, filters, the as-of date) and move the page.
+    response = client.get("/?sort=-value&recommendation=invest&as_of=2026-03-18")
+    html = response.content.decode()
+    assert 'href="?as_of=2026-03-18&amp;sort=value&amp;recommendation=invest"' in html  # the value column flips
+    assert response.context["table_query"].per_page == 25
+
+
+@pytest.mark.django_db
+def test_the_product_table_pages_and_answers_htmx_with_the_table_alone(client, executive):
+    build_portfolio(products=30)
+    client.force_login(executive)
+    response = client.get("/?page=2&sort=-name")
+    assert response.context["table_page"].number == 2 and len(response.context["table_rows"]) == 5
+    html = response.content.decode()
+    assert 'href="?sort=-name"' in html and "Page 2 of 2" in html  # previous: page 1 is the default
+    partial = client.get("/?page=2&sort=-name", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="portfolio-products")
+    body = partial.content.decode()
+    assert partial.status_code == 200 and "<html" not in body
+    assert body.startswith('<div id="portfolio-products"') and "Page 2 of 2" in body
+    assert "HX-Request" in partial["Vary"]
+    fifty = client.get("/?per_page=50")
+    assert len(fifty.context["table_rows"]) == 30 and not fifty.context["table_page"].has_other_pages()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "query",
+    [
+        "sort=bogus",
+        "sort=-",
+        "sort=--value",
+        "page=zz",
+        "page=-4",
+        "page=99999999999999999999",
+        "per_page=7",
+        "per_page=x",
+        "domain=%00",
+        "domain=999",
+        "recommendation=sell",
+        "q=" + "x" * 500,
+        "q=%00",
+    ],
+)
+def test_bad_table_input_falls_back_to_the_default(client, executive, query):
+    build_portfolio(products=3)
+    client.force_login(executive)
+    response = client.get(f"/?{query}")
+    assert response.status_code == 200
+    assert response.context["table_page"].number >= 1
+    partial = client.get(f"/?{query}", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="portfolio-products")
+    assert partial.status_code == 200
