@@ -8,9 +8,25 @@ other databases (SQLite, the demo) it is a plain `IN` list.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import date
 from typing import Any
 
 from django.db.models import Field, Lookup
+
+
+def int_array(values: Iterable[int]) -> str:
+    """A PostgreSQL array literal of integers (`{1,2,3}`), to be cast with `::bigint[]`.
+
+    psycopg adapts a Python list to an array in pure Python, element by element (80 ms for 10,000
+    ids, client-side binding as Django uses it); joining the digits is a fifth of that.
+    """
+    return "{" + ",".join(str(int(value)) for value in values) + "}"
+
+
+def date_array(values: Iterable[date]) -> str:
+    """A PostgreSQL array literal of dates (`{2026-01-01,...}`), to be cast with `::date[]`."""
+    return "{" + ",".join(value.isoformat() for value in values) + "}"
 
 
 @Field.register_lookup
@@ -21,12 +37,16 @@ class AnyOf(Lookup):
     prepare_rhs = False
 
     def get_prep_lookup(self) -> Any:
-        return [self.lhs.output_field.get_prep_value(value) for value in self.rhs]
+        prepare = self.lhs.output_field.get_prep_value
+        return [value if type(value) is int else prepare(value) for value in self.rhs]  # ids need no preparing
 
     def as_sql(self, compiler: Any, connection: Any) -> Any:
         lhs, lhs_params = self.process_lhs(compiler, connection)
-        values = [self.lhs.output_field.get_db_prep_value(value, connection, prepared=True) for value in self.rhs]
+        prepare = self.lhs.output_field.get_db_prep_value
+        values = [value if type(value) is int else prepare(value, connection, prepared=True) for value in self.rhs]
         if connection.vendor == "postgresql":
+            if all(type(value) is int for value in values):
+                return f"{lhs} = ANY(%s::bigint[])", [*lhs_params, int_array(values)]
             return f"{lhs} = ANY(%s)", [*lhs_params, values]
         if not values:
             return "1 = 0", list(lhs_params)  # nothing matches an empty list (SQLite refuses `IN ()`)

@@ -18,6 +18,7 @@ from decimal import Decimal
 
 from django.db import connection
 
+from apps.core.sql import date_array, int_array
 from apps.kpis.models import Measurement
 
 PeriodKey = tuple[int, date]  # (kpi_id, period_start)
@@ -90,17 +91,24 @@ def _stored_periods_postgresql(keys: Sequence[PeriodKey]) -> dict[PeriodKey, Sto
     table = Measurement._meta.db_table
     # One row per requested period that has revisions; the join walks the (kpi, period_start, revision)
     # unique index, so the cost follows the rows asked for, not the size of the table.
+    # One probe of the (kpi, period_start, revision) unique index per requested period (LATERAL), so the
+    # cost follows the rows asked for, not the size of the table: a plain join let the planner sort the
+    # whole table for a merge join (0.3 s at 200,000 rows, growing with it).
     sql = f"""
-        SELECT m.kpi_id, m.period_start, max(m.revision),
-               max(m.id) FILTER (WHERE m.is_current),
-               (array_agg(m.value) FILTER (WHERE m.is_current))[1],
-               (array_agg(m.note) FILTER (WHERE m.is_current))[1]
+        SELECT wanted.kpi_id, wanted.period_start, found.latest, found.current_id, found.value, found.note
         FROM unnest(%s::bigint[], %s::date[]) AS wanted(kpi_id, period_start)
-        JOIN {table} m ON m.kpi_id = wanted.kpi_id AND m.period_start = wanted.period_start
-        GROUP BY m.kpi_id, m.period_start
+        CROSS JOIN LATERAL (
+            SELECT max(m.revision) AS latest,
+                   max(m.id) FILTER (WHERE m.is_current) AS current_id,
+                   (array_agg(m.value) FILTER (WHERE m.is_current))[1] AS value,
+                   (array_agg(m.note) FILTER (WHERE m.is_current))[1] AS note
+            FROM {table} m
+            WHERE m.kpi_id = wanted.kpi_id AND m.period_start = wanted.period_start
+        ) AS found
+        WHERE found.latest IS NOT NULL
     """  # noqa: S608 (the table name is the model's own, the values are parameters)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [[kpi_id for kpi_id, _ in keys], [start for _, start in keys]])
+        cursor.execute(sql, [int_array(kpi_id for kpi_id, _ in keys), date_array(start for _, start in keys)])
         return {
             (kpi_id, start): StoredPeriod(latest, current_id, value, note)
             for kpi_id, start, latest, current_id, value, note in cursor.fetchall()
@@ -141,10 +149,13 @@ def _revisions_copy(
     with connection.cursor() as cursor:
         # Ids first, from the identity's own sequence (as a plain INSERT would draw them), so COPY
         # can write them and the caller knows them without reading the rows back.
+        # The sequence is looked up once: `pg_get_serial_sequence` per row costs ten times the nextval.
         cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, len(revisions)]
+            "WITH sequence AS MATERIALIZED (SELECT pg_get_serial_sequence(%s, 'id')::regclass AS name)"
+            " SELECT array_agg(nextval(sequence.name)) FROM sequence, generate_series(1, %s)",
+            [table, len(revisions)],
         )
-        ids = sorted(row[0] for row in cursor.fetchall())
+        ids = sorted(cursor.fetchone()[0])
         with cursor.cursor.copy(f"COPY {table} ({', '.join(_COLUMNS)}) FROM STDIN") as copy:
             for measurement_id, revision in zip(ids, revisions, strict=True):
                 copy.write_row(

@@ -186,15 +186,18 @@ def rows_reference(
     errors: RowErrors,
     label: str,
     forbidden_message: str,
+    only: Sequence[str] = (),
 ) -> tuple[list[Any], list[int]]:
     """The object each row names in `field_name`, in one query (two with the permission check).
 
     Unknown ids and ids `user` may not act on under `granted` are reported on their rows
     (`forbidden_message` is formatted with `pk`). Returns the object per row (None where the row
-    names none, or an unknown one) and the numbers of the rows refused for permission.
+    names none, or an unknown one) and the numbers of the rows refused for permission. `only`
+    loads just those fields (building 10,000 whole KPIs cost a seventh of a 10,000-row import).
     """
     wanted = sorted({values[field_name] for values in parsed if field_name in values})
-    objects = model._default_manager.filter(pk__any_of=wanted).in_bulk()  # one array parameter, not an IN list
+    queryset = model._default_manager.filter(pk__any_of=wanted)  # one array parameter, not an IN list
+    objects = (queryset.only(*only) if only else queryset).in_bulk()
     forbidden = access.forbidden_ids(model, objects, user, granted)
     referenced: list[Any] = []
     forbidden_rows: list[int] = []
