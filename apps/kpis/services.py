@@ -93,7 +93,7 @@ class MeasurementInput:
 
 
 _VALUE_FIELD = Measurement._meta.get_field("value")
-_DIGITS_BEFORE_POINT = _VALUE_FIELD.max_digits - _VALUE_FIELD.decimal_places  # type: ignore[operator]
+_DIGITS_BEFORE_POINT = _VALUE_FIELD.max_digits - _VALUE_FIELD.decimal_places
 # A bulk request has few distinct (cadence, period) pairs: checking each once keeps 10,000 rows cheap.
 _alignment_error = lru_cache(maxsize=4096)(alignment_error)
 

@@ -362,9 +362,17 @@ def test_cost_import_twice_changes_nothing_the_second_time(as_owner, own_product
     )
     first = as_owner.post("/api/v1/costs/import/", upload(content), format="multipart")
     assert first.status_code == 201, first.content
-    second = as_owner.post("/api/v1/costs/import/", upload(content), format="multipart")
+    assert {key: value for key, value in first.json().items() if key != "ids"} == {
+        "received": 2,
+        "stored": 2,
+        "corrections": 0,
+        "unchanged": 0,
+    }
+    second = as_owner.post("/api/v1/costs/import/?echo=rows", upload(content), format="multipart")
     assert second.status_code == 201
-    assert [row["id"] for row in second.json()] == [row["id"] for row in first.json()]
+    assert [row["id"] for row in second.json()] == first.json()["ids"]
+    third = as_owner.post("/api/v1/costs/import/", upload(content), format="multipart").json()
+    assert (third["stored"], third["unchanged"], third["ids"]) == (0, 2, first.json()["ids"])
     assert list(CostEntry.objects.order_by("external_id").values_list("amount", "currency", "category")) == [
         (Decimal("1200.50"), "EUR", "infrastructure"),
         (Decimal("300.00"), "EUR", "people"),
@@ -376,12 +384,15 @@ def test_cost_reimport_with_other_figures_is_a_new_revision(as_owner, own_produc
         data_product=own_product, external_id="INV-1", amount=Decimal("10.00"), category="other"
     )
     content = f"data_product,period_start,amount,external_id\n{own_product.pk},2026-01-01,99,INV-1\n"
-    response = as_owner.post("/api/v1/costs/import/", upload(content), format="multipart")
+    response = as_owner.post("/api/v1/costs/import/?echo=rows", upload(content), format="multipart")
     assert response.status_code == 201
     assert (response.json()[0]["revision"], response.json()[0]["is_current"]) == (2, True)
     old.refresh_from_db()
     assert (old.amount, old.is_current) == (Decimal("10.00"), False)  # kept as history
     assert CostEntry.objects.get(is_current=True).amount == Decimal("99.00")
+    restated = content.replace(",99,", ",98,")
+    summary = as_owner.post("/api/v1/costs/import/", upload(restated), format="multipart").json()
+    assert (summary["stored"], summary["corrections"], summary["unchanged"]) == (1, 1, 0)
 
 
 def test_bulk_costs_of_another_owners_product_are_403(as_owner, own_product, other_product):
