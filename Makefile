@@ -11,7 +11,7 @@ export HOST PORT
 DEMO_WAREHOUSE_URL := duckdb:///$(CURDIR)/demo-warehouse.duckdb
 demo run worker beat: export MESHVALUE_SOURCE_DEMO_WAREHOUSE_URL ?= $(DEMO_WAREHOUSE_URL)
 
-.PHONY: help install install-dev demo test lint format run worker beat bench bench-costs clean
+.PHONY: help install install-dev demo test lint format run worker beat bench bench-costs bench-ingest clean
 
 help:
 	@echo "make demo     install, load the demo portfolio into SQLite, then run web, worker and beat on http://$(HOST):$(PORT) (Ctrl-C stops all)"
@@ -21,6 +21,7 @@ help:
 	@echo "make run | worker | beat   the web server, a Celery worker on every queue, Celery beat"
 	@echo "make bench    time the evaluation of a synthetic portfolio in PostgreSQL (BENCH_ARGS=--products N)"
 	@echo "make bench-costs   time a 1,000,000-line FOCUS import against DuckDB alone (BENCH_COSTS_ARGS=--lines N)"
+	@echo "make bench-ingest  time bulk JSON and CSV outcome imports against COPY (BENCH_INGEST_ARGS=--rows 1000,10000)"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -78,6 +79,11 @@ bench: install-dev
 # A generated FOCUS csv.gz imported into a database of its own (created beside DATABASE_URL's, then dropped).
 bench-costs: install-dev
 	$(BIN)/python scripts/bench_costs.py $(BENCH_COSTS_ARGS)
+
+# Outcome imports through the API (bulk JSON, CSV) against COPY into the same table, in a database of
+# its own (meshvalue_bench_ingest, on DATABASE_URL's server); one JSON line per size and format.
+bench-ingest: install-dev
+	$(BIN)/python scripts/bench_ingest.py $(BENCH_INGEST_ARGS)
 
 clean:
 	rm -rf $(VENV) staticfiles test-artifacts db.sqlite3

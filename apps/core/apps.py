@@ -8,6 +8,7 @@ class CoreConfig(AppConfig):
     verbose_name = "Core"
 
     def ready(self) -> None:
+        from apps.core import sql  # noqa: F401  (registers the `any_of` lookup)
         from apps.core.checks import celery_time_budget_check
 
         checks.register(celery_time_budget_check, checks.Tags.compatibility)

@@ -107,9 +107,30 @@ def cost_record(
         raise ValidationError({e.field: e.message for e in error.errors}) from error
 
 
+@dataclass(frozen=True)
+class CostsRecorded:
+    """What a bulk write did: one CostEntry per line sent, in order, and the counts.
+
+    A line with the same figure as its key's current entry stores nothing (`unchanged`, and that
+    entry is returned); every other line is a new revision, a `correction` when it superseded one.
+    """
+
+    entries: list[CostEntry]
+    stored: int
+    corrections: int
+    unchanged: int
+
+
 def costs_record_bulk(
     *, entries: Sequence[CostInput], source: str = CostSource.CSV, recorded_by: User | None = None
 ) -> list[CostEntry]:
+    """Record many cost lines, all or nothing (`costs_record_many`); one CostEntry per line, in order."""
+    return costs_record_many(entries=entries, source=source, recorded_by=recorded_by).entries
+
+
+def costs_record_many(
+    *, entries: Sequence[CostInput], source: str = CostSource.CSV, recorded_by: User | None = None
+) -> CostsRecorded:
     """Record many cost lines, all or nothing, in a fixed number of queries.
 
     Returns one CostEntry per input, in order: the current one when it already has the same
@@ -139,7 +160,7 @@ def costs_record_bulk(
         first_row_of.setdefault(key, index)
     if row_errors:
         raise BulkValidationError(sorted(row_errors, key=lambda e: e.row))
-    return costs_append(
+    return _costs_append(
         revisions=[CostRevision(entry=entry, source_key=entry.external_id or "") for entry in entries],
         source=source,
         recorded_by=recorded_by,
@@ -162,6 +183,19 @@ def costs_append(
     recorded_by: User | None = None,
     cost_import_id: int | None = None,
 ) -> list[CostEntry]:
+    """Append checked figures as revisions (`_costs_append`); one CostEntry per figure, in order."""
+    return _costs_append(
+        revisions=revisions, source=source, recorded_by=recorded_by, cost_import_id=cost_import_id
+    ).entries
+
+
+def _costs_append(
+    *,
+    revisions: Sequence[CostRevision],
+    source: str,
+    recorded_by: User | None = None,
+    cost_import_id: int | None = None,
+) -> CostsRecorded:
     """Append checked figures as revisions, in one transaction and a fixed number of queries.
 
     For each figure, the entries it supersedes are the current one of its (product, month,
@@ -170,7 +204,7 @@ def costs_append(
     they stop being current and the figure is stored as the next revision of its key.
     """
     if not revisions:
-        return []
+        return CostsRecorded(entries=[], stored=0, corrections=0, unchanged=0)
     now = timezone.now()
     product_ids = sorted({r.entry.data_product.pk for r in revisions})
     with transaction.atomic():
@@ -199,6 +233,7 @@ def costs_append(
         results: list[CostEntry | None] = []
         retire_ids: set[int] = set()
         created: list[CostEntry] = []
+        corrections = 0
         for revision in revisions:
             key = _key(revision)
             superseded = {current[key].pk} if key in current else set()
@@ -207,6 +242,7 @@ def costs_append(
             if len(superseded) == 1 and _same_figure(by_id[next(iter(superseded))], revision.entry):
                 results.append(by_id[next(iter(superseded))])
                 continue
+            corrections += bool(superseded)
             retire_ids |= superseded
             latest_revision[key] = latest_revision.get(key, 0) + 1
             entry = revision.entry
@@ -231,7 +267,12 @@ def costs_append(
         if retire_ids:
             CostEntry.objects.filter(pk__in=retire_ids).update(is_current=False)
         stored_new = iter(CostEntry.objects.bulk_create(created))
-    return [result if result is not None else next(stored_new) for result in results]
+    return CostsRecorded(
+        entries=[result if result is not None else next(stored_new) for result in results],
+        stored=len(created),
+        corrections=corrections,
+        unchanged=len(revisions) - len(created),
+    )
 
 
 def _key(revision: CostRevision) -> tuple[int, date, str, str]:

@@ -41,6 +41,8 @@ from apps.kpis.services import MeasurementInput, measurement_errors
 COLUMNS = Columns(required=("kpi", "period_start", "value"), optional=("note",))
 PARSERS = {"kpi": parse_id, "period_start": parse_date, "value": parse_decimal, "note": parse_text}
 VALUE_PLACES = Measurement._meta.get_field("value").decimal_places
+# What the rules and the web preview read of a row's KPI; the rest stays unloaded.
+KPI_FIELDS_READ = ("id", "name", "unit", "cadence")
 ZERO = Decimal(0)  # stands for a value that could not be read, so the other rules still run
 
 
@@ -79,6 +81,7 @@ def measurement_inputs(
         errors=errors,
         label="KPI",
         forbidden_message="You may not record outcomes of KPI {pk}: it is attributed to no product of yours.",
+        only=KPI_FIELDS_READ,
     )
     inputs: list[MeasurementInput] = []
     for number, (values, kpi) in enumerate(zip(parsed, kpis, strict=True), start=1):

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -16,6 +17,7 @@ from apps.accounts.models import User
 from apps.catalog.models import BusinessGoal, DataProduct
 from apps.core.errors import BulkValidationError, RowError
 from apps.core.services import fields_apply, instance_save
+from apps.kpis import revision_store
 from apps.kpis.models import KPI, Attribution, CadenceChoices, Direction, Measurement, MeasurementSource
 from meshvalue.periods import alignment_error
 
@@ -90,20 +92,23 @@ class MeasurementInput:
     note: str = ""
 
 
+_VALUE_FIELD = Measurement._meta.get_field("value")
+_DIGITS_BEFORE_POINT = _VALUE_FIELD.max_digits - _VALUE_FIELD.decimal_places
+# A bulk request has few distinct (cadence, period) pairs: checking each once keeps 10,000 rows cheap.
+_alignment_error = lru_cache(maxsize=4096)(alignment_error)
+
+
 def measurement_errors(entry: MeasurementInput) -> dict[str, str]:
     """The problems with one outcome, by field name; empty when it can be recorded."""
     errors: dict[str, str] = {}
-    message = alignment_error(entry.kpi.cadence, entry.period_start)
+    message = _alignment_error(entry.kpi.cadence, entry.period_start)
     if message:
         errors["period_start"] = message
     value = entry.value
     if not isinstance(value, Decimal) or not value.is_finite():
         errors["value"] = "Enter a finite number."
-    else:
-        field = Measurement._meta.get_field("value")
-        digits_before_point = field.max_digits - field.decimal_places
-        if value.adjusted() >= digits_before_point:
-            errors["value"] = f"Enter a number with at most {digits_before_point} digits before the decimal point."
+    elif value.adjusted() >= _DIGITS_BEFORE_POINT:
+        errors["value"] = f"Enter a number with at most {_DIGITS_BEFORE_POINT} digits before the decimal point."
     return errors
 
 
@@ -118,24 +123,43 @@ def measurement_record(
 ) -> Measurement:
     """Record one KPI outcome; a second value for the same period becomes the new current revision.
 
+    The same value and note as the period's current revision change nothing: that revision is returned.
     Raises ValidationError with a message per field (`period_start`, `value`).
     """
     entry = MeasurementInput(kpi=kpi, period_start=period_start, value=value, note=note)
     errors = measurement_errors(entry)
     if errors:
         raise ValidationError(errors)
-    return _measurements_append(entries=[entry], source=source, recorded_by=recorded_by)[0]
+    recorded = _measurements_append(entries=[entry], source=source, recorded_by=recorded_by)
+    return Measurement.objects.get(pk=recorded.ids[0])
+
+
+@dataclass(frozen=True)
+class MeasurementsRecorded:
+    """What a bulk write did: per row sent, in order, the id of its revision, and the counts.
+
+    A row whose value and note equal its period's current revision stores nothing (`unchanged`);
+    its id is that current revision's. Every other row is a new revision (`stored`), which is a
+    `correction` when its period already had a current one (stored before, or an earlier row of
+    the same request).
+    """
+
+    ids: list[int]
+    stored: int
+    corrections: int
+    unchanged: int
 
 
 def measurements_record_bulk(
     *, entries: Sequence[MeasurementInput], source: str, recorded_by: User | None = None
-) -> list[Measurement]:
+) -> MeasurementsRecorded:
     """Record many outcomes at once, all or nothing.
 
     Every row is checked first; if any is bad, BulkValidationError lists every bad row and
     nothing is stored. Otherwise, in one transaction and a fixed number of queries, the current
     revision of each (KPI, period) stops being current and the new value is appended. Two rows
     for the same (KPI, period) in one request become consecutive revisions, the later one current.
+    A row equal (value and note) to its period's current revision at that point stores nothing.
     """
     row_errors = [
         RowError(row=index, field=field, message=message)
@@ -147,53 +171,96 @@ def measurements_record_bulk(
     return _measurements_append(entries=entries, source=source, recorded_by=recorded_by)
 
 
+@dataclass
+class _PeriodState:
+    """A period's revisions while a request is planned: the latest number and the current revision,
+    either stored (`current_id`) or a new one of this request (`pending`, an index into the new ones)."""
+
+    latest_revision: int
+    current_id: int | None
+    pending: int | None
+    value: Decimal | None
+    note: str | None
+
+
 def _measurements_append(
     *, entries: Sequence[MeasurementInput], source: str, recorded_by: User | None
-) -> list[Measurement]:
-    """Append checked outcomes as new revisions, in one transaction and a fixed number of queries."""
-    if not entries:
-        return []
-    now = timezone.now()
-    kpi_ids = sorted({entry.kpi.pk for entry in entries})
-    with transaction.atomic():
-        # Serialise writers per KPI: revisions are numbered from the latest one.
-        list(KPI.objects.select_for_update().filter(pk__in=kpi_ids).order_by("pk").values_list("pk", flat=True))
-        periods = {(entry.kpi.pk, entry.period_start) for entry in entries}
-        latest_revision: dict[tuple[int, date], int] = {}
-        current_ids: list[int] = []
-        for measurement_id, kpi_id, start, revision, is_current in Measurement.objects.filter(
-            kpi_id__in=kpi_ids, period_start__in={start for _, start in periods}
-        ).values_list("id", "kpi_id", "period_start", "revision", "is_current"):
-            key = (kpi_id, start)
-            if key not in periods:
-                continue
-            latest_revision[key] = max(latest_revision.get(key, 0), revision)
-            if is_current:
-                current_ids.append(measurement_id)
-        if current_ids:
-            Measurement.objects.filter(pk__in=current_ids).update(is_current=False)
+) -> MeasurementsRecorded:
+    """Append checked outcomes as new revisions, in one transaction and a fixed number of statements.
 
-        last_index: dict[tuple[int, date], int] = {}
-        for index, entry in enumerate(entries):
-            last_index[(entry.kpi.pk, entry.period_start)] = index
-        created: list[Measurement] = []
-        for index, entry in enumerate(entries):
+    Five on PostgreSQL whatever the number of rows: lock the KPIs, look up the periods' current
+    revisions, retire the superseded ones, draw the new ids, `COPY` the new rows (revision_store).
+    """
+    if not entries:
+        return MeasurementsRecorded(ids=[], stored=0, corrections=0, unchanged=0)
+    now = timezone.now()
+    keys = list(dict.fromkeys((entry.kpi.pk, entry.period_start) for entry in entries))
+    with transaction.atomic():
+        # Serialise writers per KPI, in one statement in id order (so two imports cannot deadlock):
+        # revisions are numbered from the latest one.
+        list(
+            KPI.objects.select_for_update()
+            .filter(pk__any_of=sorted({kpi_id for kpi_id, _ in keys}))
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        states = {
+            key: _PeriodState(
+                stored.latest_revision, stored.current_id, None, stored.current_value, stored.current_note
+            )
+            for key, stored in revision_store.stored_periods(keys).items()
+        }
+        new_revisions: list[revision_store.NewRevision] = []
+        # Per row: ("stored", id) for an unchanged row, ("new", index) for a new revision.
+        row_targets: list[tuple[bool, int]] = []
+        retired_ids: list[int] = []
+        corrections = unchanged = 0
+        for entry in entries:
             key = (entry.kpi.pk, entry.period_start)
-            latest_revision[key] = latest_revision.get(key, 0) + 1
-            created.append(
-                Measurement(
-                    kpi=entry.kpi,
+            state = states.get(key)
+            if state is None:
+                state = states[key] = _PeriodState(0, None, None, None, None)
+            has_current = state.current_id is not None or state.pending is not None
+            if has_current and state.value == entry.value and state.note == entry.note:
+                unchanged += 1
+                if state.pending is not None:
+                    row_targets.append((True, state.pending))
+                else:
+                    assert state.current_id is not None
+                    row_targets.append((False, state.current_id))
+                continue
+            if has_current:
+                corrections += 1
+                if state.pending is not None:
+                    new_revisions[state.pending] = replace(new_revisions[state.pending], is_current=False)
+                elif state.current_id is not None:
+                    retired_ids.append(state.current_id)
+            state.latest_revision += 1
+            state.current_id, state.pending = None, len(new_revisions)
+            state.value, state.note = entry.value, entry.note
+            new_revisions.append(
+                revision_store.NewRevision(
+                    kpi_id=entry.kpi.pk,
                     period_start=entry.period_start,
                     value=entry.value,
                     note=entry.note,
-                    source=source,
-                    revision=latest_revision[key],
-                    is_current=last_index[key] == index,
-                    recorded_by=recorded_by,
-                    recorded_at=now,
+                    revision=state.latest_revision,
+                    is_current=True,
                 )
             )
-        return Measurement.objects.bulk_create(created)
+            row_targets.append((True, state.pending))
+        if retired_ids:
+            # Before the insert: at most one current revision per period is a constraint.
+            Measurement.objects.filter(pk__any_of=retired_ids).update(is_current=False)
+        new_ids = revision_store.revisions_insert(
+            new_revisions, source=source, recorded_by_id=recorded_by.pk if recorded_by else None, recorded_at=now
+        )
+    return MeasurementsRecorded(
+        ids=[new_ids[target] if is_new else target for is_new, target in row_targets],
+        stored=len(new_revisions),
+        corrections=corrections,
+        unchanged=unchanged,
+    )
 
 
 # --- KPIs themselves (used by the API) ---------------------------------------------------------

@@ -102,7 +102,9 @@ def forbidden_ids(model: type[Model], ids: Iterable[int], user: AnyUser, granted
         return set()
     if scope is None:
         return wanted
-    allowed = set(restrict(model._default_manager.filter(pk__in=wanted), user, granted).values_list("pk", flat=True))
+    allowed = set(
+        restrict(model._default_manager.filter(pk__any_of=sorted(wanted)), user, granted).values_list("pk", flat=True)
+    )
     return wanted - allowed
 
 

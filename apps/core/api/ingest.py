@@ -18,7 +18,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Model
+from django.db.models import Exists, Model, OuterRef
 
 from apps.core.api import access
 from apps.core.api.exceptions import ForbiddenRowsError
@@ -186,15 +186,32 @@ def rows_reference(
     errors: RowErrors,
     label: str,
     forbidden_message: str,
+    only: Sequence[str] = (),
 ) -> tuple[list[Any], list[int]]:
-    """The object each row names in `field_name`, in one query (two with the permission check).
+    """The object each row names in `field_name`, and whether `user` may act on it, in one query.
 
     Unknown ids and ids `user` may not act on under `granted` are reported on their rows
     (`forbidden_message` is formatted with `pk`). Returns the object per row (None where the row
-    names none, or an unknown one) and the numbers of the rows refused for permission.
+    names none, or an unknown one) and the numbers of the rows refused for permission. `only`
+    loads just those fields (building 10,000 whole KPIs cost a seventh of a 10,000-row import).
     """
-    objects = model._default_manager.in_bulk({values[field_name] for values in parsed if field_name in values})
-    forbidden = access.forbidden_ids(model, objects, user, granted)
+    wanted = sorted({values[field_name] for values in parsed if field_name in values})
+    queryset = model._default_manager.filter(pk__any_of=wanted)  # one array parameter, not an IN list
+    if only:
+        queryset = queryset.only(*only)
+    scope = access.scope_of(user, granted)
+    if scope is access.Scope.OWN:
+        # The permission as a column of the same query (`access.restrict` per row), not a second
+        # query with the same 10,000 ids: the same rule as `access.forbidden_ids`.
+        own = access.restrict(model._default_manager.filter(pk=OuterRef("pk")), user, granted)
+        queryset = queryset.annotate(_writable=Exists(own))
+    objects = queryset.in_bulk()
+    if scope is access.Scope.ALL:
+        forbidden: set[int] = set()
+    elif scope is access.Scope.OWN:
+        forbidden = {pk for pk, obj in objects.items() if not obj._writable}  # type: ignore[attr-defined]
+    else:
+        forbidden = set(objects)
     referenced: list[Any] = []
     forbidden_rows: list[int] = []
     for number, values in enumerate(parsed, start=1):

@@ -19,6 +19,7 @@ from rest_framework.response import Response
 
 from apps.accounts.auth import request_user
 from apps.core.api import access
+from apps.core.api.bulk import ECHO_PARAMETER, bulk_answer, bulk_answer_schema, echo_rows_wanted
 from apps.core.api.serializers import CsvUploadSerializer
 from apps.core.api.views import upload_content
 from apps.core.api.viewsets import ModelApiViewSet, ReadOnlyApiViewSet
@@ -44,7 +45,7 @@ from apps.costs.imports import (
     rules_current,
 )
 from apps.costs.models import AllocationRule, CostEntry, CostImportStatus, CostSource, ExchangeRate
-from apps.costs.services import cost_record, cost_update, costs_record_bulk
+from apps.costs.services import CostInput, cost_record, cost_update, costs_record_many
 
 BILL_SUFFIXES = (".csv", ".csv.gz", ".parquet")
 
@@ -72,21 +73,44 @@ class CostEntryViewSet(ModelApiViewSet):
             self.authorize_objects([data["data_product"]])
         return cost_update(cost_entry=instance, source=CostSource.API, recorded_by=request_user(self.request), **data)
 
-    @extend_schema(request=CostRowSerializer(many=True), responses={201: CostEntrySerializer(many=True)})
+    @extend_schema(
+        request=CostRowSerializer(many=True),
+        parameters=[ECHO_PARAMETER],
+        responses={201: bulk_answer_schema(CostEntrySerializer, "CostEntryBulkAnswer")},
+    )
     @action(detail=False, methods=["post"])
     def bulk(self, request: Request) -> Response:
-        """Record a JSON list of cost lines, all or nothing (every bad row is reported)."""
-        entries = ingest.cost_inputs_from_json(request.data, user=request.user)
-        stored = costs_record_bulk(entries=entries, source=CostSource.API, recorded_by=request_user(request))
-        return Response(CostEntrySerializer(stored, many=True).data, status=status.HTTP_201_CREATED)
+        """Record a JSON list of cost lines, all or nothing (every bad row is reported).
 
-    @extend_schema(request=CsvUploadSerializer, responses={201: CostEntrySerializer(many=True)})
+        Answers a summary (lines stored, corrections, unchanged, the id of each line); `?echo=rows`
+        answers the entries instead."""
+        entries = ingest.cost_inputs_from_json(request.data, user=request.user)
+        return self._record(request, entries, CostSource.API)
+
+    @extend_schema(
+        request=CsvUploadSerializer,
+        parameters=[ECHO_PARAMETER],
+        responses={201: bulk_answer_schema(CostEntrySerializer, "CostEntryBulkAnswer")},
+    )
     @action(detail=False, methods=["post"], url_path="import", parser_classes=[MultiPartParser])
     def import_csv(self, request: Request) -> Response:
-        """Record the cost lines of a CSV file (columns data_product, period_start, amount, ...), all or nothing."""
+        """Record the cost lines of a CSV file (columns data_product, period_start, amount, ...), all or nothing.
+
+        Answers as `bulk/` does."""
         entries = ingest.cost_inputs_from_csv(upload_content(request), user=request.user)
-        stored = costs_record_bulk(entries=entries, source=CostSource.CSV, recorded_by=request_user(request))
-        return Response(CostEntrySerializer(stored, many=True).data, status=status.HTTP_201_CREATED)
+        return self._record(request, entries, CostSource.CSV)
+
+    def _record(self, request: Request, entries: list[CostInput], source: str) -> Response:
+        echo = echo_rows_wanted(request)
+        recorded = costs_record_many(entries=entries, source=source, recorded_by=request_user(request))
+        return bulk_answer(
+            echo=echo,
+            ids=[entry.pk for entry in recorded.entries],
+            stored=recorded.stored,
+            corrections=recorded.corrections,
+            unchanged=recorded.unchanged,
+            rows=lambda _ids: CostEntrySerializer(recorded.entries, many=True).data,
+        )
 
 
 def _save_upload(upload: UploadedFile) -> Path:

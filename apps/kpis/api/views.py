@@ -6,7 +6,7 @@ from typing import Any
 
 from django.db.models import Model
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, status
+from rest_framework import mixins
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.parsers import MultiPartParser
@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from apps.accounts.auth import request_user
 from apps.catalog.models import DataProduct
 from apps.core.api import access
+from apps.core.api.bulk import ECHO_PARAMETER, bulk_answer, bulk_answer_schema, echo_rows_wanted
 from apps.core.api.serializers import CsvUploadSerializer
 from apps.core.api.views import upload_content
 from apps.core.api.viewsets import ApiViewSet, CsvListModelMixin, ModelApiViewSet
@@ -129,22 +130,41 @@ class MeasurementViewSet(ApiViewSet, CsvListModelMixin, mixins.RetrieveModelMixi
     def create_object(self, data: dict[str, Any]) -> Model:
         return services.measurement_record(source=MeasurementSource.API, recorded_by=request_user(self.request), **data)
 
-    @extend_schema(request=MeasurementRowSerializer(many=True), responses={201: MeasurementSerializer(many=True)})
+    @extend_schema(
+        request=MeasurementRowSerializer(many=True),
+        parameters=[ECHO_PARAMETER],
+        responses={201: bulk_answer_schema(MeasurementSerializer, "MeasurementBulkAnswer")},
+    )
     @action(detail=False, methods=["post"])
     def bulk(self, request: Request) -> Response:
-        """Record a JSON list of outcomes, all or nothing (every bad row is reported)."""
-        entries = ingest.measurement_inputs_from_json(request.data, user=request.user)
-        created = services.measurements_record_bulk(
-            entries=entries, source=MeasurementSource.API, recorded_by=request_user(request)
-        )
-        return Response(MeasurementSerializer(created, many=True).data, status=status.HTTP_201_CREATED)
+        """Record a JSON list of outcomes, all or nothing (every bad row is reported).
 
-    @extend_schema(request=CsvUploadSerializer, responses={201: MeasurementSerializer(many=True)})
+        Answers a summary (rows stored, corrections, unchanged, the id of each row); `?echo=rows`
+        answers the stored rows instead."""
+        entries = ingest.measurement_inputs_from_json(request.data, user=request.user)
+        return self._record(request, entries, MeasurementSource.API)
+
+    @extend_schema(
+        request=CsvUploadSerializer,
+        parameters=[ECHO_PARAMETER],
+        responses={201: bulk_answer_schema(MeasurementSerializer, "MeasurementBulkAnswer")},
+    )
     @action(detail=False, methods=["post"], url_path="import", parser_classes=[MultiPartParser])
     def import_csv(self, request: Request) -> Response:
-        """Record the outcomes of a CSV file (columns kpi, period_start, value, note), all or nothing."""
+        """Record the outcomes of a CSV file (columns kpi, period_start, value, note), all or nothing.
+
+        Answers as `bulk/` does."""
         entries = ingest.measurement_inputs_from_csv(upload_content(request), user=request.user)
-        created = services.measurements_record_bulk(
-            entries=entries, source=MeasurementSource.CSV, recorded_by=request_user(request)
+        return self._record(request, entries, MeasurementSource.CSV)
+
+    def _record(self, request: Request, entries: list[services.MeasurementInput], source: str) -> Response:
+        echo = echo_rows_wanted(request)
+        recorded = services.measurements_record_bulk(entries=entries, source=source, recorded_by=request_user(request))
+        return bulk_answer(
+            echo=echo,
+            ids=recorded.ids,
+            stored=recorded.stored,
+            corrections=recorded.corrections,
+            unchanged=recorded.unchanged,
+            rows=lambda ids: MeasurementSerializer(selectors.measurements_by_ids(ids), many=True).data,
         )
-        return Response(MeasurementSerializer(created, many=True).data, status=status.HTTP_201_CREATED)

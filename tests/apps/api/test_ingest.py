@@ -51,7 +51,7 @@ def other_kpi(other_product):
 def test_bulk_outcomes_are_stored_and_a_second_value_is_a_correction(as_owner, product_owner, own_kpi):
     factories.MeasurementFactory(kpi=own_kpi, period_start=date(2026, 1, 1), value=Decimal("105"))
     response = as_owner.post(
-        "/api/v1/measurements/bulk/",
+        "/api/v1/measurements/bulk/?echo=rows",
         [
             {"kpi": own_kpi.pk, "period_start": "2026-01-01", "value": "110.5", "note": "recount"},
             {"kpi": own_kpi.pk, "period_start": "2026-02-01", "value": 120},
@@ -130,7 +130,71 @@ def test_bulk_body_must_be_a_list(as_owner, body, message):
 def test_bulk_empty_list_stores_nothing_and_succeeds(as_owner):
     response = as_owner.post("/api/v1/measurements/bulk/", [], format="json")
     assert response.status_code == 201
-    assert response.json() == []
+    assert response.json() == {"received": 0, "stored": 0, "corrections": 0, "unchanged": 0, "ids": []}
+    assert as_owner.post("/api/v1/measurements/bulk/?echo=rows", [], format="json").json() == []
+
+
+def test_bulk_outcomes_answer_a_summary_with_the_id_of_each_row(as_owner, own_kpi):
+    stored = factories.MeasurementFactory(kpi=own_kpi, period_start=date(2026, 1, 1), value=Decimal("105"), note="")
+    old = factories.MeasurementFactory(kpi=own_kpi, period_start=date(2026, 2, 1), value=Decimal("7"), note="")
+    rows = [
+        {"kpi": own_kpi.pk, "period_start": "2026-01-01", "value": "105.0"},  # the same value: unchanged
+        {"kpi": own_kpi.pk, "period_start": "2026-02-01", "value": "8"},  # a correction
+        {"kpi": own_kpi.pk, "period_start": "2026-03-01", "value": "9"},  # new
+        {"kpi": own_kpi.pk, "period_start": "2026-03-01", "value": "9"},  # the row before, again: unchanged
+        {"kpi": own_kpi.pk, "period_start": "2026-03-01", "value": "9", "note": "checked"},  # a correction
+    ]
+    response = as_owner.post("/api/v1/measurements/bulk/", rows, format="json")
+    assert response.status_code == 201, response.content
+    summary = response.json()
+    assert {key: summary[key] for key in ("received", "stored", "corrections", "unchanged")} == {
+        "received": 5,
+        "stored": 3,
+        "corrections": 2,
+        "unchanged": 2,
+    }
+    ids = summary["ids"]
+    assert ids[0] == stored.pk
+    assert ids[3] == ids[2]
+    by_id = {m.pk: m for m in Measurement.objects.filter(kpi=own_kpi)}
+    assert (by_id[ids[1]].revision, by_id[ids[1]].is_current, by_id[ids[1]].value) == (2, True, Decimal("8"))
+    assert (by_id[ids[2]].revision, by_id[ids[2]].is_current) == (1, False)
+    assert (by_id[ids[4]].revision, by_id[ids[4]].is_current, by_id[ids[4]].note) == (2, True, "checked")
+    old.refresh_from_db()
+    assert not old.is_current
+    assert Measurement.objects.filter(kpi=own_kpi).count() == 5  # two before, three stored
+
+    again = as_owner.post("/api/v1/measurements/bulk/", [rows[0], rows[1], rows[4]], format="json").json()
+    assert (again["stored"], again["unchanged"]) == (0, 3)  # sending it again changes nothing
+    assert again["ids"] == [ids[0], ids[1], ids[4]]
+
+
+def test_bulk_outcomes_echo_the_rows_in_the_order_sent_when_asked(as_owner, own_kpi):
+    rows = [
+        {"kpi": own_kpi.pk, "period_start": "2026-02-01", "value": "2"},
+        {"kpi": own_kpi.pk, "period_start": "2026-01-01", "value": "1"},
+    ]
+    response = as_owner.post("/api/v1/measurements/bulk/?echo=rows", rows, format="json")
+    assert response.status_code == 201
+    assert [(row["period_start"], row["value"]) for row in response.json()] == [
+        ("2026-02-01", "2.0000"),
+        ("2026-01-01", "1.0000"),
+    ]
+
+
+@pytest.mark.parametrize("query", ["echo=all", "echo=", "echo=rows&echo=rows"])
+def test_bulk_refuses_an_unknown_echo_and_stores_nothing(as_owner, own_kpi, query):
+    rows = [{"kpi": own_kpi.pk, "period_start": "2026-01-01", "value": "1"}]
+    response = as_owner.post(f"/api/v1/measurements/bulk/?{query}", rows, format="json")
+    assert response.status_code == 400
+    assert "echo" in response.json()
+    assert Measurement.objects.count() == 0
+
+
+def test_bulk_with_a_refused_row_is_403_before_a_bad_echo(as_owner, other_kpi):
+    rows = [{"kpi": other_kpi.pk, "period_start": "2026-01-01", "value": "1"}]
+    response = as_owner.post("/api/v1/measurements/bulk/?echo=all", rows, format="json")
+    assert response.status_code == 403
 
 
 @override_settings(MESHVALUE_MAX_IMPORT_ROWS=3)
@@ -185,7 +249,14 @@ def test_csv_import_of_outcomes(as_owner, own_kpi):
     )
     response = as_owner.post("/api/v1/measurements/import/", upload(content), format="multipart")
     assert response.status_code == 201, response.content
+    assert {key: value for key, value in response.json().items() if key != "ids"} == {
+        "received": 2,
+        "stored": 2,
+        "corrections": 0,
+        "unchanged": 0,
+    }
     stored = list(Measurement.objects.order_by("period_start").values_list("value", "note", "source"))
+    assert sorted(response.json()["ids"]) == sorted(Measurement.objects.values_list("id", flat=True))
     assert stored == [
         (Decimal("101.25"), "first", "csv"),
         (Decimal("102"), "second, with a comma", "csv"),
@@ -291,9 +362,17 @@ def test_cost_import_twice_changes_nothing_the_second_time(as_owner, own_product
     )
     first = as_owner.post("/api/v1/costs/import/", upload(content), format="multipart")
     assert first.status_code == 201, first.content
-    second = as_owner.post("/api/v1/costs/import/", upload(content), format="multipart")
+    assert {key: value for key, value in first.json().items() if key != "ids"} == {
+        "received": 2,
+        "stored": 2,
+        "corrections": 0,
+        "unchanged": 0,
+    }
+    second = as_owner.post("/api/v1/costs/import/?echo=rows", upload(content), format="multipart")
     assert second.status_code == 201
-    assert [row["id"] for row in second.json()] == [row["id"] for row in first.json()]
+    assert [row["id"] for row in second.json()] == first.json()["ids"]
+    third = as_owner.post("/api/v1/costs/import/", upload(content), format="multipart").json()
+    assert (third["stored"], third["unchanged"], third["ids"]) == (0, 2, first.json()["ids"])
     assert list(CostEntry.objects.order_by("external_id").values_list("amount", "currency", "category")) == [
         (Decimal("1200.50"), "EUR", "infrastructure"),
         (Decimal("300.00"), "EUR", "people"),
@@ -305,12 +384,15 @@ def test_cost_reimport_with_other_figures_is_a_new_revision(as_owner, own_produc
         data_product=own_product, external_id="INV-1", amount=Decimal("10.00"), category="other"
     )
     content = f"data_product,period_start,amount,external_id\n{own_product.pk},2026-01-01,99,INV-1\n"
-    response = as_owner.post("/api/v1/costs/import/", upload(content), format="multipart")
+    response = as_owner.post("/api/v1/costs/import/?echo=rows", upload(content), format="multipart")
     assert response.status_code == 201
     assert (response.json()[0]["revision"], response.json()[0]["is_current"]) == (2, True)
     old.refresh_from_db()
     assert (old.amount, old.is_current) == (Decimal("10.00"), False)  # kept as history
     assert CostEntry.objects.get(is_current=True).amount == Decimal("99.00")
+    restated = content.replace(",99,", ",98,")
+    summary = as_owner.post("/api/v1/costs/import/", upload(restated), format="multipart").json()
+    assert (summary["stored"], summary["corrections"], summary["unchanged"]) == (1, 1, 0)
 
 
 def test_bulk_costs_of_another_owners_product_are_403(as_owner, own_product, other_product):

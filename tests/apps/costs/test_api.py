@@ -161,4 +161,5 @@ def test_put_and_patch_of_a_cost_are_revisions_not_overwrites(product_owner):
         [{"data_product": product.pk, "period_start": "2026-01-01", "amount": "13.00", "category": "other"}],
         format="json",
     )
-    assert bulk.status_code == 201 and bulk.json()[0]["id"] == put.json()["id"]  # same figure: nothing changes
+    assert bulk.status_code == 201 and bulk.json()["ids"] == [put.json()["id"]]  # same figure: nothing changes
+    assert (bulk.json()["stored"], bulk.json()["unchanged"]) == (0, 1)

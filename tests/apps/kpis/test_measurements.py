@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from apps.core.errors import BulkValidationError
+from apps.kpis import revision_store
 from apps.kpis.models import Measurement
 from apps.kpis.services import MeasurementInput, measurement_record, measurements_record_bulk
 from tests.factories import KPIFactory, MeasurementFactory, UserFactory
@@ -100,3 +101,69 @@ def test_old_revisions_of_one_period_may_coexist():
     MeasurementFactory(kpi=kpi, period_start=date(2026, 1, 1), revision=2, is_current=False)
     MeasurementFactory(kpi=kpi, period_start=date(2026, 1, 1), revision=3, is_current=True)
     assert Measurement.objects.filter(kpi=kpi).count() == 3
+
+
+@pytest.fixture(params=["postgresql", "portable"])
+def write_path(request, monkeypatch):
+    """Run a test through the PostgreSQL path (unnest lookup, COPY) and the portable one (ORM, bulk_create)."""
+    if request.param == "portable":
+        monkeypatch.setattr(revision_store, "_on_postgresql", lambda: False)
+    return request.param
+
+
+def test_bulk_counts_new_corrections_and_unchanged_rows_on_either_path(write_path, django_assert_max_num_queries):
+    kpi = KPIFactory(cadence="monthly")
+    other = KPIFactory(cadence="monthly")
+    same = MeasurementFactory(kpi=kpi, period_start=date(2026, 1, 1), value=Decimal("5"), note="n")
+    replaced = MeasurementFactory(kpi=kpi, period_start=date(2026, 2, 1), value=Decimal("5"), note="")
+    entries = [
+        MeasurementInput(kpi=kpi, period_start=date(2026, 1, 1), value=Decimal("5.0000"), note="n"),  # unchanged
+        MeasurementInput(kpi=kpi, period_start=date(2026, 2, 1), value=Decimal("6")),  # correction
+        MeasurementInput(kpi=other, period_start=date(2026, 1, 1), value=Decimal("1")),  # new
+        MeasurementInput(kpi=other, period_start=date(2026, 1, 1), value=Decimal("2")),  # corrects the row before
+        MeasurementInput(kpi=kpi, period_start=date(2026, 1, 1), value=Decimal("5"), note="other note"),  # correction
+    ]
+    with django_assert_max_num_queries(8):
+        recorded = measurements_record_bulk(entries=entries, source="api")
+    assert (recorded.stored, recorded.corrections, recorded.unchanged) == (4, 3, 1)
+    assert recorded.ids[0] == same.pk
+    rows = {m.pk: m for m in Measurement.objects.all()}
+    assert [(rows[pk].kpi_id, rows[pk].revision, rows[pk].is_current) for pk in recorded.ids[1:]] == [
+        (kpi.pk, 2, True),
+        (other.pk, 1, False),
+        (other.pk, 2, True),
+        (kpi.pk, 2, True),
+    ]
+    assert (rows[recorded.ids[1]].source, rows[recorded.ids[1]].value) == ("api", Decimal("6"))
+    replaced.refresh_from_db()
+    same.refresh_from_db()
+    assert not replaced.is_current and not same.is_current
+    assert Measurement.objects.filter(is_current=True).count() == 3
+
+
+def test_recording_the_current_value_again_stores_nothing(write_path):
+    kpi = KPIFactory(cadence="monthly")
+    first = measurement_record(kpi=kpi, period_start=date(2026, 3, 1), value=Decimal("120"))
+    again = measurement_record(kpi=kpi, period_start=date(2026, 3, 1), value=Decimal("120.0"))
+    assert again.pk == first.pk
+    assert Measurement.objects.count() == 1
+
+
+def test_bulk_of_many_kpis_takes_a_fixed_number_of_queries(write_path, django_assert_max_num_queries):
+    kpis = [KPIFactory(cadence="monthly") for _ in range(30)]
+    entries = [
+        MeasurementInput(kpi=kpi, period_start=date(2025, month, 1), value=Decimal(month))
+        for kpi in kpis
+        for month in range(1, 13)
+    ]
+    with django_assert_max_num_queries(8):
+        recorded = measurements_record_bulk(entries=entries, source="csv")
+    assert recorded.stored == 360 and len(set(recorded.ids)) == 360
+    assert sorted(recorded.ids) == sorted(Measurement.objects.values_list("id", flat=True))
+    # A second, corrected pass: every period gets revision 2.
+    corrected = measurements_record_bulk(
+        entries=[MeasurementInput(kpi=e.kpi, period_start=e.period_start, value=e.value + 1) for e in entries],
+        source="csv",
+    )
+    assert (corrected.stored, corrected.corrections) == (360, 360)
+    assert set(Measurement.objects.filter(is_current=True).values_list("revision", flat=True)) == {2}
