@@ -113,7 +113,7 @@ def latest_figures_by_domain(*, as_of: date) -> list[dict[str, Any]]:
     sums of SUMMED_FIGURES and `evaluated_on` (the newest date summed).
     """
     if connection.vendor != "postgresql":
-        return list(
+        grouped = (
             latest_evaluations(as_of=as_of)
             .order_by()
             .values("data_product__domain_id", "recommendation")
@@ -123,6 +123,7 @@ def latest_figures_by_domain(*, as_of: date) -> list[dict[str, Any]]:
                 evaluated_on=Max("as_of"),
             )
         )
+        return [dict(row) for row in grouped]
     # PostgreSQL: one index probe per product (the latest row of `evaluation_unique_product_date`)
     # joined laterally and summed in the same pass. The IN-subquery of `latest_evaluations` made the
     # planner run its per-product subquery three times and join the evaluations twice (0.1-0.2 s at
@@ -142,7 +143,7 @@ def latest_figures_by_domain(*, as_of: date) -> list[dict[str, Any]]:
             ORDER BY latest.as_of DESC LIMIT 1
         ) e
         GROUP BY p.domain_id, e.recommendation
-    """
+    """  # noqa: S608 (table and column names of our own models; values are parameters)
     with connection.cursor() as cursor:
         cursor.execute(sql, [*products_params, as_of])
         columns = [column.name for column in cursor.description or ()]
