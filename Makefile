@@ -11,7 +11,7 @@ export HOST PORT
 DEMO_WAREHOUSE_URL := duckdb:///$(CURDIR)/demo-warehouse.duckdb
 demo run worker beat: export MESHVALUE_SOURCE_DEMO_WAREHOUSE_URL ?= $(DEMO_WAREHOUSE_URL)
 
-.PHONY: help install install-dev demo test lint format run worker beat bench bench-costs bench-ingest clean
+.PHONY: help install install-dev demo test lint format run worker beat bench bench-web bench-costs bench-ingest clean
 
 help:
 	@echo "make demo     install, load the demo portfolio into SQLite, then run web, worker and beat on http://$(HOST):$(PORT) (Ctrl-C stops all)"
@@ -20,6 +20,7 @@ help:
 	@echo "              (django-stubs, check_untyped_defs) and mypy --strict on meshvalue/"
 	@echo "make run | worker | beat   the web server, a Celery worker on every queue, Celery beat"
 	@echo "make bench    time the evaluation of a synthetic portfolio in PostgreSQL (BENCH_ARGS=--products N)"
+	@echo "make bench-web   time pages and API under gunicorn, bench portfolio against the demo (BENCH_WEB_ARGS=--reuse)"
 	@echo "make bench-costs   time a 1,000,000-line FOCUS import against DuckDB alone (BENCH_COSTS_ARGS=--lines N)"
 	@echo "make bench-ingest  time bulk JSON and CSV outcome imports against COPY (BENCH_INGEST_ARGS=--rows 1000,10000)"
 
@@ -75,6 +76,11 @@ beat: install
 bench: install-dev
 	$(BIN)/python scripts/bench.py $(BENCH_ARGS)
 	$(BIN)/python scripts/bench_decision_loop.py $(BENCH_LOOP_ARGS)
+
+# Pages and API endpoints under gunicorn (1 and 8 clients), the bench portfolio (meshvalue_bench_web) against the
+# demo (meshvalue_bench_web_demo); one JSON line per page. BENCH_WEB_ARGS="--reuse --seconds 3" etc.
+bench-web: install-dev
+	$(BIN)/python scripts/bench_web.py $(BENCH_WEB_ARGS)
 
 # A generated FOCUS csv.gz imported into a database of its own (created beside DATABASE_URL's, then dropped).
 bench-costs: install-dev

@@ -80,7 +80,11 @@ class DataProduct(models.Model):
 
     class Meta:
         ordering = ["name"]
-        indexes = [models.Index(fields=["lifecycle", "domain"], name="product_lifecycle_domain")]
+        indexes = [
+            models.Index(fields=["lifecycle", "domain"], name="product_lifecycle_domain"),
+            # The product list's order (name, then id): a page is read off it instead of a sort.
+            models.Index(fields=["name", "id"], name="product_name_id"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(sunset_on__isnull=True) | Q(launched_on__isnull=True) | Q(sunset_on__gte=F("launched_on")),

@@ -58,7 +58,13 @@ class CostEntry(models.Model):
     class Meta:
         verbose_name_plural = "cost entries"
         ordering = ["-period_start", "data_product_id", "id"]
-        indexes = [models.Index(fields=["data_product", "period_start"], name="cost_product_period")]
+        indexes = [
+            models.Index(fields=["data_product", "period_start"], name="cost_product_period"),
+            # The API's list of current lines (newest month, product, id): a page off the index, no sort.
+            models.Index(
+                fields=["-period_start", "data_product", "id"], condition=Q(is_current=True), name="cost_current_list"
+            ),
+        ]
         constraints = [
             # Refunds, credits and negative adjustments are `credit` entries <= 0; everything else is >= 0.
             models.CheckConstraint(

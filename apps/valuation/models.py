@@ -156,7 +156,11 @@ class Evaluation(models.Model):
     class Meta:
         ordering = ["-as_of", "data_product_id"]
         get_latest_by = "as_of"
-        indexes = [models.Index(fields=["as_of", "recommendation"], name="evaluation_asof_recommendation")]
+        indexes = [
+            models.Index(fields=["as_of", "recommendation"], name="evaluation_asof_recommendation"),
+            # The API's order (newest date, then product): a page of one date is read off this index.
+            models.Index(fields=["-as_of", "data_product"], name="evaluation_date_product"),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["data_product", "as_of"], name="evaluation_unique_product_date"),
         ]

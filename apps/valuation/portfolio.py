@@ -4,7 +4,8 @@ The portfolio as of A is every product's latest evaluation on or before A, leavi
 products retired by then (lifecycle `retired` with a sunset date on or before A, or none).
 Figures are sums of the evaluations' own figures (`value`, `cost`, `net`, `recent_value`,
 `recent_cost`); ratios are recomputed from the sums, never averaged. A fixed number of
-queries (four) whatever the number of products.
+queries (four) whatever the number of products; on PostgreSQL the latest evaluations are
+found and summed in one pass (`latest_figures_by_domain`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery, Sum
 
 from apps.bets.models import BetStatus, ValueBet
@@ -25,6 +27,8 @@ from apps.valuation.models import Evaluation, Recommendation
 from meshvalue.valuation import ratio, stored_ratio
 
 ZERO = Decimal("0.00")
+# The figures of an evaluation that add up over products (ratios are recomputed from the sums).
+SUMMED_FIGURES = ("value", "cost", "net", "recent_value", "recent_cost")
 
 
 def _ratio(numerator: Decimal, denominator: Decimal) -> Decimal | None:
@@ -59,7 +63,7 @@ class Figures:
 
     def add(self, row: Mapping[str, Any]) -> None:
         self.products += row["products"]
-        for name in ("value", "cost", "net", "recent_value", "recent_cost"):
+        for name in SUMMED_FIGURES:
             setattr(self, name, getattr(self, name) + (row[name] or ZERO))
         self.recommendations[row["recommendation"]] += row["products"]
 
@@ -106,22 +110,53 @@ def latest_evaluations(*, as_of: date) -> QuerySet[Evaluation]:
     return Evaluation.objects.filter(pk__in=latest_ids)
 
 
+def latest_figures_by_domain(*, as_of: date) -> list[dict[str, Any]]:
+    """The latest evaluations on or before `as_of` summed per domain and recommendation (one query).
+
+    A row per (domain, recommendation): `data_product__domain_id`, `recommendation`, `products`, the
+    sums of SUMMED_FIGURES and `evaluated_on` (the newest date summed).
+    """
+    if connection.vendor != "postgresql":
+        grouped = (
+            latest_evaluations(as_of=as_of)
+            .order_by()
+            .values("data_product__domain_id", "recommendation")
+            .annotate(
+                products=Count("id"),
+                **{name: Sum(name) for name in SUMMED_FIGURES},
+                evaluated_on=Max("as_of"),
+            )
+        )
+        return [dict(row) for row in grouped]
+    # PostgreSQL: one index probe per product (the latest row of `evaluation_unique_product_date`)
+    # joined laterally and summed in the same pass. The IN-subquery of `latest_evaluations` made the
+    # planner run its per-product subquery three times and join the evaluations twice (0.1-0.2 s at
+    # 10,000 products against 0.04 s). Who is in the portfolio stays written once: the products'
+    # query is `portfolio_products`' own SQL.
+    products_sql, products_params = (
+        portfolio_products(as_of=as_of).order_by().values("id", "domain_id").query.sql_with_params()
+    )
+    sums = ", ".join(f"SUM(e.{name}) AS {name}" for name in SUMMED_FIGURES)
+    sql = f"""
+        SELECT p.domain_id AS data_product__domain_id, e.recommendation, COUNT(*) AS products, {sums},
+               MAX(e.as_of) AS evaluated_on
+        FROM ({products_sql}) p
+        CROSS JOIN LATERAL (
+            SELECT * FROM {Evaluation._meta.db_table} latest
+            WHERE latest.data_product_id = p.id AND latest.as_of <= %s
+            ORDER BY latest.as_of DESC LIMIT 1
+        ) e
+        GROUP BY p.domain_id, e.recommendation
+    """  # noqa: S608 (table and column names of our own models; values are parameters)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*products_params, as_of])
+        columns = [column.name for column in cursor.description or ()]
+        return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+
+
 def portfolio_summary(*, as_of: date) -> PortfolioSummary:
     """Totals and per-domain figures of the portfolio as of `as_of`, with bets and unresolved alerts."""
-    rows = (
-        latest_evaluations(as_of=as_of)
-        .order_by()
-        .values("data_product__domain_id", "recommendation")
-        .annotate(
-            products=Count("id"),
-            value=Sum("value"),
-            cost=Sum("cost"),
-            net=Sum("net"),
-            recent_value=Sum("recent_value"),
-            recent_cost=Sum("recent_cost"),
-            evaluated_on=Max("as_of"),
-        )
-    )
+    rows = latest_figures_by_domain(as_of=as_of)
     totals = Figures()
     domains = {
         domain.pk: DomainFigures(domain=domain.pk, name=domain.name, slug=domain.slug)

@@ -14,13 +14,17 @@ from meshvalue.valuation import Policy, revisit_date
 
 
 def evaluation_list(*, as_of: date | None = None, data_product_id: int | None = None) -> QuerySet[Evaluation]:
-    """Evaluations, newest first, optionally of one date and/or one product (with the product joined)."""
-    evaluations = Evaluation.objects.select_related("data_product", "data_product__domain")
+    """Evaluations, newest date first, then by product id, optionally of one date and/or one product.
+
+    The order is the one the index `evaluation_date_product` holds, so a page of a date's 10,000
+    evaluations is read from the index instead of sorting all of them (by product name, before).
+    """
+    evaluations = Evaluation.objects.all()
     if as_of is not None:
         evaluations = evaluations.filter(as_of=as_of)
     if data_product_id is not None:
         evaluations = evaluations.filter(data_product_id=data_product_id)
-    return evaluations.order_by("-as_of", "data_product__name", "id")
+    return evaluations.order_by("-as_of", "data_product_id")
 
 
 def evaluation_latest_date() -> date | None:
