@@ -67,7 +67,10 @@ def parse_args() -> argparse.Namespace:
         " Its evaluation and notification queues are purged before and after.",
     )
     parser.add_argument(
-        "--chunk-size", type=int, default=2000, help="products per chunk in the chunked runs (default %(default)s, the setting's default)"
+        "--chunk-size",
+        type=int,
+        default=2000,
+        help="products per chunk in the chunked runs (default %(default)s, as the setting)",
     )
     return parser.parse_args()
 

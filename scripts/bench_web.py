@@ -155,6 +155,7 @@ def build_bench(args: argparse.Namespace) -> None:
     environment = child_environment(args.server, args.database)
     subprocess.run(command, cwd=ROOT, env=environment, check=True, stdout=sys.stderr)  # noqa: S603 - fixed commands
     manage(args.server, args.database, "migrate", "--noinput")  # a reused database may predate a migration
+    manage(args.server, args.database, "rollup_refresh")  # the monthly charts' rollup, before any page
 
 
 def build_demo(args: argparse.Namespace) -> None:
