@@ -104,10 +104,33 @@ def portfolio_products(*, as_of: date) -> QuerySet[DataProduct]:
 
 
 def latest_evaluations(*, as_of: date) -> QuerySet[Evaluation]:
-    """Each portfolio product's latest evaluation on or before `as_of` (one query when evaluated)."""
+    """Each portfolio product's latest evaluation on or before `as_of` (one query; two on PostgreSQL)."""
+    if connection.vendor == "postgresql":
+        return Evaluation.objects.filter(pk__any_of=_latest_evaluation_ids(as_of))
     newest = Evaluation.objects.filter(data_product=OuterRef("pk"), as_of__lte=as_of).order_by("-as_of")
     latest_ids = portfolio_products(as_of=as_of).annotate(latest=Subquery(newest.values("pk")[:1])).values("latest")
     return Evaluation.objects.filter(pk__in=latest_ids)
+
+
+def _latest_evaluation_ids(as_of: date) -> list[int]:
+    """PostgreSQL: the ids, read first in one pass of one index probe per product (lateral).
+
+    As a subquery of the evaluations' query, the correlated form made the planner run the probe
+    three times per product and join the evaluations twice (0.13 s at 10,000 products), and a
+    page and its count paid that twice; the ids then travel back as one array parameter.
+    """
+    products_sql, products_params = portfolio_products(as_of=as_of).order_by().values("id").query.sql_with_params()
+    sql = f"""
+        SELECT e.id FROM ({products_sql}) p
+        CROSS JOIN LATERAL (
+            SELECT latest.id FROM {Evaluation._meta.db_table} latest
+            WHERE latest.data_product_id = p.id AND latest.as_of <= %s
+            ORDER BY latest.as_of DESC LIMIT 1
+        ) e
+    """  # noqa: S608 (table and column names of our own models; values are parameters)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*products_params, as_of])
+        return [row[0] for row in cursor.fetchall()]
 
 
 def latest_figures_by_domain(*, as_of: date) -> list[dict[str, Any]]:

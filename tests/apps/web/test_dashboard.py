@@ -17,11 +17,12 @@ from tests import factories
 from tests.apps.web.conftest import TODAY, build_portfolio
 
 # Session, user and roles (3); the API's portfolio summary now and a quarter ago (4 each); the domains of the
-# table's filter, the count and the page of the product table; attributions, outcomes and costs per month; goals
+# table's filter, the latest evaluations' ids (PostgreSQL), the count and the page of the product table; the
+# domains' monthly totals and the retired products' months; goals
 # and KPIs; bets by status and recent bets; the last cloud bill; the decision loop of the last twelve months (7,
 # apps.valuation.decision_loop). The map's points are fetched apart (/portfolio/map.json).
 # + a refresh of the monthly rollup when writes are pending (apps.valuation.services.rollup): 11 queries
-DASHBOARD_QUERY_BUDGET = 28 + 11
+DASHBOARD_QUERY_BUDGET = 29 + 11
 
 
 def _chart(response, element_id: str) -> dict:
