@@ -4,7 +4,7 @@
 - filters, `ordering`, pagination and `format` appear on GET operations that list (and `format`
   on every GET), never on writes or actions;
 - every constraint the server enforces on a parameter is declared: ids from 1, page sizes from
-  1 to 500, dates within MIN_DATE..MAX_DATE, no empty values.
+  1 to 500, dates within MIN_DATE..MAX_DATE, no empty values, no NUL character in text.
 """
 
 from __future__ import annotations
@@ -22,6 +22,10 @@ MAX_ID = 2**63 - 1
 # The years MIN_DATE..MAX_DATE (1900..2999) as a pattern: JSON Schema has no minimum for dates.
 assert (MIN_DATE.year, MAX_DATE.year) == (1900, 2999), "keep DATE_PATTERN in step with the date range"
 DATE_PATTERN = r"^(19[0-9]{2}|2[0-9]{3})-[0-9]{2}-[0-9]{2}$"
+
+
+# Text without a NUL character, which Django's form and serializer fields refuse.
+NO_NUL_PATTERN = r"^[^\x00]+$"
 
 
 def bounded_date_schema() -> dict[str, Any]:
@@ -107,8 +111,10 @@ class ApiAutoSchema(AutoSchema):
             elif isinstance(query_filter, filters.DateFilter):
                 parameter["schema"] = bounded_date_schema()
             elif schema.get("type") == "string" and "enum" not in schema and "pattern" not in schema:
-                # The server refuses an empty value for every parameter (apps.core.api.viewsets).
+                # The server refuses an empty value for every parameter (apps.core.api.viewsets), and
+                # Django's form fields refuse a NUL character in any text.
                 schema["minLength"] = 1
+                schema["pattern"] = NO_NUL_PATTERN
             schema.pop("nullable", None)
         return parameters
 

@@ -44,6 +44,17 @@ EXCLUSIONS: list[tuple[str, Callable[[Any], bool], str]] = [
     ),
     (
         "positive_data_acceptance",
+        lambda case: (
+            case.method.upper() == "GET"
+            and {"from", "to"} <= set(case.query or {})
+            and str(case.query["from"]) > str(case.query["to"])
+        ),
+        # A period `from` one date `to` another must not end before it starts: a rule across two
+        # query parameters, which OpenAPI cannot state (a 400 naming `from`, tested on its own).
+        "a period that ends before it starts",
+    ),
+    (
+        "positive_data_acceptance",
         lambda case: case.method.upper() == "DELETE",
         # A delete of a row others still refer to is refused with 409, which the check allows;
         # a delete of the default policy or of a settled bet is a 400 by rule of the domain.
