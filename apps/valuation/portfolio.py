@@ -112,24 +112,33 @@ def latest_evaluations(*, as_of: date) -> QuerySet[Evaluation]:
     return Evaluation.objects.filter(pk__in=latest_ids)
 
 
+def _latest_per_product(as_of: date, *product_columns: str) -> tuple[str, list[Any]]:
+    """PostgreSQL: `FROM` the portfolio's products `p` (with `product_columns`) joined laterally to
+    each one's latest evaluation `e` on or before `as_of`: one backward probe of
+    `evaluation_unique_product_date` per product. Who is in the portfolio stays written once: the
+    products' query is `portfolio_products`' own SQL. With its parameters."""
+    products_sql, products_params = (
+        portfolio_products(as_of=as_of).order_by().values("id", *product_columns).query.sql_with_params()
+    )
+    source = f"""({products_sql}) p
+        CROSS JOIN LATERAL (
+            SELECT * FROM {Evaluation._meta.db_table} latest
+            WHERE latest.data_product_id = p.id AND latest.as_of <= %s
+            ORDER BY latest.as_of DESC LIMIT 1
+        ) e"""  # noqa: S608 (table and column names of our own models; values are parameters)
+    return source, [*products_params, as_of]
+
+
 def _latest_evaluation_ids(as_of: date) -> list[int]:
-    """PostgreSQL: the ids, read first in one pass of one index probe per product (lateral).
+    """PostgreSQL: the ids, read first in one lateral pass (`_latest_per_product`).
 
     As a subquery of the evaluations' query, the correlated form made the planner run the probe
     three times per product and join the evaluations twice (0.13 s at 10,000 products), and a
     page and its count paid that twice; the ids then travel back as one array parameter.
     """
-    products_sql, products_params = portfolio_products(as_of=as_of).order_by().values("id").query.sql_with_params()
-    sql = f"""
-        SELECT e.id FROM ({products_sql}) p
-        CROSS JOIN LATERAL (
-            SELECT latest.id FROM {Evaluation._meta.db_table} latest
-            WHERE latest.data_product_id = p.id AND latest.as_of <= %s
-            ORDER BY latest.as_of DESC LIMIT 1
-        ) e
-    """  # noqa: S608 (table and column names of our own models; values are parameters)
+    source, params = _latest_per_product(as_of)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*products_params, as_of])
+        cursor.execute(f"SELECT e.id FROM {source}", params)  # noqa: S608 (see _latest_per_product)
         return [row[0] for row in cursor.fetchall()]
 
 
@@ -151,28 +160,19 @@ def latest_figures_by_domain(*, as_of: date) -> list[dict[str, Any]]:
             )
         )
         return [dict(row) for row in grouped]
-    # PostgreSQL: one index probe per product (the latest row of `evaluation_unique_product_date`)
-    # joined laterally and summed in the same pass. The IN-subquery of `latest_evaluations` made the
-    # planner run its per-product subquery three times and join the evaluations twice (0.1-0.2 s at
-    # 10,000 products against 0.04 s). Who is in the portfolio stays written once: the products'
-    # query is `portfolio_products`' own SQL.
-    products_sql, products_params = (
-        portfolio_products(as_of=as_of).order_by().values("id", "domain_id").query.sql_with_params()
-    )
+    # PostgreSQL: the latest evaluations joined laterally and summed in the same pass. The
+    # IN-subquery of `latest_evaluations` made the planner run its per-product subquery three times
+    # and join the evaluations twice (0.1-0.2 s at 10,000 products against 0.04 s).
+    source, params = _latest_per_product(as_of, "domain_id")
     sums = ", ".join(f"SUM(e.{name}) AS {name}" for name in SUMMED_FIGURES)
     sql = f"""
         SELECT p.domain_id AS data_product__domain_id, e.recommendation, COUNT(*) AS products, {sums},
                MAX(e.as_of) AS evaluated_on
-        FROM ({products_sql}) p
-        CROSS JOIN LATERAL (
-            SELECT * FROM {Evaluation._meta.db_table} latest
-            WHERE latest.data_product_id = p.id AND latest.as_of <= %s
-            ORDER BY latest.as_of DESC LIMIT 1
-        ) e
+        FROM {source}
         GROUP BY p.domain_id, e.recommendation
-    """  # noqa: S608 (table and column names of our own models; values are parameters)
+    """  # noqa: S608 (see _latest_per_product)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*products_params, as_of])
+        cursor.execute(sql, params)
         columns = [column.name for column in cursor.description or ()]
         return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
 

@@ -114,6 +114,11 @@ def _window_lengths(policies: list[Policy]) -> list[int]:
     return sorted({p.window_days for p in policies} | {p.recent_days for p in policies})
 
 
+def _windows(as_of: date, policies: list[Policy]) -> tuple[list[int], date]:
+    """A pass's window lengths and the oldest period any of its rules reads (the same for every chunk)."""
+    return _window_lengths(policies), as_of - timedelta(days=_horizon_days(policies))
+
+
 def _horizon_days(policies: list[Policy]) -> int:
     """How far back any rule looks: the longest window or staleness horizon."""
     longest_stale = max(p.stale_periods for p in policies) * max(cadence_days(c) for c in Cadence)
@@ -143,8 +148,7 @@ def product_inputs_gather(scope: Scope, *, policy_overrides: dict[int | None, Po
         default = policy_overrides.get(None, default)
         by_domain.update({domain_id: p for domain_id, p in policy_overrides.items() if domain_id is not None})
     all_policies = [default, *by_domain.values()]
-    lengths = _window_lengths(all_policies)
-    horizon = as_of - timedelta(days=_horizon_days(all_policies))
+    lengths, horizon = _windows(as_of, all_policies)
     # Rows of products outside the scope (or not active) are simply not looked up below, which
     # keeps joins to the product table out of the big scans.
     in_range = scope.products("data_product_")
@@ -561,9 +565,7 @@ def kpi_sums_share(*, run_id: int, as_of: date) -> int:
     if not _sums_in_database():
         return 0
     default, by_domain = policies_by_domain()
-    policies = [default, *by_domain.values()]
-    lengths = _window_lengths(policies)
-    horizon = as_of - timedelta(days=_horizon_days(policies))
+    lengths, horizon = _windows(as_of, [default, *by_domain.values()])
     params: dict[str, Any] = {"as_of": as_of, "horizon": horizon, "run_id": run_id}
     params["window_key"] = _window_key(as_of, lengths, horizon)
     for index, length in enumerate(lengths):
