@@ -12,7 +12,8 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
-from django.db.models import Field, Lookup
+from django.db import connection
+from django.db.models import Field, Lookup, QuerySet
 
 
 def int_array(values: Iterable[int]) -> str:
@@ -51,3 +52,18 @@ class AnyOf(Lookup):
         if not values:
             return "1 = 0", list(lhs_params)  # nothing matches an empty list (SQLite refuses `IN ()`)
         return f"{lhs} IN ({', '.join(['%s'] * len(values))})", [*lhs_params, *values]
+
+
+def plain_rows(queryset: QuerySet) -> list[tuple]:
+    """The rows of a `values_list` queryset as plain tuples.
+
+    On PostgreSQL psycopg already returns Decimal, date and int, so the rows are fetched in one
+    go without Django's per-row converters (a fifth of the evaluation's time at 10,000 products, and
+    most of the Python of readiness). Other databases need the converters (SQLite returns decimals as text or float).
+    """
+    if connection.vendor != "postgresql":
+        return list(queryset)
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()

@@ -16,6 +16,7 @@ from datetime import date, timedelta
 from django.db.models import Exists, F, Max, OuterRef, Q, QuerySet, Subquery
 
 from apps.catalog.models import DataProduct, Domain, Lifecycle
+from apps.core.sql import plain_rows
 from apps.costs.models import CostEntry
 from apps.kpis.models import Attribution, Measurement
 from apps.usage.models import UsageRecord
@@ -92,13 +93,14 @@ def readiness_facts(
         .values("period_start")[:1]
     )
     kpis: dict[int, list[AttributedKpiFacts]] = {}
-    for product_id, cadence, latest_period_start in (
+    cadences = {cadence.value: cadence for cadence in Cadence}
+    for product_id, cadence, latest_period_start in plain_rows(
         Attribution.objects.filter(data_product__in=products)
         .order_by()
         .annotate(latest=Subquery(latest))
         .values_list("data_product_id", "kpi__cadence", "latest")
     ):
-        kpis.setdefault(product_id, []).append(AttributedKpiFacts(Cadence(cadence), latest_period_start))
+        kpis.setdefault(product_id, []).append(AttributedKpiFacts(cadences[cadence], latest_period_start))
     default_stale, stale_overrides = stale_periods_by_domain()
     return [
         ReadinessFacts(
@@ -112,7 +114,7 @@ def readiness_facts(
             owner_used=owner_used,
             stale_periods=stale_overrides.get(product_domain, default_stale),
         )
-        for product_id, product_domain, has_goal, has_defined_kpi, has_cost, has_usage, owner_used in rows
+        for product_id, product_domain, has_goal, has_defined_kpi, has_cost, has_usage, owner_used in plain_rows(rows)
     ]
 
 

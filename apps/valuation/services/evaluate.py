@@ -18,7 +18,7 @@ from apps.governance.services import alerts_reconcile
 from apps.valuation.models import EVALUATION_FIGURES, Evaluation, EvaluationRun, RunStatus
 from meshvalue.valuation import Policy, Valuation, evaluate
 
-from .gather import Scope, kpi_sums_forget, kpi_sums_share, product_buckets, product_inputs_gather
+from .gather import Scope, kpi_figures_forget, kpi_figures_share, product_buckets, product_inputs_gather
 from .locks import alerts_lock, evaluation_lock, evaluation_session_tune
 from .readiness import readiness_record
 from .rollup import monthly_rollup_refresh
@@ -245,7 +245,7 @@ def _run_chunk_record(*, run_id: int, chunk: int, summary: EvaluationSummary) ->
     if len(run.chunks_done) >= run.chunks_total and run.status != RunStatus.FAILED:
         run.status = RunStatus.SUCCEEDED
         run.finished_at = timezone.now()
-        kpi_sums_forget(run_id=run_id)
+        kpi_figures_forget(run_id=run_id)
         # The last chunk of a pass stores each domain's readiness: a domain's shares span every chunk.
         readiness_record(as_of=run.as_of)
     run.save(
@@ -273,11 +273,11 @@ def evaluation_run_begin(*, run_id: int, chunk_size: int) -> tuple[EvaluationRun
     buckets = product_buckets(chunk_size=chunk_size)
     if run.status == RunStatus.QUEUED:
         # Once per run, before its chunks: the months touched since the last run, in the rollup,
-        # and every KPI's sums over the windows, which the chunks share instead of each scanning.
+        # and every product's KPI figures, which the chunks read instead of each scanning.
         monthly_rollup_refresh()
-        kpi_sums_forget()
+        kpi_figures_forget()
         if len(buckets) > 1:
-            kpi_sums_share(run_id=run.pk, as_of=run.as_of)
+            kpi_figures_share(run_id=run.pk, as_of=run.as_of)
         run.status = RunStatus.RUNNING
         run.started_at = timezone.now()
         run.chunks_total = len(buckets)
@@ -294,7 +294,7 @@ def evaluation_run_fail(*, run_id: int, error: str) -> None:
     EvaluationRun.objects.filter(pk=run_id).exclude(status=RunStatus.SUCCEEDED).update(
         status=RunStatus.FAILED, error=error[:4000], finished_at=timezone.now()
     )
-    kpi_sums_forget(run_id=run_id)
+    kpi_figures_forget(run_id=run_id)
 
 
 def portfolio_evaluate(

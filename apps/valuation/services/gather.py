@@ -16,6 +16,7 @@ runs a query per product or per KPI. Two paths produce the same inputs for the c
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,10 +25,11 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models import Count, F, Q, Sum
 
 from apps.bets.models import BetStatus, ValueBet
 from apps.catalog.models import ConsciousDebt, DataProduct, Lifecycle
+from apps.core.sql import plain_rows as rows
 from apps.costs.models import CostEntry
 from apps.governance.models import UNRESOLVED_STATUSES, Decision
 from apps.kpis.models import KPI, Attribution, Measurement
@@ -35,6 +37,7 @@ from apps.sources.selectors import kpi_sources_failing
 from apps.usage.models import UsageRecord
 from apps.valuation.models import Evaluation, EvaluationRun, RunStatus
 from apps.valuation.selectors import policies_by_domain
+from apps.valuation.services.locks import evaluation_session_tune
 from meshvalue.periods import Cadence, cadence_days
 from meshvalue.valuation import (
     NO_USAGE,
@@ -68,7 +71,7 @@ class Scope:
     as_of: date
     first_id: int = ALL_PRODUCTS[0]
     last_id: int = ALL_PRODUCTS[1]
-    # The run whose shared per-KPI sums (`kpi_sums_share`) this chunk may read instead of scanning.
+    # The run whose shared KPI figures (`kpi_figures_share`) this chunk reads instead of summing for itself.
     run_id: int | None = None
 
     @property
@@ -93,21 +96,6 @@ class GatheredInputs:
 
     products: list[ProductInput]
     later_evaluated: frozenset[int]  # products with an evaluation after as_of: alerts are theirs
-
-
-def rows(queryset: QuerySet) -> list[tuple]:
-    """The rows of a `values_list` queryset as plain tuples.
-
-    On PostgreSQL psycopg already returns Decimal, date and int, so the rows are fetched in one
-    go without Django's per-row converters (a fifth of the evaluation's time at 10,000 products).
-    Other databases need the converters (SQLite returns decimals as text or float).
-    """
-    if connection.vendor != "postgresql":
-        return list(queryset)
-    sql, params = queryset.query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
 
 
 def _window_lengths(policies: list[Policy]) -> list[int]:
@@ -159,7 +147,12 @@ def product_inputs_gather(scope: Scope, *, policy_overrides: dict[int | None, Po
         .values_list("id", "domain_id", "launched_on", "owner__username")
     )
     if _sums_in_database():
-        kpi_figures = _kpi_figures_summed(scope, lengths, horizon, all_policies)
+        kpi_figures = None
+        if scope.run_id is not None and not policy_overrides:
+            window_key = _window_key(as_of, lengths, horizon, all_policies)
+            kpi_figures = _kpi_figures_shared(scope, window_key, len(lengths), products)
+        if kpi_figures is None:
+            kpi_figures = _kpi_figures_summed(scope, lengths, horizon, all_policies)
     else:
         kpi_figures = _kpi_figures_portable(scope, lengths, horizon, default, by_domain)
     costs = _costs(scope, lengths)
@@ -406,15 +399,45 @@ def _kpi_figures_portable(
 def _kpi_figures_summed(
     scope: Scope, lengths: list[int], horizon: date, policies: list[Policy]
 ) -> dict[int, _KpiFigures]:
-    """Per product, its KPIs summed by PostgreSQL in one grouped query (exact `numeric` arithmetic).
+    """Per product, its KPIs summed by PostgreSQL in one grouped query (exact `numeric` arithmetic)."""
+    sql, params = _kpi_figures_sql(scope, lengths, horizon, policies)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return _kpi_figures_of(cursor.fetchall(), width=len(lengths))
 
-    For each window length: the product's value (the sum over its attributions of weight times
-    `meshvalue.valuation.summed_value` from the attribution's baseline) and how many of its KPIs
-    have a measurement that counts for it in the window; how many KPIs are attributed to it; the
-    names of those with no such measurement in the shortest window (all of them whenever the
-    review rule needs their names, since every window ends at the evaluation date); and, with
-    their latest period, the KPIs that are stale under the smallest `stale_periods` of any policy
-    (a superset: the core narrows it to the product's own policy).
+
+def _kpi_figures_of(rows: list[tuple], *, width: int) -> dict[int, _KpiFigures]:
+    """Rows laid out as `_kpi_figures_sql` selects them, by product id (rows with no KPI left out)."""
+    figures = {}
+    for product_id, kpi_count, *columns in rows:
+        if not kpi_count:
+            continue
+        names, stale = columns[2 * width], columns[2 * width + 1]
+        figures[product_id] = _KpiFigures(
+            kpi_count=kpi_count,
+            values=columns[0 : 2 * width : 2],
+            measured=columns[1 : 2 * width : 2],
+            names=tuple(names or ()),
+            freshness=tuple(
+                KpiFreshness(kpi_id, name, _CADENCES[cadence], date.fromisoformat(latest) if latest else None)
+                for kpi_id, name, cadence, latest in stale
+            )
+            if stale
+            else (),
+        )
+    return figures
+
+
+def _kpi_figures_sql(scope: Scope, lengths: list[int], horizon: date, policies: list[Policy]) -> tuple[str, dict]:
+    """The query behind `_kpi_figures_summed`: one row per product with attributions in scope.
+
+    Its columns: `product_id`, `kpi_count`, then for each window length i `value_i` (the sum over
+    the product's attributions of weight times `meshvalue.valuation.summed_value` from the
+    attribution's baseline) and `measured_i` (how many of its KPIs have a measurement that counts
+    for it in the window); `names`, those with no such measurement in the shortest window
+    (all of them whenever the review rule needs their names, since every window ends at the
+    evaluation date); and `stale`, with their latest period, the KPIs that are stale under the
+    smallest `stale_periods` of any policy (a superset: the core narrows it to the product's own).
     """
     as_of = scope.as_of
     min_stale_periods = min(p.stale_periods for p in policies)
@@ -426,7 +449,7 @@ def _kpi_figures_summed(
         "decrease": Direction.DECREASE.value,
         "longest_since": as_of - timedelta(days=max(lengths)),
     }
-    product_sums = []
+    window_sums = []
     for index, length in enumerate(lengths):
         params[f"since_{index}"] = as_of - timedelta(days=length)
         # An attribution credited from inside this window counts its own measurements since then.
@@ -437,7 +460,7 @@ def _kpi_figures_summed(
             f"CASE WHEN k.direction = %(decrease)s THEN a.baseline * {count} - {total}"
             f" ELSE {total} - a.baseline * {count} END"
         )
-        product_sums.append(
+        window_sums.append(
             f"coalesce(sum(a.weight * k.value_per_unit * ({improvement})) FILTER (WHERE {count} > 0), 0)"
             f" AS value_{index}, count(*) FILTER (WHERE {count} > 0) AS measured_{index}"
         )
@@ -457,16 +480,7 @@ def _kpi_figures_summed(
         )
     # Only our models' table names and generated placeholders go into the text; values are parameters.
     measurement_table = Measurement._meta.db_table
-    shared = scope.run_id is not None and _kpi_sums_shared(scope.run_id, _window_key(as_of, lengths, horizon))
-    if shared:
-        # The run summed every KPI once (`kpi_sums_share`): this chunk reads only its own KPIs' rows.
-        params.update(run_id=scope.run_id, window_key=_window_key(as_of, lengths, horizon))
-        columns = ", ".join(f"counts[{i + 1}] AS count_{i}, sums[{i + 1}] AS sum_{i}" for i in range(len(lengths)))
-        kpi_window_sums = f"""
-            SELECT kpi_id, latest, {columns} FROM {KPI_SUMS_TABLE}
-            WHERE run_id = %(run_id)s AND window_key = %(window_key)s {kpis_in_range}"""  # noqa: S608
-    else:
-        kpi_window_sums = _kpi_window_sums_select(as_of, lengths, horizon, kpis_in_range)
+    kpi_window_sums = _kpi_window_sums_select(as_of, lengths, horizon, kpis_in_range)
     sql = f"""
         WITH s AS ({kpi_window_sums}),
         a AS (
@@ -484,35 +498,18 @@ def _kpi_figures_summed(
             WHERE a.credited_from > %(longest_since)s
             GROUP BY a.id
         )
-        SELECT a.data_product_id, count(*), {", ".join(product_sums)},
-            array_agg(k.name) FILTER (WHERE {shortest_count} = 0),
+        SELECT a.data_product_id AS product_id, count(*) AS kpi_count,
+            {", ".join(window_sums)},
+            array_agg(k.name) FILTER (WHERE {shortest_count} = 0) AS names,
             json_agg(json_build_array(a.kpi_id, k.name, k.cadence, s.latest) ORDER BY a.kpi_id)
-                FILTER (WHERE s.latest IS NULL OR s.latest < CASE k.cadence {fresh} END)
+                FILTER (WHERE s.latest IS NULL OR s.latest < CASE k.cadence {fresh} END) AS stale
         FROM a
         JOIN {KPI._meta.db_table} k ON k.id = a.kpi_id
         LEFT JOIN s ON s.kpi_id = a.kpi_id
         LEFT JOIN l ON l.id = a.id
         GROUP BY a.data_product_id
     """  # noqa: S608
-    figures = {}
-    width = len(lengths)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        for product_id, kpi_count, *columns in cursor.fetchall():
-            names, stale = columns[2 * width], columns[2 * width + 1]
-            figures[product_id] = _KpiFigures(
-                kpi_count=kpi_count,
-                values=columns[0 : 2 * width : 2],
-                measured=columns[1 : 2 * width : 2],
-                names=tuple(names or ()),
-                freshness=tuple(
-                    KpiFreshness(kpi_id, name, _CADENCES[cadence], date.fromisoformat(latest) if latest else None)
-                    for kpi_id, name, cadence, latest in stale
-                )
-                if stale
-                else (),
-            )
-    return figures
+    return sql, params
 
 
 def _kpi_window_sums_select(as_of: date, lengths: list[int], horizon: date, kpis_in_range: str = "") -> str:
@@ -537,62 +534,100 @@ _DIRECTIONS = {direction.value: direction for direction in Direction}
 _CADENCES = {cadence.value: cadence for cadence in Cadence}
 
 
-KPI_SUMS_TABLE = "valuation_kpi_window_sums"  # PostgreSQL only, unlogged (migration 0010)
+RUN_FIGURES_TABLE = "valuation_run_kpi_figures"  # PostgreSQL only, unlogged (migration 0012)
 
 
-def _window_key(as_of: date, lengths: list[int], horizon: date) -> str:
-    """What the shared sums were summed over: a chunk reads them only if its own windows are the same."""
-    return f"{as_of.isoformat()}/{horizon.isoformat()}/{','.join(map(str, lengths))}"
+def _window_key(as_of: date, lengths: list[int], horizon: date, policies: list[Policy]) -> str:
+    """What shared figures were summed over: a chunk reads them only if its own windows and rules are the same."""
+    shortest = min(p.window_days for p in policies)
+    min_stale = min(p.stale_periods for p in policies)
+    return f"{as_of.isoformat()}/{horizon.isoformat()}/{','.join(map(str, lengths))}/{shortest}/{min_stale}"
 
 
-def _kpi_sums_shared(run_id: int, window_key: str) -> bool:
+def _kpi_figures_shared(
+    scope: Scope, window_key: str, width: int, products: list[tuple]
+) -> dict[int, _KpiFigures] | None:
+    """The KPI figures of the scope's products as the run summed them when it began, or None.
+
+    None (the chunk sums for itself) when the run shared none for these windows, or when an
+    active product of the scope was not in the portfolio then (created or reactivated since).
+    """
+    params: dict[str, Any] = {"run_id": scope.run_id, "window_key": window_key}
+    in_range = ""
+    if not scope.is_whole:
+        params.update(first_id=scope.first_id, last_id=scope.last_id)
+        in_range = "AND product_id >= %(first_id)s AND product_id < %(last_id)s"
+    # The same layout as `_kpi_figures_sql`'s rows; numbers read one by one (psycopg parses a numeric[] in Python).
+    columns = ", ".join(f"figure_values[{i + 1}], measured[{i + 1}]" for i in range(width))
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT EXISTS (SELECT 1 FROM {KPI_SUMS_TABLE} WHERE run_id = %s AND window_key = %s)",  # noqa: S608
-            [run_id, window_key],
+            f"SELECT product_id, kpi_count, {columns}, names, stale FROM {RUN_FIGURES_TABLE}"  # noqa: S608 (ours)
+            f" WHERE run_id = %(run_id)s AND window_key = %(window_key)s {in_range}",
+            params,
         )
-        return bool(cursor.fetchone()[0])
+        shared = cursor.fetchall()
+    covered = {row[0] for row in shared}
+    if not shared or any(product[0] not in covered for product in products):
+        return None
+    return _kpi_figures_of(shared, width=width)
 
 
-def kpi_sums_share(*, run_id: int, as_of: date) -> int:
-    """Sum every KPI's current measurements over the run's windows once, for all its chunks (PostgreSQL).
+def kpi_figures_share(*, run_id: int, as_of: date) -> int:
+    """Sum every active product's KPIs once, when a run in chunks begins, for all its chunks (PostgreSQL).
 
-    The expensive part of a pass is the scan of the measurements; a chunk that did its own scan
-    would repeat it, filtering to its KPIs only afterwards. Stored in an unlogged table (derived,
-    recomputed by the next run after a crash) under the run and the windows they were summed
-    over; `kpi_sums_forget` drops them when the run ends. Returns the KPIs summed (0 elsewhere).
+    The expensive part of a pass is the scan of the measurements and the sums per product;
+    chunks that each did their own would repeat the scan, filtering to their KPIs only
+    afterwards. So the run's chunks read these figures by product id instead: a run counts the
+    outcomes and attributions as they were when it began (a write after that counts from the
+    next run). Every active product gets a row, one with no attribution too, so that a chunk can
+    tell a product created since (it then sums for itself). Stored in an unlogged table (derived,
+    recomputed by the next run after a crash) under the run and what they were summed over;
+    `kpi_figures_forget` drops them when the run ends. Returns the products covered (0 elsewhere).
     """
     if not _sums_in_database():
         return 0
+    evaluation_session_tune()  # work_mem and no JIT, as in a chunk: without them this query took 4x as long
     default, by_domain = policies_by_domain()
-    lengths, horizon = _windows(as_of, [default, *by_domain.values()])
-    params: dict[str, Any] = {"as_of": as_of, "horizon": horizon, "run_id": run_id}
-    params["window_key"] = _window_key(as_of, lengths, horizon)
-    for index, length in enumerate(lengths):
-        params[f"since_{index}"] = as_of - timedelta(days=length)
-    counts = ", ".join(f"count_{i}" for i in range(len(lengths)))
-    sums = ", ".join(f"sum_{i}" for i in range(len(lengths)))
+    policies = [default, *by_domain.values()]
+    lengths, horizon = _windows(as_of, policies)
+    sql, params = _kpi_figures_sql(Scope(as_of), lengths, horizon, policies)
+    window_key, width = _window_key(as_of, lengths, horizon, policies), len(lengths)
     with connection.cursor() as cursor:
-        cursor.execute(f"DELETE FROM {KPI_SUMS_TABLE} WHERE run_id = %(run_id)s", params)  # noqa: S608
-        cursor.execute(
-            f"INSERT INTO {KPI_SUMS_TABLE} (run_id, window_key, kpi_id, latest, counts, sums)"  # noqa: S608
-            f" SELECT %(run_id)s, %(window_key)s, kpi_id, latest, ARRAY[{counts}], ARRAY[{sums}]"
-            f" FROM ({_kpi_window_sums_select(as_of, lengths, horizon)}) s",
-            params,
+        cursor.execute(f"DELETE FROM {RUN_FIGURES_TABLE} WHERE run_id = %s", [run_id])  # noqa: S608
+        # Read, then COPY back: PostgreSQL plans an INSERT ... SELECT without parallel workers,
+        # which made the scan three times slower than the same SELECT (10,000 rows are cheap to copy).
+        cursor.execute(sql, params)
+        summed = {row[0]: row for row in cursor.fetchall()}
+        active = list(
+            DataProduct.objects.filter(lifecycle=Lifecycle.ACTIVE).order_by("id").values_list("id", flat=True)
         )
-        return cursor.rowcount
+        columns = "run_id, window_key, product_id, kpi_count, figure_values, measured, names, stale"
+        with cursor.cursor.copy(f"COPY {RUN_FIGURES_TABLE} ({columns}) FROM STDIN") as copy:
+            for product_id in active:
+                figures = summed.get(product_id)
+                if figures is None:
+                    copy.write_row((run_id, window_key, product_id, 0, None, None, None, None))
+                    continue
+                _, kpi_count, *columns = figures
+                names, stale = columns[2 * width], columns[2 * width + 1]
+                stale_text = json.dumps(stale, separators=(",", ":")) if stale is not None else None
+                # Array literals of plain numbers, written directly: psycopg's list dumper was most of the copy.
+                values = "{" + ",".join(map(str, columns[0 : 2 * width : 2])) + "}"
+                measured = "{" + ",".join(map(str, columns[1 : 2 * width : 2])) + "}"
+                copy.write_row((run_id, window_key, product_id, kpi_count, values, measured, names, stale_text))
+        return len(active)
 
 
-def kpi_sums_forget(*, run_id: int | None = None) -> None:
-    """Drop the shared sums of `run_id`, or (None) of every run that is no longer queued or running."""
+def kpi_figures_forget(*, run_id: int | None = None) -> None:
+    """Drop the shared figures of `run_id`, or (None) of every run that is no longer queued or running."""
     if not _sums_in_database():
         return
     with connection.cursor() as cursor:
         if run_id is not None:
-            cursor.execute(f"DELETE FROM {KPI_SUMS_TABLE} WHERE run_id = %s", [run_id])  # noqa: S608
+            cursor.execute(f"DELETE FROM {RUN_FIGURES_TABLE} WHERE run_id = %s", [run_id])  # noqa: S608
             return
         cursor.execute(
-            f"DELETE FROM {KPI_SUMS_TABLE} WHERE run_id NOT IN"  # noqa: S608
+            f"DELETE FROM {RUN_FIGURES_TABLE} WHERE run_id NOT IN"  # noqa: S608
             f" (SELECT id FROM {EvaluationRun._meta.db_table} WHERE status IN (%s, %s))",
             [RunStatus.QUEUED.value, RunStatus.RUNNING.value],
         )

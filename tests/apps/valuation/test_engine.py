@@ -8,9 +8,11 @@ from decimal import Decimal
 import pytest
 from django.core.management import CommandError, call_command
 
+from apps.catalog.models import DataProduct
 from apps.governance.models import Alert, AlertStatus
 from apps.valuation.models import Evaluation, EvaluationPolicy, EvaluationRun, RunStatus
 from apps.valuation.services import portfolio_evaluate
+from apps.valuation.services.gather import kpi_figures_share
 from tests import factories
 
 from .scenario import AS_OF, build_scenario
@@ -246,7 +248,7 @@ def test_chunks_give_the_same_result_as_one_pass():
     assert set(Alert.objects.values_list("data_product_id", "kind", "status")) == alerts
 
 
-def test_a_run_in_chunks_shares_its_kpi_sums_and_matches_one_pass():
+def test_a_run_in_chunks_shares_its_kpi_figures_and_matches_one_pass(postgres):
     from django.db import connection
 
     build_scenario(v2=True)
@@ -260,11 +262,25 @@ def test_a_run_in_chunks_shares_its_kpi_sums_and_matches_one_pass():
     assert run.status == RunStatus.SUCCEEDED and run.chunks_total > 1
     assert {e.data_product_id: figures(e) for e in Evaluation.objects.all()} == one_pass
     with connection.cursor() as cursor:  # forgotten when the run ended
-        cursor.execute("SELECT count(*) FROM valuation_kpi_window_sums")
+        cursor.execute("SELECT count(*) FROM valuation_run_kpi_figures")
         assert cursor.fetchone()[0] == 0
 
 
-def test_the_chunks_of_a_run_read_the_shared_sums_rather_than_scanning():
+def _shared_figures_zeroed(run_id: int) -> None:
+    """Make what a run shared visibly wrong: every product's values zero, no KPI stale."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE valuation_run_kpi_figures"
+            " SET figure_values = array_fill(0::numeric, ARRAY[cardinality(figure_values)]), stale = NULL"
+            " WHERE run_id = %s AND kpi_count > 0",
+            [run_id],
+        )
+        assert cursor.rowcount > 0
+
+
+def test_the_chunks_of_a_run_read_the_shared_figures_rather_than_summing(postgres):
     from django.db import connection
 
     from apps.valuation.services import evaluation_run_begin, portfolio_chunk_evaluate
@@ -272,18 +288,29 @@ def test_the_chunks_of_a_run_read_the_shared_sums_rather_than_scanning():
     build_scenario(v2=True)
     run = EvaluationRun.objects.create(as_of=AS_OF, trigger="command")
     _, chunks = evaluation_run_begin(run_id=run.pk, chunk_size=2)
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM valuation_kpi_window_sums WHERE run_id = %s", [run.pk])
-        assert cursor.fetchone()[0] > 0
-        # What the chunks see is what was shared: zero every KPI's sums and counts.
-        cursor.execute(
-            "UPDATE valuation_kpi_window_sums SET counts = array_fill(0::bigint, ARRAY[cardinality(counts)]),"
-            " sums = array_fill(NULL::numeric, ARRAY[cardinality(sums)]) WHERE run_id = %s",
-            [run.pk],
-        )
+    active = DataProduct.objects.filter(lifecycle="active").count()
+    with connection.cursor() as cursor:  # a row for every active product, one with no attribution too
+        cursor.execute("SELECT count(*) FROM valuation_run_kpi_figures WHERE run_id = %s", [run.pk])
+        assert cursor.fetchone()[0] == active
+    _shared_figures_zeroed(run.pk)
     for chunk in chunks:
         portfolio_chunk_evaluate(as_of=AS_OF, chunk=chunk, chunk_size=2, run_id=run.pk)
     evaluations = Evaluation.objects.filter(as_of=AS_OF)
-    assert evaluations.exists()
-    # Only attributions credited from inside the window sum their own rows; every other value is gone.
-    assert evaluations.exclude(value=0).count() < evaluations.count()
+    assert evaluations.count() == active
+    assert not evaluations.exclude(value=0).exists()
+
+
+def test_a_chunk_sums_for_itself_when_a_product_joined_after_its_run_began(postgres):
+    from apps.valuation.services import evaluation_run_begin, portfolio_chunk_evaluate
+
+    build_scenario(v2=True)
+    run = EvaluationRun.objects.create(as_of=AS_OF, trigger="command")
+    _, chunks = evaluation_run_begin(run_id=run.pk, chunk_size=10_000)
+    assert chunks == [0]
+    kpi_figures_share(run_id=run.pk, as_of=AS_OF)  # a one-chunk run shares nothing: share by hand
+    _shared_figures_zeroed(run.pk)
+    newcomer = DataProduct.objects.filter(lifecycle="active").order_by("pk").first()
+    factories.DataProductFactory(domain=newcomer.domain, owner=newcomer.owner)
+    portfolio_chunk_evaluate(as_of=AS_OF, chunk=0, chunk_size=10_000, run_id=run.pk)
+    # The chunk could not trust the shared rows for every product, so it summed for itself.
+    assert Evaluation.objects.filter(as_of=AS_OF).exclude(value=0).exists()
