@@ -20,10 +20,11 @@ from django.utils import timezone
 
 from apps.core.task_budget import RETRYABLE_ERRORS, backoff, backoff_max
 from apps.valuation.services import (
+    READINESS_PART,
     evaluation_run_begin,
     evaluation_run_fail,
     evaluation_run_start,
-    portfolio_chunk_evaluate,
+    run_part_execute,
 )
 from apps.valuation.services.evaluate import chunk_size_setting
 from apps.valuation.services.runs import evaluation_runs_requeue
@@ -57,7 +58,7 @@ def _fail_run(run_id: int, error: BaseException) -> None:
 
 @shared_task(bind=True, **_TASK_OPTIONS)
 def evaluation_run_execute(self, run_id: int) -> dict:
-    """Start run `run_id`: split the active products into chunks and queue one task per chunk."""
+    """Start run `run_id`: split the active products into chunks and queue one task per part (chunks, readiness)."""
     chunk_size = chunk_size_setting()
     try:
         run, chunks = evaluation_run_begin(run_id=run_id, chunk_size=chunk_size)
@@ -72,21 +73,21 @@ def evaluation_run_execute(self, run_id: int) -> dict:
     if run is None:
         logger.warning("evaluation run %s is gone; nothing to do", run_id)
         return {"run_id": run_id, "chunks": 0}
-    for chunk in chunks:
-        evaluation_chunk_evaluate.delay_on_commit(run_id, run.as_of.isoformat(), chunk, chunk_size)
+    for part in chunks:
+        if part == READINESS_PART:
+            evaluation_readiness_record.delay_on_commit(run_id, run.as_of.isoformat())
+        else:
+            evaluation_chunk_evaluate.delay_on_commit(run_id, run.as_of.isoformat(), part, chunk_size)
     return {"run_id": run_id, "chunks": len(chunks)}
 
 
-@shared_task(bind=True, **_TASK_OPTIONS)
-def evaluation_chunk_evaluate(self, run_id: int | None, as_of: str, chunk: int, chunk_size: int) -> dict:
-    """Evaluate one chunk of products (ids in `[chunk * chunk_size, (chunk + 1) * chunk_size)`) as of `as_of`."""
+def _run_part(task, run_id: int | None, as_of: str, part: int, chunk_size: int) -> dict:
+    """Do one part of a run, retrying transient errors with backoff and failing the run for good otherwise."""
     try:
-        summary = portfolio_chunk_evaluate(
-            as_of=date.fromisoformat(as_of), chunk=chunk, chunk_size=chunk_size, run_id=run_id
-        )
+        summary = run_part_execute(run_id=run_id, as_of=date.fromisoformat(as_of), part=part, chunk_size=chunk_size)
     except RETRYABLE_ERRORS as error:
-        if self.request.retries < MAX_RETRIES:
-            raise self.retry(exc=error, countdown=_backoff(self.request.retries)) from error
+        if task.request.retries < MAX_RETRIES:
+            raise task.retry(exc=error, countdown=_backoff(task.request.retries)) from error
         if run_id is not None:
             _fail_run(run_id, error)
         raise
@@ -96,11 +97,23 @@ def evaluation_chunk_evaluate(self, run_id: int | None, as_of: str, chunk: int, 
         raise
     return {
         "run_id": run_id,
-        "chunk": chunk,
+        "chunk": part,
         "products_evaluated": summary.products_evaluated,
         "alerts_opened": summary.alerts_opened,
         "alerts_resolved": summary.alerts_resolved,
     }
+
+
+@shared_task(bind=True, **_TASK_OPTIONS)
+def evaluation_chunk_evaluate(self, run_id: int | None, as_of: str, chunk: int, chunk_size: int) -> dict:
+    """Evaluate one chunk of products (ids in `[chunk * chunk_size, (chunk + 1) * chunk_size)`) as of `as_of`."""
+    return _run_part(self, run_id, as_of, chunk, chunk_size)
+
+
+@shared_task(bind=True, **_TASK_OPTIONS)
+def evaluation_readiness_record(self, run_id: int, as_of: str) -> dict:
+    """The readiness part of a run: store each domain's readiness as of `as_of`, beside the run's chunks."""
+    return _run_part(self, run_id, as_of, READINESS_PART, 0)
 
 
 @shared_task(

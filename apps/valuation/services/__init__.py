@@ -2,6 +2,7 @@
 
 - `portfolio_evaluate`: evaluate every active product as of a date, synchronously (the command).
 - `portfolio_chunk_evaluate`: one set-based pass over one chunk of products (one Celery task).
+- `run_part_execute`: one part of a run (a chunk, or READINESS_PART: the domains' readiness).
 - `valuations_preview`: what the rules would say with edited policies, stored nowhere.
 - `evaluation_run_start`: record a run and queue it on Celery after commit (the API, beat).
 - `readiness_record`: store every domain's value-tracking readiness as of a date (after a pass).
@@ -9,11 +10,13 @@
 """
 
 from .evaluate import (
+    READINESS_PART,
     EvaluationSummary,
     evaluation_run_begin,
     evaluation_run_fail,
     portfolio_chunk_evaluate,
     portfolio_evaluate,
+    run_part_execute,
     valuations_preview,
 )
 from .policies import policy_create, policy_delete, policy_update
@@ -21,6 +24,7 @@ from .readiness import readiness_record
 from .runs import evaluation_run_start
 
 __all__ = [
+    "READINESS_PART",
     "EvaluationSummary",
     "evaluation_run_begin",
     "evaluation_run_fail",
@@ -31,5 +35,6 @@ __all__ = [
     "portfolio_chunk_evaluate",
     "portfolio_evaluate",
     "readiness_record",
+    "run_part_execute",
     "valuations_preview",
 ]

@@ -26,6 +26,10 @@ from .rollup import monthly_rollup_refresh
 # Rewritten when a date is evaluated again; `run` and `created_at` keep pointing at the first run.
 _UPDATED_FIELDS = list(EVALUATION_FIGURES)
 
+# The part of a run (beside its chunks, numbered from 0) that stores each domain's readiness. It
+# reads no evaluation, so a second worker computes it while the first evaluates a chunk.
+READINESS_PART = -1
+
 
 @dataclass
 class EvaluationSummary:
@@ -246,8 +250,6 @@ def _run_chunk_record(*, run_id: int, chunk: int, summary: EvaluationSummary) ->
         run.status = RunStatus.SUCCEEDED
         run.finished_at = timezone.now()
         kpi_figures_forget(run_id=run_id)
-        # The last chunk of a pass stores each domain's readiness: a domain's shares span every chunk.
-        readiness_record(as_of=run.as_of)
     run.save(
         update_fields=[
             "chunks_done",
@@ -260,17 +262,40 @@ def _run_chunk_record(*, run_id: int, chunk: int, summary: EvaluationSummary) ->
     )
 
 
+@transaction.atomic
+def run_readiness_record(*, run_id: int, as_of: date) -> EvaluationSummary:
+    """The readiness part of run `run_id`: each domain's readiness as of `as_of`, counted once in its run."""
+    readiness_record(as_of=as_of)
+    summary = EvaluationSummary(as_of=as_of)
+    _run_chunk_record(run_id=run_id, chunk=READINESS_PART, summary=summary)
+    return summary
+
+
+def run_part_execute(*, run_id: int | None, as_of: date, part: int, chunk_size: int) -> EvaluationSummary:
+    """Do one part of a run: evaluate chunk `part`, or (READINESS_PART) store the domains' readiness."""
+    if part == READINESS_PART:
+        if run_id is None:
+            readiness_record(as_of=as_of)
+            return EvaluationSummary(as_of=as_of)
+        return run_readiness_record(run_id=run_id, as_of=as_of)
+    return portfolio_chunk_evaluate(as_of=as_of, chunk=part, chunk_size=chunk_size, run_id=run_id)
+
+
 def chunk_size_setting() -> int:
     return max(1, int(settings.MESHVALUE_EVALUATION_CHUNK_SIZE))
 
 
 @transaction.atomic
 def evaluation_run_begin(*, run_id: int, chunk_size: int) -> tuple[EvaluationRun | None, list[int]]:
-    """Mark a run as running and return it with the chunks still to evaluate (none if it is finished or gone)."""
+    """Mark a run as running and return it with the parts still to do (none if it is finished or gone).
+
+    The parts: READINESS_PART first (so that a second worker takes it at once), then the chunks.
+    """
     run = EvaluationRun.objects.select_for_update().filter(pk=run_id).first()
     if run is None or run.status in (RunStatus.SUCCEEDED, RunStatus.FAILED):
         return run, []
     buckets = product_buckets(chunk_size=chunk_size)
+    parts = [READINESS_PART, *buckets] if buckets else []
     if run.status == RunStatus.QUEUED:
         # Once per run, before its chunks: the months touched since the last run, in the rollup,
         # and every product's KPI figures, which the chunks read instead of each scanning.
@@ -280,13 +305,13 @@ def evaluation_run_begin(*, run_id: int, chunk_size: int) -> tuple[EvaluationRun
             kpi_figures_share(run_id=run.pk, as_of=run.as_of)
         run.status = RunStatus.RUNNING
         run.started_at = timezone.now()
-        run.chunks_total = len(buckets)
+        run.chunks_total = len(parts)
         run.chunks_done = []
-        if not buckets:
+        if not parts:
             run.status = RunStatus.SUCCEEDED
             run.finished_at = run.started_at
         run.save(update_fields=["status", "started_at", "chunks_total", "chunks_done", "finished_at"])
-    return run, [bucket for bucket in buckets if bucket not in run.chunks_done]
+    return run, [part for part in parts if part not in run.chunks_done]
 
 
 def evaluation_run_fail(*, run_id: int, error: str) -> None:
@@ -300,27 +325,23 @@ def evaluation_run_fail(*, run_id: int, error: str) -> None:
 def portfolio_evaluate(
     *, as_of: date, run: EvaluationRun | None = None, chunk_size: int | None = None
 ) -> EvaluationSummary:
-    """Evaluate every active product as of `as_of` here and now, chunk after chunk (no broker needed).
+    """Evaluate every active product as of `as_of` here and now, part after part (no broker needed).
 
-    Each chunk commits on its own, exactly as the Celery tasks do.
+    Each chunk commits on its own, exactly as the Celery tasks do, and so does the readiness part.
     """
     chunk_size = chunk_size or chunk_size_setting()
     summary = EvaluationSummary(as_of=as_of)
     if run is not None:
-        _, chunks = evaluation_run_begin(run_id=run.pk, chunk_size=chunk_size)
+        _, parts = evaluation_run_begin(run_id=run.pk, chunk_size=chunk_size)
     else:
         monthly_rollup_refresh()
-        chunks = product_buckets(chunk_size=chunk_size)
-    for chunk in chunks:
+        parts = [*product_buckets(chunk_size=chunk_size), READINESS_PART]
+    for part in parts:
         summary.add(
-            portfolio_chunk_evaluate(
-                as_of=as_of, chunk=chunk, chunk_size=chunk_size, run_id=run.pk if run is not None else None
-            )
+            run_part_execute(run_id=run.pk if run is not None else None, as_of=as_of, part=part, chunk_size=chunk_size)
         )
     if run is not None:
         run.refresh_from_db()
-    else:
-        readiness_record(as_of=as_of)
     return summary
 
 

@@ -11,7 +11,7 @@ from django.core.management import CommandError, call_command
 from apps.catalog.models import DataProduct
 from apps.governance.models import Alert, AlertStatus
 from apps.valuation.models import Evaluation, EvaluationPolicy, EvaluationRun, RunStatus
-from apps.valuation.services import portfolio_evaluate
+from apps.valuation.services import READINESS_PART, portfolio_evaluate
 from apps.valuation.services.gather import kpi_figures_share
 from tests import factories
 
@@ -293,7 +293,7 @@ def test_the_chunks_of_a_run_read_the_shared_figures_rather_than_summing(postgre
         cursor.execute("SELECT count(*) FROM valuation_run_kpi_figures WHERE run_id = %s", [run.pk])
         assert cursor.fetchone()[0] == active
     _shared_figures_zeroed(run.pk)
-    for chunk in chunks:
+    for chunk in chunks[1:]:  # after READINESS_PART
         portfolio_chunk_evaluate(as_of=AS_OF, chunk=chunk, chunk_size=2, run_id=run.pk)
     evaluations = Evaluation.objects.filter(as_of=AS_OF)
     assert evaluations.count() == active
@@ -305,8 +305,8 @@ def test_a_chunk_sums_for_itself_when_a_product_joined_after_its_run_began(postg
 
     build_scenario(v2=True)
     run = EvaluationRun.objects.create(as_of=AS_OF, trigger="command")
-    _, chunks = evaluation_run_begin(run_id=run.pk, chunk_size=10_000)
-    assert chunks == [0]
+    _, parts = evaluation_run_begin(run_id=run.pk, chunk_size=10_000)
+    assert parts == [READINESS_PART, 0]
     kpi_figures_share(run_id=run.pk, as_of=AS_OF)  # a one-chunk run shares nothing: share by hand
     _shared_figures_zeroed(run.pk)
     newcomer = DataProduct.objects.filter(lifecycle="active").order_by("pk").first()

@@ -8,11 +8,12 @@ import pytest
 
 from apps.catalog.tasks import data_products_retire_due_scheduled
 from apps.governance.models import Alert, AlertStatus
-from apps.valuation.models import Evaluation, EvaluationRun, RunStatus
+from apps.valuation.models import DomainReadiness, Evaluation, EvaluationRun, RunStatus
 from apps.valuation.tasks import (
     MAX_RETRIES,
     _backoff,
     evaluation_chunk_evaluate,
+    evaluation_readiness_record,
     evaluation_run_execute,
     evaluation_runs_requeue_scheduled,
     portfolio_evaluate_scheduled,
@@ -49,7 +50,7 @@ def test_a_chunk_that_fails_for_good_fails_its_run(monkeypatch):
     def broken(**kwargs):
         raise ValueError("bad data")
 
-    monkeypatch.setattr("apps.valuation.tasks.portfolio_chunk_evaluate", broken)
+    monkeypatch.setattr("apps.valuation.tasks.run_part_execute", broken)
     with pytest.raises(ValueError):
         evaluation_chunk_evaluate.run(run.pk, AS_OF.isoformat(), 0, 10)
     run.refresh_from_db()
@@ -180,12 +181,18 @@ def test_executing_a_run_queues_one_task_per_chunk_after_commit(monkeypatch, set
     build_scenario()
     settings.MESHVALUE_EVALUATION_CHUNK_SIZE = 1  # every product its own chunk
     queued: list[tuple] = []
+    readiness: list[tuple] = []
     monkeypatch.setattr(evaluation_chunk_evaluate, "delay_on_commit", lambda *args: queued.append(args))
+    monkeypatch.setattr(evaluation_readiness_record, "delay_on_commit", lambda *args: readiness.append(args))
     run = EvaluationRun.objects.create(as_of=AS_OF, trigger="test")
     result = evaluation_run_execute.run(run.pk)
     run.refresh_from_db()
-    # six active products, plus eta: deprecated but with an unresolved alert to resolve.
-    assert result["chunks"] == run.chunks_total == len(queued) == 7
+    # six active products, plus eta: deprecated but with an unresolved alert to resolve; and readiness.
+    assert result["chunks"] == run.chunks_total == len(queued) + 1 == 8
+    assert readiness == [(run.pk, AS_OF.isoformat())]
+    assert not DomainReadiness.objects.filter(as_of=AS_OF).exists()
+    evaluation_readiness_record.run(*readiness[0])
+    assert DomainReadiness.objects.filter(as_of=AS_OF).exists()
     assert {args[1] for args in queued} == {AS_OF.isoformat()}
     for run_id, as_of, chunk, chunk_size in queued:
         evaluation_chunk_evaluate.run(run_id, as_of, chunk, chunk_size)
