@@ -58,6 +58,10 @@ def test_the_evaluation_benchmark_runs_small_and_cleans_up_after_itself():
     assert figures["two_workers_vs_one"] == pytest.approx(
         figures["chunked_2_workers_s"] / figures["chunked_1_worker_s"], rel=0.05
     )
+    assert figures["one_pass_run_s"] > 0
+    assert figures["one_worker_vs_one_pass_run"] == pytest.approx(
+        figures["chunked_1_worker_s"] / figures["one_pass_run_s"], rel=0.05
+    )
     assert name not in _databases(server)
 
 
