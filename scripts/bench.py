@@ -362,7 +362,7 @@ def chunked_runs(args: argparse.Namespace, as_of: date) -> dict:
 
     from django.db import connections
 
-    from apps.valuation.models import Evaluation, EvaluationRun, RunStatus
+    from apps.valuation.models import EvaluationRun, RunStatus
     from apps.valuation.services import evaluation_run_start
     from config.celery_app import app
 

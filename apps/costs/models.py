@@ -242,3 +242,16 @@ class ExchangeRate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.currency} {self.month:%Y-%m}: {self.rate}"
+
+
+class CostEntryCount(models.Model):
+    """How many current cost entries a product has, kept by triggers (PostgreSQL; `apps.core.counts`).
+
+    The costs list sums these instead of counting every current entry for its `count`.
+    """
+
+    data_product_id = models.BigIntegerField(primary_key=True)
+    row_count = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"product {self.data_product_id}: {self.row_count} current cost entries"

@@ -9,7 +9,7 @@ class KpisConfig(AppConfig):
     verbose_name = "KPIs and outcomes"
 
     def ready(self) -> None:
-        """Declare which rows a user owns (what `Scope.OWN` reaches in `apps.core.api.access`)."""
+        """Declare which rows a user owns (what `Scope.OWN` reaches in `apps.core.api.access`), and the counts kept."""
         from django.db.models import Q, QuerySet
 
         from apps.accounts.models import User
@@ -22,3 +22,15 @@ class KpisConfig(AppConfig):
 
         access.register_owned(KPI, lambda user: Q(pk__in=attributed(user)))
         access.register_owned(Measurement, lambda user: Q(kpi_id__in=attributed(user)))
+        self._count_measurements()
+
+    @staticmethod
+    def _count_measurements() -> None:
+        """The measurements list's count comes from the kept counts (`apps.core.counts`)."""
+        from apps.core.counts import MaintainedCount, maintained_count_register
+        from apps.kpis.models import Measurement, MeasurementCount
+        from apps.kpis.selectors import measurement_list
+
+        maintained_count_register(
+            MaintainedCount(Measurement, MeasurementCount, "kpi_id", condition="true", whole_list=measurement_list)
+        )

@@ -160,3 +160,16 @@ class Measurement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kpi} {self.period_start}: {self.value} (rev {self.revision})"
+
+
+class MeasurementCount(models.Model):
+    """How many measurements (every revision) a KPI has, kept by triggers (PostgreSQL; `apps.core.counts`).
+
+    The measurements list sums these instead of counting 2,000,000 rows for its `count`.
+    """
+
+    kpi_id = models.BigIntegerField(primary_key=True)
+    row_count = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"KPI {self.kpi_id}: {self.row_count} measurements"

@@ -6,6 +6,8 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 
+from apps.core.counts import CountedPaginator
+
 
 class ApiPagination(PageNumberPagination):
     """`?page=N&page_size=M` (at most 500 a page; the default comes from REST_FRAMEWORK["PAGE_SIZE"]).
@@ -16,6 +18,8 @@ class ApiPagination(PageNumberPagination):
 
     page_size_query_param = "page_size"
     max_page_size = 500
+    # The whole list of a big table counts from the counts its triggers keep (apps.core.counts).
+    django_paginator_class = CountedPaginator
 
     def get_page_size(self, request: Request) -> int | None:
         raw = request.query_params.get(self.page_size_query_param)
