@@ -36,13 +36,13 @@ from apps.core.api.ingest import (
     rows_reference,
 )
 from apps.kpis.models import KPI, Measurement
-from apps.kpis.services import MeasurementInput, measurement_errors
+from apps.kpis.services import KpiRef, MeasurementInput, measurement_errors
 
 COLUMNS = Columns(required=("kpi", "period_start", "value"), optional=("note",))
 PARSERS = {"kpi": parse_id, "period_start": parse_date, "value": parse_decimal, "note": parse_text}
 VALUE_PLACES = Measurement._meta.get_field("value").decimal_places
-# What the rules and the web preview read of a row's KPI; the rest stays unloaded.
-KPI_FIELDS_READ = ("id", "name", "unit", "cadence")
+# What the rules and the web preview read of a row's KPI (after its id: `KpiRef`); the rest stays unloaded.
+KPI_FIELDS_READ = ("name", "unit", "cadence")
 ZERO = Decimal(0)  # stands for a value that could not be read, so the other rules still run
 
 
@@ -82,6 +82,7 @@ def measurement_inputs(
         label="KPI",
         forbidden_message="You may not record outcomes of KPI {pk}: it is attributed to no product of yours.",
         only=KPI_FIELDS_READ,
+        build=KpiRef,
     )
     inputs: list[MeasurementInput] = []
     for number, (values, kpi) in enumerate(zip(parsed, kpis, strict=True), start=1):

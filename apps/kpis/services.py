@@ -82,11 +82,25 @@ def attribution_set_credit_terms(
     return attribution
 
 
+@dataclass(frozen=True, slots=True)
+class KpiRef:
+    """What recording an outcome (and previewing an import) reads of its KPI, read without building a KPI.
+
+    An import names up to 10,000 KPIs; building that many model instances cost more than the
+    query that reads them.
+    """
+
+    pk: int
+    name: str
+    unit: str
+    cadence: str
+
+
 @dataclass(frozen=True)
 class MeasurementInput:
-    """One KPI outcome to record (already parsed: a real KPI, a date, a Decimal)."""
+    """One KPI outcome to record (already parsed: a real KPI, or the reference of one, a date, a Decimal)."""
 
-    kpi: KPI
+    kpi: KPI | KpiRef
     period_start: date
     value: Decimal
     note: str = ""
