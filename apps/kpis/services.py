@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -82,12 +82,11 @@ def attribution_set_credit_terms(
     return attribution
 
 
-@dataclass(frozen=True, slots=True)
-class KpiRef:
+class KpiRef(NamedTuple):
     """What recording an outcome (and previewing an import) reads of its KPI, read without building a KPI.
 
-    An import names up to 10,000 KPIs; building that many model instances cost more than the
-    query that reads them.
+    An import names up to 10,000 KPIs; building that many model instances (or frozen dataclasses)
+    cost more than the query that reads them.
     """
 
     pk: int
