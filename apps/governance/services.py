@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -14,6 +14,7 @@ from apps.accounts.models import User
 from apps.accounts.roles import may_own_products
 from apps.catalog.models import DataProduct, Lifecycle
 from apps.catalog.services import data_product_set_lifecycle
+from apps.core.sql import plain_rows
 from apps.governance.models import UNRESOLVED_STATUSES, Alert, AlertKind, AlertStatus, Decision, DecisionAction
 from apps.notifications.services import alerts_opened_notify, retirement_decided_notify
 from meshvalue.valuation import Valuation, resolution
@@ -183,16 +184,6 @@ class AlertPassResult:
     resolved: list[int]
 
 
-def _plain_rows(queryset) -> list[tuple]:
-    """A values_list queryset's rows as tuples, without Django's per-row converters on PostgreSQL."""
-    if connection.vendor != "postgresql":
-        return list(queryset)
-    sql, params = queryset.query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
-
-
 def alerts_reconcile(
     *,
     as_of: date,
@@ -222,7 +213,7 @@ def alerts_reconcile(
     in_range = Q()
     if product_range is not None:
         in_range = Q(data_product_id__gte=product_range[0], data_product_id__lt=product_range[1])
-    existing = _plain_rows(
+    existing = plain_rows(
         Alert.objects.filter(in_range)
         .filter(Q(status__in=UNRESOLVED_STATUSES) | Q(opened_on=as_of))
         .order_by("id")

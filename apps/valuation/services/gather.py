@@ -29,7 +29,7 @@ from django.db.models import Count, F, Q, Sum
 
 from apps.bets.models import BetStatus, ValueBet
 from apps.catalog.models import ConsciousDebt, DataProduct, Lifecycle
-from apps.core.sql import plain_rows as rows
+from apps.core.sql import plain_rows
 from apps.costs.models import CostEntry
 from apps.governance.models import UNRESOLVED_STATUSES, Decision
 from apps.kpis.models import KPI, Attribution, Measurement
@@ -141,7 +141,7 @@ def product_inputs_gather(scope: Scope, *, policy_overrides: dict[int | None, Po
     # keeps joins to the product table out of the big scans.
     in_range = scope.products("data_product_")
 
-    products = rows(
+    products = plain_rows(
         DataProduct.objects.filter(scope.products(), lifecycle=Lifecycle.ACTIVE)
         .order_by("id")
         .values_list("id", "domain_id", "launched_on", "owner__username")
@@ -214,7 +214,7 @@ def _costs(scope: Scope, lengths: list[int]) -> dict[int, list[Decimal | None]]:
     }
     return {
         product_id: sums
-        for product_id, *sums in rows(
+        for product_id, *sums in plain_rows(
             CostEntry.objects.filter(
                 scope.products("data_product_"),
                 is_current=True,
@@ -237,7 +237,7 @@ def _usage(scope: Scope) -> dict[int, UsageFacts]:
     )
     return {
         product_id: UsageFacts(total_uses=total or 0, owner_uses=owner or 0, consumers=consumers)
-        for product_id, total, owner, consumers in rows(
+        for product_id, total, owner, consumers in plain_rows(
             UsageRecord.objects.filter(
                 scope.products("data_product_"),
                 day__gte=as_of - timedelta(days=USAGE_DAYS),
@@ -334,7 +334,7 @@ def _kpi_figures_portable(
         kpi_baseline,
         value_per_unit,
         cadence,
-    ) in rows(
+    ) in plain_rows(
         Attribution.objects.filter(scope.products("data_product_"), data_product__lifecycle=Lifecycle.ACTIVE)
         .order_by("data_product_id", "kpi_id")
         .values_list(
