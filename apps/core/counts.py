@@ -10,7 +10,7 @@ whole registered set (an executive's unfiltered list) sums those counts instead 
 other list (a filter, an owner's narrowed rows) counts as before.
 
 The owning app declares its table: a model for the counts (the key, `row_count`), the triggers in
-a migration (`maintained_count_sql`), and in `ready()` which list the counts are the size of
+a migration (`maintained_count_migration`), and in `ready()` which list the counts are the size of
 (`maintained_count_register`). `maintained_count_differences` recounts, for the tests and checks.
 """
 
@@ -23,6 +23,8 @@ from functools import cached_property
 from django.core.exceptions import FullResultSet
 from django.core.paginator import Paginator
 from django.db import connection
+from django.db.backends.base.schema import BaseDatabaseSchemaEditor
+from django.db.migrations import RunPython
 from django.db.models import Model, QuerySet, Sum
 
 
@@ -126,6 +128,28 @@ def maintained_count_drop_sql(*, table: str) -> list[str]:
         *(f"DROP TRIGGER IF EXISTS mv_count_{op} ON {table}" for op in ("insert", "update", "delete", "truncate")),
         f"DROP FUNCTION IF EXISTS mv_count_{table}()",
     ]
+
+
+def maintained_count_migration(*, table: str, key_column: str, condition: str, counts_table: str) -> RunPython:
+    """The migration operation that installs (and, reversed, removes) the triggers of one kept count.
+
+    PostgreSQL only: elsewhere the lists count their rows.
+    """
+
+    def create(apps: object, schema_editor: BaseDatabaseSchemaEditor) -> None:
+        if schema_editor.connection.vendor == "postgresql":
+            sql = maintained_count_sql(
+                table=table, key_column=key_column, condition=condition, counts_table=counts_table
+            )
+            for statement in sql:
+                schema_editor.execute(statement)
+
+    def drop(apps: object, schema_editor: BaseDatabaseSchemaEditor) -> None:
+        if schema_editor.connection.vendor == "postgresql":
+            for statement in maintained_count_drop_sql(table=table):
+                schema_editor.execute(statement)
+
+    return RunPython(create, drop)
 
 
 def maintained_count_differences(model: type[Model]) -> dict[int, tuple[int, int]]:

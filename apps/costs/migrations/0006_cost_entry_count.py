@@ -2,21 +2,7 @@
 
 from django.db import migrations, models
 
-from apps.core.counts import maintained_count_drop_sql, maintained_count_sql
-
-TABLE = {"table": "costs_costentry", "key_column": "data_product_id", "condition": "is_current", "counts_table": "costs_costentrycount"}
-
-
-def create(apps, schema_editor) -> None:
-    if schema_editor.connection.vendor == "postgresql":
-        for sql in maintained_count_sql(**TABLE):
-            schema_editor.execute(sql)
-
-
-def drop(apps, schema_editor) -> None:
-    if schema_editor.connection.vendor == "postgresql":
-        for sql in maintained_count_drop_sql(table=TABLE["table"]):
-            schema_editor.execute(sql)
+from apps.core.counts import maintained_count_migration
 
 
 class Migration(migrations.Migration):
@@ -33,5 +19,7 @@ class Migration(migrations.Migration):
                 ('row_count', models.BigIntegerField(default=0)),
             ],
         ),
-        migrations.RunPython(create, drop),
+        maintained_count_migration(
+            table="costs_costentry", key_column="data_product_id", condition="is_current", counts_table="costs_costentrycount"
+        ),
     ]
