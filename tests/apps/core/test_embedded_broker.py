@@ -51,6 +51,13 @@ def test_a_worker_on_the_filesystem_broker_runs_a_scheduled_task(tmp_path, postg
             return product.lifecycle == "retired"
 
         wait_for(retired, 60, f"the worker to retire the product (log: {worker_log('embedded')})")
+        # The task commits before it returns and the worker logs it: stopping at the commit could
+        # cut the log line the assertions below read.
+        wait_for(
+            lambda: "succeeded" in worker_log("embedded").read_text(errors="replace"),
+            30,
+            f"the worker to log the task's success (log: {worker_log('embedded')})",
+        )
     finally:
         stop(worker)
     log = worker_log("embedded").read_text(errors="replace")
