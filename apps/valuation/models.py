@@ -6,6 +6,7 @@ from typing import TypedDict
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Now
 
 from apps.core.audit import audit_trail
 
@@ -261,3 +262,23 @@ class DomainMonthlyFigure(models.Model):
 
     def __str__(self) -> str:
         return f"domain {self.domain_id} {self.month:%Y-%m}: value {self.value}, cost {self.cost}"
+
+
+class PortfolioChange(models.Model):
+    """A row per committed write that can change the portfolio's summed figures (PostgreSQL triggers).
+
+    Written by statement-level triggers on the evaluations and on the products' insert, delete and
+    change of lifecycle, sunset date or domain (migration 0013), in the writer's own transaction.
+    `apps.valuation.portfolio` keys its cached per-domain sums by how many rows there are and the
+    newest id, so a cached figure is never read after a write that could change it committed. Rows
+    are never deleted (a few per evaluation run): a deletion could bring back an earlier key.
+    """
+
+    # Part of the key too: a database emptied with its sequences restarted counts from 1 again.
+    changed_at = models.DateTimeField(db_default=Now())
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"portfolio change {self.pk}"

@@ -5,7 +5,8 @@ products retired by then (lifecycle `retired` with a sunset date on or before A,
 Figures are sums of the evaluations' own figures (`value`, `cost`, `net`, `recent_value`,
 `recent_cost`); ratios are recomputed from the sums, never averaged. A fixed number of
 queries (four) whatever the number of products; on PostgreSQL the latest evaluations are
-found and summed in one pass (`latest_figures_by_domain`).
+found and summed in one pass (`latest_figures_by_domain`), and those sums are cached until a
+write that could change them commits (`PortfolioChange`).
 """
 
 from __future__ import annotations
@@ -17,13 +18,14 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery, Sum
 
 from apps.bets.models import BetStatus, ValueBet
 from apps.catalog.models import DataProduct, Domain, Lifecycle
 from apps.governance.models import Alert, AlertKind, AlertStatus
-from apps.valuation.models import Evaluation, Recommendation
+from apps.valuation.models import Evaluation, PortfolioChange, Recommendation
 from meshvalue.valuation import ratio, stored_ratio
 
 ZERO = Decimal("0.00")
@@ -168,7 +170,9 @@ def latest_figures_by_domain(*, as_of: date) -> list[dict[str, Any]]:
     """The latest evaluations on or before `as_of` summed per domain and recommendation (one query).
 
     A row per (domain, recommendation): `data_product__domain_id`, `recommendation`, `products`, the
-    sums of SUMMED_FIGURES and `evaluated_on` (the newest date summed).
+    sums of SUMMED_FIGURES and `evaluated_on` (the newest date summed). On PostgreSQL the rows are
+    cached under a key of the portfolio's change log (`_figures_cache_key`): 80 ms at 10,000
+    products, and the dashboard reads two dates on every view.
     """
     if connection.vendor != "postgresql":
         grouped = (
@@ -182,6 +186,38 @@ def latest_figures_by_domain(*, as_of: date) -> list[dict[str, Any]]:
             )
         )
         return [dict(row) for row in grouped]
+    # Read the log's key first: figures summed after it are at least as new as the key says.
+    key = _figures_cache_key(as_of)
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
+    rows = _latest_figures_summed(as_of)
+    cache.set(key, rows, timeout=FIGURES_CACHE_SECONDS)
+    return rows
+
+
+# Cached sums are keyed by the change log, so they are never stale; the timeout only frees memory.
+FIGURES_CACHE_SECONDS = 6 * 3600
+
+
+def _figures_cache_key(as_of: date) -> str:
+    """PostgreSQL: the cache key of the sums as of `as_of` given the portfolio's change log (`PortfolioChange`).
+
+    Every committed write that can change the sums adds a row (triggers, any write path), so
+    the count grows and the key changes; the newest id and time, and the database's own id, keep
+    a key from recurring after a rolled-back write, an emptied table or a recreated database.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT (SELECT oid FROM pg_database WHERE datname = current_database()), count(*), max(id),"  # noqa: S608
+            f" max(changed_at) FROM {PortfolioChange._meta.db_table}"
+        )
+        database, changes, newest, changed_at = cursor.fetchone()
+    stamp = changed_at.timestamp() if changed_at else 0
+    return f"valuation:figures:v1:{database}:{changes}:{newest}:{stamp}:{as_of.isoformat()}"
+
+
+def _latest_figures_summed(as_of: date) -> list[dict[str, Any]]:
     # PostgreSQL: the latest evaluations joined laterally and summed in the same pass. The
     # IN-subquery of `latest_evaluations` made the planner run its per-product subquery three times
     # and join the evaluations twice (0.1-0.2 s at 10,000 products against 0.04 s).

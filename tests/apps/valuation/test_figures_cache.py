@@ -1,0 +1,90 @@
+"""The portfolio's summed figures are cached, and never read stale after a write that changes them.
+
+PostgreSQL only (the change log's triggers); each check makes the cache hold the figures first,
+then writes through a different path and reads again.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+
+from apps.catalog.models import DataProduct, Lifecycle
+from apps.valuation.models import Evaluation
+from apps.valuation.portfolio import latest_figures_by_domain, portfolio_summary
+from tests.factories import DataProductFactory, DomainFactory, EvaluationFactory
+
+pytestmark = pytest.mark.django_db
+
+AS_OF = date(2026, 2, 1)
+
+
+@pytest.fixture
+def portfolio(postgres):
+    domain = DomainFactory(name="Sales")
+    products = [DataProductFactory(domain=domain) for _ in range(3)]
+    for product in products:
+        EvaluationFactory(data_product=product, as_of=date(2026, 1, 1), value=Decimal("5000.00"))
+    return products
+
+
+def summed(as_of: date = AS_OF) -> tuple[int, Decimal]:
+    totals = portfolio_summary(as_of=as_of).totals
+    return totals.products, totals.value
+
+
+def figures_queries() -> int:
+    """How many queries one read of the figures runs (1: the change log's key only, a cache hit)."""
+    with CaptureQueriesContext(connection) as queries:
+        latest_figures_by_domain(as_of=AS_OF)
+    return len(queries.captured_queries)
+
+
+def test_a_second_read_is_served_from_the_cache(portfolio):
+    assert summed() == (3, Decimal("15000.00"))
+    assert figures_queries() == 1
+    # Another date is its own entry.
+    assert summed(date(2025, 12, 1)) == (0, Decimal("0.00"))
+
+
+def test_an_evaluation_written_by_the_orm_or_raw_sql_shows_at_once(portfolio):
+    assert summed() == (3, Decimal("15000.00"))
+    EvaluationFactory(data_product=portfolio[0], as_of=date(2026, 1, 15), value=Decimal("100.00"))
+    assert summed() == (3, Decimal("10100.00"))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {Evaluation._meta.db_table} SET value = 900 WHERE as_of = %s",
+            [date(2026, 1, 15)],
+        )
+    assert summed() == (3, Decimal("10900.00"))
+    Evaluation.objects.filter(as_of=date(2026, 1, 15)).delete()
+    assert summed() == (3, Decimal("15000.00"))
+
+
+def test_retiring_moving_and_adding_products_show_at_once(portfolio):
+    assert summed() == (3, Decimal("15000.00"))
+    DataProduct.objects.filter(pk=portfolio[0].pk).update(lifecycle=Lifecycle.RETIRED, sunset_on=date(2026, 1, 20))
+    assert summed() == (2, Decimal("10000.00"))
+    other = DomainFactory(name="Finance")
+    DataProduct.objects.filter(pk=portfolio[1].pk).update(domain=other)
+    by_domain = {figures.name: figures.value for figures in portfolio_summary(as_of=AS_OF).domains}
+    assert by_domain == {"Finance": Decimal("5000.00"), "Sales": Decimal("5000.00")}
+    # A change that cannot move the figures keeps the cached ones.
+    DataProduct.objects.filter(pk=portfolio[2].pk).update(name="Renamed")
+    assert figures_queries() == 1
+
+
+def test_figures_read_inside_a_rolled_back_write_are_never_served_later(portfolio):
+    assert summed() == (3, Decimal("15000.00"))
+    with transaction.atomic():
+        Evaluation.objects.filter(data_product=portfolio[0]).update(value=Decimal("1.00"))
+        assert summed() == (3, Decimal("10001.00"))
+        transaction.set_rollback(True)
+    assert summed() == (3, Decimal("15000.00"))
+    # A later write of the same shape gets a key of its own, not the rolled-back one.
+    Evaluation.objects.filter(data_product=portfolio[1]).update(value=Decimal("2.00"))
+    assert summed() == (3, Decimal("10002.00"))
