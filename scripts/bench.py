@@ -241,6 +241,18 @@ def forget_evaluations(as_of: date) -> None:
         cursor.execute(f"VACUUM {Evaluation._meta.db_table}")
 
 
+def analyze_tables() -> None:
+    """Statistics for the rows the warm-up wrote (evaluations, alerts), untimed.
+
+    What autovacuum does after a daily run on a server where it runs (the default); this one may
+    run with it off, and the planner would then plan the alert pass for tables it thinks empty.
+    """
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+
+
 def sql_floor(as_of: date, window_days: int) -> None:
     """The bare aggregates over the same raw rows, tuned like the evaluation."""
     from django.db import connection, transaction
@@ -303,6 +315,7 @@ def main() -> None:
     # Dates evaluated by an earlier run of the bench are forgotten first.
     Evaluation.objects.filter(as_of__gte=as_of - timedelta(days=1)).delete()
     portfolio_chunk_evaluate(as_of=as_of - timedelta(days=1))
+    analyze_tables()
 
     def evaluate_new_date():
         with CaptureQueriesContext(connection) as queries:

@@ -19,6 +19,7 @@ from django.db.models import F, QuerySet
 
 from apps.valuation.models import Evaluation, Recommendation
 from apps.valuation.portfolio import latest_evaluations as portfolio_latest_evaluations
+from apps.valuation.portfolio import latest_evaluations_counted
 from apps.web.selectors.common import RECOMMENDATION_COLOURS, RECOMMENDATION_ORDER
 
 # Column key in the URL -> the evaluation field it sorts by.
@@ -76,8 +77,7 @@ class TableRow:
     ratio: Decimal | None
 
 
-def _evaluations(*, query: ProductTableQuery, as_of: date) -> QuerySet[Evaluation]:
-    evaluations = portfolio_latest_evaluations(as_of=as_of)
+def _evaluations(*, query: ProductTableQuery, evaluations: QuerySet[Evaluation]) -> QuerySet[Evaluation]:
     if query.domain:
         evaluations = evaluations.filter(data_product__domain__slug=query.domain)
     if query.recommendation:
@@ -93,10 +93,12 @@ def _evaluations(*, query: ProductTableQuery, as_of: date) -> QuerySet[Evaluatio
 def product_table(*, query: ProductTableQuery, as_of: date, as_of_param: str = "") -> dict:
     """One page of the portfolio's products with their latest figures, and the links that move through it.
 
-    Two queries (the count and the page) whatever the number of products. A page past the end
+    Two queries (the count and the page) whatever the number of products; unfiltered, the count is
+    the portfolio's size (`latest_evaluations_counted`). A page past the end
     shows the last page, as the inbox does.
     """
-    rows = _evaluations(query=query, as_of=as_of).values_list(
+    latest, portfolio_size = latest_evaluations_counted(as_of=as_of)
+    rows = _evaluations(query=query, evaluations=latest).values_list(
         "data_product__name",
         "data_product__slug",
         "data_product__domain__name",
@@ -106,7 +108,11 @@ def product_table(*, query: ProductTableQuery, as_of: date, as_of_param: str = "
         "net",
         "ratio",
     )
-    page: Page = Paginator(rows, query.per_page).get_page(query.page)
+    paginator = Paginator(rows, query.per_page)
+    if portfolio_size is not None and not (query.domain or query.recommendation or query.search):
+        # The whole portfolio: its size is known without counting 10,000 joined rows (48 ms).
+        paginator.count = portfolio_size
+    page: Page = paginator.get_page(query.page)
     query = replace(query, page=page.number)
     base = {"as_of": as_of_param} if as_of_param else {}
 

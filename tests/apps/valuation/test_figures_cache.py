@@ -15,7 +15,12 @@ from django.test.utils import CaptureQueriesContext
 
 from apps.catalog.models import DataProduct, Lifecycle
 from apps.valuation.models import Evaluation
-from apps.valuation.portfolio import latest_figures_by_domain, portfolio_summary
+from apps.valuation.portfolio import (
+    latest_evaluations,
+    latest_evaluations_counted,
+    latest_figures_by_domain,
+    portfolio_summary,
+)
 from tests.factories import DataProductFactory, DomainFactory, EvaluationFactory
 
 pytestmark = pytest.mark.django_db
@@ -88,3 +93,16 @@ def test_figures_read_inside_a_rolled_back_write_are_never_served_later(portfoli
     # A later write of the same shape gets a key of its own, not the rolled-back one.
     Evaluation.objects.filter(data_product=portfolio[1]).update(value=Decimal("2.00"))
     assert summed() == (3, Decimal("10002.00"))
+
+
+def test_the_latest_evaluations_and_their_count_follow_writes(portfolio):
+    evaluations, count = latest_evaluations_counted(as_of=AS_OF)
+    assert count == evaluations.count() == 3
+    newcomer = EvaluationFactory(data_product=DataProductFactory(domain=portfolio[0].domain), as_of=date(2026, 1, 31))
+    evaluations, count = latest_evaluations_counted(as_of=AS_OF)
+    assert count == 4
+    assert newcomer.pk in set(evaluations.values_list("pk", flat=True))
+    DataProduct.objects.filter(pk=newcomer.data_product_id).update(lifecycle=Lifecycle.RETIRED)
+    evaluations, count = latest_evaluations_counted(as_of=AS_OF)
+    assert count == evaluations.count() == 3
+    assert newcomer.pk not in set(latest_evaluations(as_of=AS_OF).values_list("pk", flat=True))

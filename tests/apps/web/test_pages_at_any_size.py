@@ -88,9 +88,9 @@ def test_the_map_data_is_one_query_and_compact(client, executive):
         build_portfolio(products=size, with_alerts=False)
         queries, size_bytes = _measure(client, "/portfolio/map.json")
         counts.append(queries)
-    # Session, user and roles, the latest evaluations' ids (PostgreSQL), then the points: about a
-    # name, a slug and four numbers per product.
-    assert counts[0] == counts[1] == 5
+    # Session, user and roles, the latest evaluations' ids and the key they are cached under
+    # (PostgreSQL), then the points: about a name, a slug and four numbers per product.
+    assert counts[0] == counts[1] == 6
     assert size_bytes < 65 * 120
 
 
