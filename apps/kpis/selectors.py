@@ -13,10 +13,14 @@ from apps.kpis.models import KPI, Attribution, Measurement
 
 
 def kpi_list() -> QuerySet[KPI]:
-    """Every KPI, by goal and name, with its attributions prefetched (one query per page)."""
+    """Every KPI, by goal id and name, with its attributions prefetched (one query per page).
+
+    By the goal's id, not its name: a page is then read off the unique (goal, name) index, where
+    sorting 20,000 KPIs by their goals' names took 37 ms for every page (issue 16).
+    """
     return KPI.objects.prefetch_related(
         Prefetch("attributions", queryset=Attribution.objects.order_by("data_product_id"))
-    ).order_by("goal__name", "name", "id")
+    ).order_by("goal_id", "name")
 
 
 def measurement_list() -> QuerySet[Measurement]:

@@ -208,6 +208,16 @@ def test_kpi_cadence_cannot_change_once_measured(as_executive, world):
     assert "cadence" in response.json()
 
 
+def test_kpis_are_listed_by_goal_id_then_name(as_executive, world):
+    # A goal created later but named first in the alphabet still lists after the earlier goal's KPIs.
+    later_goal = factories.BusinessGoalFactory(domain=world.goal.domain, name="Aardvark goal", slug="aardvark")
+    factories.KPIFactory(goal=later_goal, name="A first KPI")
+    listed = [(kpi["goal"], kpi["name"]) for kpi in as_executive.get("/api/v1/kpis/?page_size=500").json()["results"]]
+    assert listed == sorted(listed)
+    assert listed[-1] == (later_goal.pk, "A first KPI")
+    assert (world.goal.pk, "Orders per week") in listed
+
+
 def test_deleting_a_measured_kpi_is_a_conflict(as_executive, world):
     response = as_executive.delete(f"/api/v1/kpis/{world.own_kpi.pk}/")
     assert response.status_code == 409
