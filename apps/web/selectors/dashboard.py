@@ -8,13 +8,13 @@ from datetime import date
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Case, Count, DecimalField, F, Q, Sum, Value, When, Window
-from django.db.models.functions import Coalesce, RowNumber
+from django.db.models import Case, Count, DecimalField, F, Q, Sum, Value, When
+from django.db.models.functions import Coalesce
 
 from apps.bets.models import BetStatus, ValueBet
 from apps.catalog.models import BusinessGoal, GoalStatus
 from apps.costs.selectors import bill_coverage_last_month
-from apps.kpis.models import KPI
+from apps.kpis.selectors import first_kpis_of_goals, kpi_count_of_goal
 from apps.valuation.models import Recommendation
 from apps.valuation.portfolio import Figures, portfolio_summary
 from apps.web.selectors.common import (
@@ -70,14 +70,11 @@ def goals_progress(*, as_of: date) -> list[GoalProgress]:
     """
     goals = list(
         BusinessGoal.objects.exclude(status=GoalStatus.ABANDONED)
-        .annotate(kpi_count=Count("kpis"))
+        .annotate(kpi_count=kpi_count_of_goal())
         .order_by("domain__name", "name")
         .values_list("pk", "name", "slug", "domain__name", "status", "ends_on", "kpi_count")
     )
-    first_kpis = KPI.objects.filter(goal_id__in=[g[0] for g in goals]).annotate(
-        rank=Window(RowNumber(), partition_by=F("goal_id"), order_by=(F("name").asc(), F("pk").asc()))
-    )
-    shown = KPI.objects.filter(pk__in=first_kpis.filter(rank__lte=KPIS_PER_GOAL).values("pk"))
+    shown = first_kpis_of_goals(goal_ids=[g[0] for g in goals], per_goal=KPIS_PER_GOAL)
     kpis = kpis_with_progress(kpis=shown.order_by("name", "pk"), as_of=as_of)
     by_goal: dict[int, list[KpiProgress]] = {}
     for kpi in kpis:
