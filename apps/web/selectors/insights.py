@@ -50,7 +50,7 @@ def _share_percent(share: Decimal | None) -> Decimal | None:
 def decision_loop_summary(*, as_of: date) -> dict:
     """The dashboard's decision-loop section: the twelve months ending `as_of`, in total and per domain."""
     date_from, date_to = default_period(as_of)
-    loop = decision_loop(date_from=date_from, date_to=date_to)
+    loop = decision_loop(date_from=date_from, date_to=date_to, overdue_rows=False)
     return {"loop": loop, "definitions": DEFINITIONS, "query": f"?date_from={date_from}&date_to={date_to}"}
 
 

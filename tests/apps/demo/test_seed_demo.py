@@ -83,6 +83,13 @@ def test_demo_gives_every_decision_loop_figure_something_to_show():
     assert 0 < total.decided_within_sla < 1, "decisions inside and outside the SLA"
     assert total.median_time_to_decision is not None
     assert total.alerts_past_sla >= 2
+    # The dashboard's counts-only form gives the same figures, per domain too, without the rows.
+    counted = decision_loop(date_from=date(2025, 11, 22), date_to=date(2026, 11, 21), overdue_rows=False)
+    assert counted.total == total
+    assert [(d.domain_id, d.past_sla, d.figures) for d in counted.domains] == [
+        (d.domain_id, d.past_sla, d.figures) for d in loop.domains
+    ]
+    assert counted.alerts_past_sla == [] and len(loop.alerts_past_sla) == total.alerts_past_sla
     decisions, alerts = Decision.objects.count(), Alert.objects.count()
     call_command("seed_demo", today="2026-11-21")
     assert (Decision.objects.count(), Alert.objects.count()) == (decisions, alerts)
