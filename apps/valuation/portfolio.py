@@ -24,6 +24,7 @@ from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery, Sum
 
 from apps.bets.models import BetStatus, ValueBet
 from apps.catalog.models import DataProduct, Domain, Lifecycle
+from apps.core.sql import IdArray
 from apps.governance.models import Alert, AlertKind, AlertStatus
 from apps.valuation.models import Evaluation, PortfolioChange, Recommendation
 from meshvalue.valuation import ratio, stored_ratio
@@ -123,7 +124,7 @@ def latest_evaluations_counted(*, as_of: date) -> tuple[QuerySet[Evaluation], in
     """
     if connection.vendor == "postgresql":
         ids = _portfolio_cached("ids", as_of, _latest_evaluation_ids)
-        return Evaluation.objects.filter(pk__any_of=ids), len(ids)
+        return Evaluation.objects.filter(pk__any_of=ids), ids.size
     return latest_evaluations(as_of=as_of), None
 
 
@@ -166,7 +167,7 @@ def _latest_per_product(
     return source, [*products_params, as_of]
 
 
-def _latest_evaluation_ids(as_of: date) -> list[int]:
+def _latest_evaluation_ids(as_of: date) -> IdArray:
     """PostgreSQL: the ids, read first in one pass (`_latest_per_product`).
 
     As a subquery of the evaluations' query, the correlated form made the planner run the probe
@@ -178,7 +179,7 @@ def _latest_evaluation_ids(as_of: date) -> list[int]:
     source, params = _latest_per_product(as_of, ["id"])
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT e.id FROM {source}", params)  # noqa: S608 (see _latest_per_product)
-        return [row[0] for row in cursor.fetchall()]
+        return IdArray.of([row[0] for row in cursor.fetchall()])
 
 
 def latest_figures_by_domain(*, as_of: date) -> list[dict[str, Any]]:
@@ -224,7 +225,7 @@ def _portfolio_cache_key(kind: str, as_of: date) -> str:
         )
         database, changes, newest, changed_at = cursor.fetchone()
     stamp = changed_at.timestamp() if changed_at else 0
-    return f"valuation:{kind}:v1:{database}:{changes}:{newest}:{stamp}:{as_of.isoformat()}"
+    return f"valuation:{kind}:v2:{database}:{changes}:{newest}:{stamp}:{as_of.isoformat()}"
 
 
 def _portfolio_cached(kind: str, as_of: date, compute: Callable[[date], T]) -> T:
