@@ -36,7 +36,7 @@ from apps.core.api.ingest import (
     rows_reference,
 )
 from apps.kpis.models import KPI, Measurement
-from apps.kpis.services import KpiRef, MeasurementInput, measurement_errors
+from apps.kpis.services import CheckedMeasurementInputs, KpiRef, MeasurementInput, measurement_errors
 
 COLUMNS = Columns(required=("kpi", "period_start", "value"), optional=("note",))
 PARSERS = {"kpi": parse_id, "period_start": parse_date, "value": parse_decimal, "note": parse_text}
@@ -46,13 +46,13 @@ KPI_FIELDS_READ = ("name", "unit", "cadence")
 ZERO = Decimal(0)  # stands for a value that could not be read, so the other rules still run
 
 
-def measurement_inputs_from_json(data: Any, *, user: User | AnonymousUser) -> list[MeasurementInput]:
+def measurement_inputs_from_json(data: Any, *, user: User | AnonymousUser) -> CheckedMeasurementInputs:
     """Outcomes from a JSON body (a list of {kpi, period_start, value, note})."""
     errors = RowErrors()
     return measurement_inputs(json_rows(data, COLUMNS, errors), user=user, errors=errors)
 
 
-def measurement_inputs_from_csv(content: bytes, *, user: User | AnonymousUser) -> list[MeasurementInput]:
+def measurement_inputs_from_csv(content: bytes, *, user: User | AnonymousUser) -> CheckedMeasurementInputs:
     """Outcomes from the bytes of a CSV file with a header row."""
     errors = RowErrors()
     return measurement_inputs(csv_rows(content, COLUMNS, errors), user=user, errors=errors)
@@ -60,7 +60,7 @@ def measurement_inputs_from_csv(content: bytes, *, user: User | AnonymousUser) -
 
 def measurement_inputs(
     rows: Sequence[Mapping[str, Any]], *, user: User | AnonymousUser, errors: RowErrors | None = None
-) -> list[MeasurementInput]:
+) -> CheckedMeasurementInputs:
     """Check rows already split into fields (rows numbered from 1); two queries whatever their number."""
     errors = errors if errors is not None else RowErrors()
     parsed: list[dict[str, Any]] = []
@@ -98,4 +98,4 @@ def measurement_inputs(
                 errors.add(number, name, message)
         inputs.append(entry)
     errors.raise_if_any(forbidden_rows=forbidden_rows)
-    return inputs
+    return CheckedMeasurementInputs(inputs)

@@ -11,6 +11,7 @@ from django.db.models import F, Func, IntegerField, OuterRef, Prefetch, QuerySet
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, RowNumber
 
+from apps.core.sql import IdArray
 from apps.kpis.models import KPI, Attribution, Measurement
 
 
@@ -32,7 +33,7 @@ def measurement_list() -> QuerySet[Measurement]:
 
 def measurements_by_ids(ids: Sequence[int]) -> list[Measurement]:
     """The measurements with `ids`, in that order (an id given twice is listed twice), in one query."""
-    by_id = Measurement.objects.filter(pk__any_of=sorted(set(ids))).in_bulk()
+    by_id = Measurement.objects.filter(pk__any_of=IdArray.of(sorted(set(ids)))).in_bulk()
     return [by_id[pk] for pk in ids]
 
 

@@ -17,6 +17,7 @@ from apps.accounts.models import User
 from apps.catalog.models import BusinessGoal, DataProduct
 from apps.core.errors import BulkValidationError, RowError
 from apps.core.services import fields_apply, instance_save
+from apps.core.sql import IdArray
 from apps.kpis import revision_store
 from apps.kpis.models import KPI, Attribution, CadenceChoices, Direction, Measurement, MeasurementSource
 from meshvalue.periods import alignment_error
@@ -163,6 +164,12 @@ class MeasurementsRecorded:
     unchanged: int
 
 
+class CheckedMeasurementInputs(tuple[MeasurementInput, ...]):
+    """Outcomes every one of which passed `measurement_errors` (`apps.kpis.ingest` builds them):
+    `measurements_record_bulk` records them without checking each row a second time. A tuple, so
+    nothing unchecked can be added afterwards."""
+
+
 def measurements_record_bulk(
     *, entries: Sequence[MeasurementInput], source: str, recorded_by: User | None = None
 ) -> MeasurementsRecorded:
@@ -174,13 +181,14 @@ def measurements_record_bulk(
     for the same (KPI, period) in one request become consecutive revisions, the later one current.
     A row equal (value and note) to its period's current revision at that point stores nothing.
     """
-    row_errors = [
-        RowError(row=index, field=field, message=message)
-        for index, entry in enumerate(entries, start=1)
-        for field, message in measurement_errors(entry).items()
-    ]
-    if row_errors:
-        raise BulkValidationError(row_errors)
+    if not isinstance(entries, CheckedMeasurementInputs):
+        row_errors = [
+            RowError(row=index, field=field, message=message)
+            for index, entry in enumerate(entries, start=1)
+            for field, message in measurement_errors(entry).items()
+        ]
+        if row_errors:
+            raise BulkValidationError(row_errors)
     return _measurements_append(entries=entries, source=source, recorded_by=recorded_by)
 
 
@@ -213,7 +221,7 @@ def _measurements_append(
         # revisions are numbered from the latest one.
         list(
             KPI.objects.select_for_update()
-            .filter(pk__any_of=sorted({kpi_id for kpi_id, _ in keys}))
+            .filter(pk__any_of=IdArray.of(sorted({kpi_id for kpi_id, _ in keys})))
             .order_by("pk")
             .values_list("pk", flat=True)
         )
@@ -264,7 +272,7 @@ def _measurements_append(
             row_targets.append((True, state.pending))
         if retired_ids:
             # Before the insert: at most one current revision per period is a constraint.
-            Measurement.objects.filter(pk__any_of=retired_ids).update(is_current=False)
+            Measurement.objects.filter(pk__any_of=IdArray.of(retired_ids)).update(is_current=False)
         new_ids = revision_store.revisions_insert(
             new_revisions, source=source, recorded_by_id=recorded_by.pk if recorded_by else None, recorded_at=now
         )

@@ -12,6 +12,7 @@ import contextlib
 import secrets
 import time
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -24,7 +25,7 @@ from apps.accounts.models import User
 from apps.core.errors import BulkValidationError, RowError
 from apps.kpis.ingest import measurement_inputs_from_csv
 from apps.kpis.models import Measurement, MeasurementSource
-from apps.kpis.services import MeasurementInput, measurements_record_bulk
+from apps.kpis.services import CheckedMeasurementInputs, MeasurementInput, measurements_record_bulk
 from apps.web.selectors.workspace import period_label
 
 SESSION_KEY = "web_csv_uploads"
@@ -54,6 +55,8 @@ class PreviewRow:
     note: str
     # The value this row replaces (a correction), or None for a first value.
     replaces: Decimal | None
+    # The same value and note as the period's current revision: the import stores nothing for it.
+    unchanged: bool = False
 
 
 @dataclass
@@ -79,7 +82,7 @@ def _grouped(errors: list[RowError]) -> list[tuple[int, list[tuple[str, str]]]]:
     return sorted(by_row.items())
 
 
-def _checked_entries(*, content: bytes, user: User) -> list[MeasurementInput]:
+def _checked_entries(*, content: bytes, user: User) -> CheckedMeasurementInputs:
     """The file's rows, checked by the API's parser and the services' rules, for KPIs the user may log.
 
     Raises BulkValidationError (or its ForbiddenRowsError, for rows of KPIs of other people's
@@ -88,18 +91,21 @@ def _checked_entries(*, content: bytes, user: User) -> list[MeasurementInput]:
     return measurement_inputs_from_csv(content, user=user)
 
 
-def _preview(entries: list[MeasurementInput]) -> list[PreviewRow]:
-    current: dict[tuple[int, date], Decimal] = {}
+def _preview(entries: Sequence[MeasurementInput]) -> list[PreviewRow]:
+    current: dict[tuple[int, date], tuple[Decimal, str]] = {}
     if entries:
         kpi_ids = {e.kpi.pk for e in entries}
         starts = {e.period_start for e in entries}
-        for kpi_id, start, value in Measurement.objects.filter(
+        for kpi_id, start, value, note in Measurement.objects.filter(
             kpi_id__in=kpi_ids, period_start__in=starts, is_current=True
-        ).values_list("kpi_id", "period_start", "value"):
-            current[(kpi_id, start)] = value
+        ).values_list("kpi_id", "period_start", "value", "note"):
+            current[(kpi_id, start)] = (value, note)
     rows = []
     for index, entry in enumerate(entries, start=1):
         key = (entry.kpi.pk, entry.period_start)
+        previous = current.get(key)
+        # The service's rule (measurements_record_bulk): equal value and note store nothing.
+        unchanged = previous is not None and previous == (entry.value, entry.note)
         rows.append(
             PreviewRow(
                 row=index,
@@ -108,11 +114,12 @@ def _preview(entries: list[MeasurementInput]) -> list[PreviewRow]:
                 period=period_label(entry.kpi.cadence, entry.period_start),
                 value=entry.value,
                 note=entry.note,
-                replaces=current.get(key),
+                replaces=None if previous is None or unchanged else previous[0],
+                unchanged=unchanged,
             )
         )
         # A second row for the same period in one file corrects the first.
-        current[key] = entry.value
+        current[key] = (entry.value, entry.note)
     return rows
 
 

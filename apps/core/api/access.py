@@ -24,6 +24,7 @@ from django.contrib.auth.models import AbstractUser
 from django.db.models import Model, Q, QuerySet
 
 from apps.core.roles import AnyUser, Role, is_admin, user_roles
+from apps.core.sql import IdArray
 
 
 class Scope(StrEnum):
@@ -103,7 +104,9 @@ def forbidden_ids(model: type[Model], ids: Iterable[int], user: AnyUser, granted
     if scope is None:
         return wanted
     allowed = set(
-        restrict(model._default_manager.filter(pk__any_of=sorted(wanted)), user, granted).values_list("pk", flat=True)
+        restrict(model._default_manager.filter(pk__any_of=IdArray.of(sorted(wanted))), user, granted).values_list(
+            "pk", flat=True
+        )
     )
     return wanted - allowed
 

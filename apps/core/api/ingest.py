@@ -24,7 +24,7 @@ from apps.core.api import access
 from apps.core.api.exceptions import ForbiddenRowsError
 from apps.core.errors import BulkValidationError, RowError
 from apps.core.roles import AnyUser
-from apps.core.sql import plain_rows
+from apps.core.sql import IdArray, plain_rows
 
 # Dates outside this range are refused everywhere: they are typing errors, and date arithmetic
 # near the ends of Python's calendar (year 1, year 9999) would overflow.
@@ -200,7 +200,7 @@ def rows_reference(
     (`only` then names the fields after the primary key).
     """
     wanted = sorted({values[field_name] for values in parsed if field_name in values})
-    queryset = model._default_manager.filter(pk__any_of=wanted)  # one array parameter, not an IN list
+    queryset = model._default_manager.filter(pk__any_of=IdArray.of(wanted))  # one array parameter, not an IN list
     if only:
         queryset = queryset.only(*only)
     scope = access.scope_of(user, granted)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.db.models import Model
@@ -157,7 +158,7 @@ class MeasurementViewSet(ApiViewSet, CsvListModelMixin, mixins.RetrieveModelMixi
         entries = ingest.measurement_inputs_from_csv(upload_content(request), user=request.user)
         return self._record(request, entries, MeasurementSource.CSV)
 
-    def _record(self, request: Request, entries: list[services.MeasurementInput], source: str) -> Response:
+    def _record(self, request: Request, entries: Sequence[services.MeasurementInput], source: str) -> Response:
         echo = echo_rows_wanted(request)
         recorded = services.measurements_record_bulk(entries=entries, source=source, recorded_by=request_user(request))
         return bulk_answer(

@@ -150,3 +150,24 @@ def test_previews_wait_in_temporary_files_not_in_the_session_row(client, product
     assert sorted(p.stem for p in tmp_path.glob("*.csv")) == sorted(tokens[1:])
     assert client.post("/workspace/upload/confirm/", {"token": tokens[-1]}).status_code == 302
     assert not (tmp_path / f"{tokens[-1]}.csv").exists()
+
+
+@pytest.mark.django_db
+def test_a_row_equal_to_the_current_revision_previews_as_unchanged_and_stores_nothing(client, product_owner, mine):
+    kpi = mine.kpis[1]
+    current = Measurement.objects.get(kpi=kpi, period_start=date(2026, 2, 1), is_current=True)
+    client.force_login(product_owner)
+    before = Measurement.objects.count()
+    response = _upload(
+        client,
+        "kpi,period_start,value,note\n"
+        f"{kpi.pk},2026-02-01,{current.value},{current.note}\n"  # the same value and note: nothing to store
+        f"{kpi.pk},2026-02-01,{current.value},another note\n",  # the same value, a new note: a correction
+    )
+    preview = response.context["preview"]
+    rows = preview["result"].rows
+    assert [(r.unchanged, r.replaces) for r in rows] == [(True, None), (False, current.value)]
+    assert "unchanged: nothing stored" in response.content.decode()
+    client.post("/workspace/upload/confirm/", {"token": preview["token"]})
+    assert Measurement.objects.count() == before + 1
+    assert Measurement.objects.get(kpi=kpi, period_start=date(2026, 2, 1), is_current=True).note == "another note"
