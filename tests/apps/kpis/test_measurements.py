@@ -1,11 +1,12 @@
 """Measurements: cadence alignment, append-only revisions and the database constraints behind them."""
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from apps.core.errors import BulkValidationError
 from apps.kpis import revision_store
@@ -167,3 +168,21 @@ def test_bulk_of_many_kpis_takes_a_fixed_number_of_queries(write_path, django_as
     )
     assert (corrected.stored, corrected.corrections) == (360, 360)
     assert set(Measurement.objects.filter(is_current=True).values_list("revision", flat=True)) == {2}
+
+
+def test_notes_and_values_are_stored_exactly_whatever_their_characters(write_path, product_owner):
+    kpi = KPIFactory(cadence="monthly")
+    notes = ["tab\there", "two\nlines", "back\\slash \\N", "carriage\rreturn", "", "ünïcode ✓ 'quoted' \"too\""]
+    values = [Decimal("1E+3"), Decimal("-0.0001"), Decimal("123456789.1234"), Decimal("0"), Decimal("7"), Decimal("8")]
+    entries = [
+        MeasurementInput(kpi=kpi, period_start=date(2025, month, 1), value=value, note=note)
+        for month, (value, note) in enumerate(zip(values, notes, strict=True), start=1)
+    ]
+    recorded = measurements_record_bulk(entries=entries, source="csv", recorded_by=product_owner)
+    stored = Measurement.objects.in_bulk(recorded.ids)
+    assert [(stored[pk].value, stored[pk].note) for pk in recorded.ids] == list(zip(values, notes, strict=True))
+    assert {(m.source, m.recorded_by_id, m.is_current, m.revision) for m in stored.values()} == {
+        ("csv", product_owner.pk, True, 1)
+    }
+    (recorded_at,) = {m.recorded_at for m in stored.values()}
+    assert abs(timezone.now() - recorded_at) < timedelta(minutes=1)
