@@ -47,7 +47,7 @@ class IdArray:
     @classmethod
     def of(cls, ids: Iterable[int]) -> IdArray:
         values = tuple(int(value) for value in ids)
-        return cls(values, "{" + ",".join(map(str, values)) + "}")
+        return cls(values, int_array(values))
 
     @property
     def size(self) -> int:

@@ -11,7 +11,7 @@ from django.db.models import F, Func, IntegerField, OuterRef, Prefetch, QuerySet
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, RowNumber
 
-from apps.core.sql import IdArray
+from apps.core.sql import IdArray, int_array
 from apps.kpis.models import KPI, Attribution, Measurement
 
 
@@ -58,7 +58,7 @@ def first_kpis_of_goals(*, goal_ids: Collection[int], per_goal: int) -> QuerySet
         first = RawSQL(  # noqa: S611 (our table name; the ids and the limit are parameters)
             f"SELECT first.id FROM unnest(%s::bigint[]) AS goal(id) CROSS JOIN LATERAL"  # noqa: S608 (our table)
             f" (SELECT id FROM {KPI._meta.db_table} WHERE goal_id = goal.id ORDER BY name LIMIT %s) first",
-            [ids, per_goal],
+            [int_array(ids), per_goal],
         )
         return KPI.objects.filter(pk__in=first)
     ranked = KPI.objects.filter(goal_id__in=ids).annotate(

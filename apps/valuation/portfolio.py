@@ -110,11 +110,7 @@ def portfolio_products(*, as_of: date) -> QuerySet[DataProduct]:
 
 def latest_evaluations(*, as_of: date) -> QuerySet[Evaluation]:
     """Each portfolio product's latest evaluation on or before `as_of` (one query; two on PostgreSQL)."""
-    if connection.vendor == "postgresql":
-        return Evaluation.objects.filter(pk__any_of=_portfolio_cached("ids", as_of, _latest_evaluation_ids))
-    newest = Evaluation.objects.filter(data_product=OuterRef("pk"), as_of__lte=as_of).order_by("-as_of")
-    latest_ids = portfolio_products(as_of=as_of).annotate(latest=Subquery(newest.values("pk")[:1])).values("latest")
-    return Evaluation.objects.filter(pk__in=latest_ids)
+    return latest_evaluations_counted(as_of=as_of)[0]
 
 
 def latest_evaluations_counted(*, as_of: date) -> tuple[QuerySet[Evaluation], int | None]:
@@ -125,7 +121,9 @@ def latest_evaluations_counted(*, as_of: date) -> tuple[QuerySet[Evaluation], in
     if connection.vendor == "postgresql":
         ids = _portfolio_cached("ids", as_of, _latest_evaluation_ids)
         return Evaluation.objects.filter(pk__any_of=ids), ids.size
-    return latest_evaluations(as_of=as_of), None
+    newest = Evaluation.objects.filter(data_product=OuterRef("pk"), as_of__lte=as_of).order_by("-as_of")
+    latest_ids = portfolio_products(as_of=as_of).annotate(latest=Subquery(newest.values("pk")[:1])).values("latest")
+    return Evaluation.objects.filter(pk__in=latest_ids), None
 
 
 def _latest_per_product(
