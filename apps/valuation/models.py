@@ -265,13 +265,16 @@ class DomainMonthlyFigure(models.Model):
 
 
 class PortfolioChange(models.Model):
-    """A row per committed write that can change the portfolio's summed figures (PostgreSQL triggers).
+    """A row per committed write that can change the portfolio's summed figures, or which products
+    serve a goal and in what order (PostgreSQL triggers).
 
-    Written by statement-level triggers on the evaluations and on the products' insert, delete and
-    change of lifecycle, sunset date or domain (migration 0013), in the writer's own transaction.
-    `apps.valuation.portfolio` keys its cached per-domain sums by how many rows there are and the
-    newest id, so a cached figure is never read after a write that could change it committed. Rows
-    are never deleted (a few per evaluation run): a deletion could bring back an earlier key.
+    Written by statement-level triggers, in the writer's own transaction, on: the evaluations; the
+    products' insert, delete and change of lifecycle, sunset date or domain (migration 0013) or
+    name; the attributions' insert, delete and move to another KPI or product; the KPIs' delete
+    and move to another goal; the products' links to goals (0014). `portfolio_cached` keys what it
+    caches by how many rows there are and the newest id, so a cached figure is never read after a
+    write that could change it committed. Rows are never deleted (a few per evaluation run): a
+    deletion could bring back an earlier key.
     """
 
     # Part of the key too: a database emptied with its sequences restarted counts from 1 again.

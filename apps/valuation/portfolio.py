@@ -119,7 +119,7 @@ def latest_evaluations_counted(*, as_of: date) -> tuple[QuerySet[Evaluation], in
     On PostgreSQL the length of the cached ids: a table's unfiltered count without counting.
     """
     if connection.vendor == "postgresql":
-        ids = _portfolio_cached("ids", as_of, _latest_evaluation_ids)
+        ids = portfolio_cached("ids", as_of.isoformat(), lambda: _latest_evaluation_ids(as_of))
         return Evaluation.objects.filter(pk__any_of=ids), ids.size
     newest = Evaluation.objects.filter(data_product=OuterRef("pk"), as_of__lte=as_of).order_by("-as_of")
     latest_ids = portfolio_products(as_of=as_of).annotate(latest=Subquery(newest.values("pk")[:1])).values("latest")
@@ -171,7 +171,7 @@ def _latest_evaluation_ids(as_of: date) -> IdArray:
     As a subquery of the evaluations' query, the correlated form made the planner run the probe
     three times per product and join the evaluations twice (0.13 s at 10,000 products), and a
     page and its count paid that twice; the ids then travel back as one array parameter. Cached
-    with the figures (`_portfolio_cached`): 50 ms at 10,000 products, read by the dashboard's table
+    with the figures (`portfolio_cached`): 50 ms at 10,000 products, read by the dashboard's table
     and map and the products list.
     """
     source, params = _latest_per_product(as_of, ["id"])
@@ -200,21 +200,21 @@ def latest_figures_by_domain(*, as_of: date) -> list[dict[str, Any]]:
             )
         )
         return [dict(row) for row in grouped]
-    return _portfolio_cached("figures", as_of, _latest_figures_summed)
+    return portfolio_cached("figures", as_of.isoformat(), lambda: _latest_figures_summed(as_of))
 
 
 # Cached figures are keyed by the change log, so they are never stale; the timeout only frees memory.
 PORTFOLIO_CACHE_SECONDS = 6 * 3600
 
 
-def _portfolio_cache_key(kind: str, as_of: date) -> str:
-    """PostgreSQL: the cache key of `kind` as of `as_of` given the portfolio's change log (`PortfolioChange`).
+def _portfolio_cache_key(kind: str, part: str) -> str:
+    """PostgreSQL: the cache key of `kind` for `part` (a date, a goal) given the portfolio's change log.
 
-    Every committed write that can change the portfolio's latest evaluations or their sums adds a
-    row (triggers, any write path), so the count grows and the key changes; the newest id and time,
-    and the database's own id, keep a key from recurring after a rolled-back write, an emptied
-    table or a recreated database. Read it before computing what it keys: figures computed after
-    it are at least as new as it says.
+    Every committed write that can change the portfolio's latest evaluations or their sums, or
+    which products serve a goal (`PortfolioChange`), adds a row (triggers, any write path), so the
+    count grows and the key changes; the newest id and time, and the database's own id, keep a
+    key from recurring after a rolled-back write, an emptied table or a recreated database. Read
+    it before computing what it keys: figures computed after it are at least as new as it says.
     """
     with connection.cursor() as cursor:
         cursor.execute(
@@ -223,15 +223,21 @@ def _portfolio_cache_key(kind: str, as_of: date) -> str:
         )
         database, changes, newest, changed_at = cursor.fetchone()
     stamp = changed_at.timestamp() if changed_at else 0
-    return f"valuation:{kind}:v2:{database}:{changes}:{newest}:{stamp}:{as_of.isoformat()}"
+    return f"valuation:{kind}:v3:{database}:{changes}:{newest}:{stamp}:{part}"
 
 
-def _portfolio_cached(kind: str, as_of: date, compute: Callable[[date], T]) -> T:
-    """`compute(as_of)`, cached under the portfolio's change log (PostgreSQL)."""
-    key = _portfolio_cache_key(kind, as_of)
+def portfolio_cached(kind: str, part: str, compute: Callable[[], T]) -> T:
+    """`compute()`, cached on PostgreSQL under `kind`, `part` and the portfolio's change log.
+
+    For what only the writes the log counts can change (see `PortfolioChange`). Elsewhere (SQLite,
+    the demo) there is no log: computed on every call.
+    """
+    if connection.vendor != "postgresql":
+        return compute()
+    key = _portfolio_cache_key(kind, part)
     cached = cache.get(key)
     if cached is None:
-        cached = compute(as_of)
+        cached = compute()
         cache.set(key, cached, timeout=PORTFOLIO_CACHE_SECONDS)
     return cached
 

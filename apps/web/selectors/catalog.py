@@ -19,7 +19,7 @@ from apps.governance.models import Alert, Decision
 from apps.kpis.models import KPI, Attribution, Measurement
 from apps.usage.models import UsageRecord
 from apps.valuation.models import Evaluation, EvaluationPolicy
-from apps.valuation.portfolio import Figures
+from apps.valuation.portfolio import Figures, portfolio_cached
 from apps.valuation.portfolio import latest_evaluations as portfolio_latest_evaluations
 from apps.web.selectors.common import (
     ZERO,
@@ -176,6 +176,27 @@ def product_page(*, product: DataProduct, as_of: date) -> dict:
     }
 
 
+def goal_serving_product_ids(goal_id: int) -> list[int]:
+    """The ids of the products serving a goal, by name: linked to it, or credited with one of its KPIs.
+
+    Cached under the portfolio's change log on PostgreSQL (`portfolio_cached`; its triggers count
+    every write that changes this set or its order): a goal measured by 20,000 KPIs takes 50 ms
+    to join its 26,667 attributions, and the page needs the count as well as a page of them.
+    """
+
+    def serving() -> list[int]:
+        return list(
+            DataProduct.objects.filter(
+                Q(pk__in=DataProduct.goals.through.objects.filter(businessgoal_id=goal_id).values("dataproduct_id"))
+                | Q(pk__in=Attribution.objects.filter(kpi__goal_id=goal_id).values("data_product_id"))
+            )
+            .order_by("name", "pk")
+            .values_list("pk", flat=True)
+        )
+
+    return portfolio_cached("goal-serving", str(goal_id), serving)
+
+
 def goal_page(
     *,
     goal: BusinessGoal,
@@ -226,22 +247,19 @@ def goal_page(
                 "recommendation": attribution.recommendation,
             }
         )
+    products = Paginator(goal_serving_product_ids(goal.pk), GOAL_PRODUCTS_PER_PAGE).get_page(product_page)
     newest_for_product = Evaluation.objects.filter(data_product=OuterRef("pk"), as_of__lte=as_of).order_by("-as_of")
-    serving = DataProduct.objects.filter(
-        Q(pk__in=goal.data_products.values("pk"))
-        | Q(pk__in=Attribution.objects.filter(kpi__goal=goal).values("data_product_id"))
-    )
-    products = Paginator(
-        serving.select_related("owner", "domain")
+    listed = (
+        DataProduct.objects.filter(pk__in=list(products.object_list))
+        .select_related("owner", "domain")
         .annotate(
             recommendation=Subquery(newest_for_product.values("recommendation")[:1]),
             value=Subquery(newest_for_product.values("value")[:1]),
             cost=Subquery(newest_for_product.values("cost")[:1]),
             ratio=Subquery(newest_for_product.values("ratio")[:1]),
         )
-        .order_by("name", "pk"),
-        GOAL_PRODUCTS_PER_PAGE,
-    ).get_page(product_page)
+        .order_by("name", "pk")
+    )
     bets = ValueBet.objects.filter(goal=goal)
     return {
         "as_of": as_of,
@@ -257,7 +275,7 @@ def goal_page(
             for kpi in kpis
         ],
         "product_page": products,
-        "products": list(products.object_list),
+        "products": list(listed),
         "bets": list(bets.select_related("data_product").order_by("-review_on", "-pk")[:GOAL_BETS_SHOWN]),
         "bet_count": bets.count(),
     }

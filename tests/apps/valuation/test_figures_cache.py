@@ -79,7 +79,7 @@ def test_retiring_moving_and_adding_products_show_at_once(portfolio):
     by_domain = {figures.name: figures.value for figures in portfolio_summary(as_of=AS_OF).domains}
     assert by_domain == {"Finance": Decimal("5000.00"), "Sales": Decimal("5000.00")}
     # A change that cannot move the figures keeps the cached ones.
-    DataProduct.objects.filter(pk=portfolio[2].pk).update(name="Renamed")
+    DataProduct.objects.filter(pk=portfolio[2].pk).update(description="Now with a description.")
     assert figures_queries() == 1
 
 

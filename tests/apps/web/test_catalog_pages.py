@@ -22,8 +22,9 @@ from tests.apps.web.conftest import TODAY, build_portfolio
 # + a refresh of the monthly rollup when writes are pending (apps.valuation.services.rollup): 11 queries
 PRODUCT_PAGE_QUERY_BUDGET = 31 + 11
 # Session, user and roles, the goal; its KPIs (count and page), their progress and history, the heaviest
-# products credited with each; the products serving it (count and page); its latest bets and their count.
-GOAL_PAGE_QUERY_BUDGET = 13
+# products credited with each; the products serving it (the change log's key, their ids, the page's rows); its
+# latest bets and their count.
+GOAL_PAGE_QUERY_BUDGET = 14
 
 
 @pytest.mark.django_db
