@@ -226,7 +226,9 @@ def prepare(database_url: str) -> dict[str, Any]:
     from apps.accounts.models import User
     from apps.catalog.models import BusinessGoal, DataProduct
     from apps.core.roles import Role
+    from apps.valuation.models import DomainReadiness
     from apps.valuation.selectors import evaluation_latest_date
+    from apps.valuation.services import readiness_record
 
     user, _ = User.objects.get_or_create(username=USERNAME, defaults={"email": f"{USERNAME}@example.com"})
     user.set_password(PASSWORD)
@@ -238,7 +240,18 @@ def prepare(database_url: str) -> dict[str, Any]:
     product = DataProduct.objects.filter(lifecycle="active").order_by("id").first()
     goal = BusinessGoal.objects.order_by("id").first()
     latest = evaluation_latest_date()
-    pages = ["/", "/inbox/", f"/products/{product.slug}/", f"/goals/{goal.slug}/", "/inbox/decisions/"]
+    if latest is not None and not DomainReadiness.objects.filter(as_of=latest).exists():
+        # What the daily run stores beside its evaluations (scripts/bench.py evaluates without a run).
+        readiness_record(as_of=latest)
+    pages = [
+        "/",
+        "/inbox/",
+        f"/products/{product.slug}/",
+        f"/goals/{goal.slug}/",
+        "/inbox/decisions/",
+        "/decision-loop/",
+        "/readiness/",
+    ]
     api = [
         "/api/v1/",
         "/api/v1/data-products/?page_size=50",

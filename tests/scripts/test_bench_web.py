@@ -49,7 +49,15 @@ def test_the_web_benchmark_runs_small_prints_a_line_per_page_and_cleans_up_after
     assert result.returncode == 0, result.stderr[-3000:]
     lines = [json.loads(line) for line in result.stdout.strip().splitlines()]
     by_page = {line["page"]: line for line in lines}
-    for page in ("/", "/inbox/", "/products/<slug>/", "/goals/<slug>/", "/inbox/decisions/"):
+    for page in (
+        "/",
+        "/inbox/",
+        "/products/<slug>/",
+        "/goals/<slug>/",
+        "/inbox/decisions/",
+        "/decision-loop/",
+        "/readiness/",
+    ):
         assert set(by_page[page]) >= KEYS, page
         assert "floor_ratio_8" not in by_page[page]
     for endpoint in (

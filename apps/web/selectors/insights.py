@@ -6,17 +6,29 @@ decisions: the valuation app's set-based selectors, plus one query for the rows 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import TypeVar
 
 from django.urls import reverse
 
 from apps.catalog.models import DataProduct, Domain, Lifecycle
+from apps.core.sql import IdArray
 from apps.valuation.decision_loop import DecisionLoop, decision_loop, settled_bets
 from apps.valuation.readiness import product_checks, readiness_report, readiness_trend
 from meshvalue.decision_loop import default_period
 from meshvalue.readiness import CHECK_DEFINITIONS, CHECK_LABELS, CHECK_REMEDIES, CHECKS, Check, DomainReadiness
+
+T = TypeVar("T")
+
+# A table of these pages lists at most this many rows; its heading counts them all, and the API
+# (`portfolio/decision-loop/`, `portfolio/readiness/`) answers every one. Without a cap, the
+# decision-loop page of a 10,000-product portfolio was 2.2 MB of HTML and the readiness page 3.1 MB.
+ROWS_SHOWN = 50
+# The products named under each readiness check (the first registered, listed by name); the rest are counted.
+FAILING_SHOWN = 10
 
 # The colours of domains on the charts, in domain order (repeating).
 DOMAIN_COLOURS = ("#4f46e5", "#0f9d58", "#e08a00", "#d93f3f", "#8b5cf6", "#0ea5e9", "#64748b", "#db2777")
@@ -110,6 +122,10 @@ def _calibration_chart(loop: DecisionLoop, bets: list[SettledBet]) -> dict:
     return {"traces": traces, "currency": loop.currency}
 
 
+def _first(rows: Sequence[T]) -> Sequence[T]:
+    return rows[:ROWS_SHOWN]
+
+
 def decision_loop_page(*, date_from: date, date_to: date, domain_id: int | None) -> dict:
     """Every figure with the rows behind it, and the data of the two charts."""
     loop = decision_loop(date_from=date_from, date_to=date_to, domain_id=domain_id)
@@ -120,10 +136,15 @@ def decision_loop_page(*, date_from: date, date_to: date, domain_id: int | None)
         "loop": loop,
         "definitions": DEFINITIONS,
         "domain_names": names,
-        "settled": [{"bet": bet, "domain": names.get(bet.domain_id, "")} for bet in bets],
-        "decisions": [{"row": row, "domain": names.get(row.domain_id, "")} for row in loop.decisions],
-        "overdue": [{"row": row, "domain": names.get(row.domain_id, "")} for row in loop.alerts_past_sla],
-        "retirements": [{"row": row, "domain": names.get(row.domain_id, "")} for row in loop.retirements],
+        "rows_shown": ROWS_SHOWN,
+        "settled": [{"bet": bet, "domain": names.get(bet.domain_id, "")} for bet in _first(bets)],
+        "settled_total": len(bets),
+        "decisions": [{"row": row, "domain": names.get(row.domain_id, "")} for row in _first(loop.decisions)],
+        "decisions_total": len(loop.decisions),
+        "overdue": [{"row": row, "domain": names.get(row.domain_id, "")} for row in _first(loop.alerts_past_sla)],
+        "overdue_total": len(loop.alerts_past_sla),
+        "retirements": [{"row": row, "domain": names.get(row.domain_id, "")} for row in _first(loop.retirements)],
+        "retirements_total": len(loop.retirements),
         "calibration_chart": _calibration_chart(loop, bets),
         "ttd_chart": {
             "quarters": [label for label, _, _ in quarters],
@@ -142,7 +163,18 @@ class CheckRow:
     remedy: str
     passing: int
     percent: Decimal | None
-    failing: list[DataProduct]
+    failing: list[FailingProduct]  # the first FAILING_SHOWN registered, by name
+    failing_count: int
+
+    @property
+    def failing_more(self) -> int:
+        return self.failing_count - len(self.failing)
+
+
+@dataclass(frozen=True)
+class FailingProduct:
+    name: str
+    slug: str
 
 
 @dataclass(frozen=True)
@@ -155,7 +187,18 @@ class DomainReadinessRow:
     checks: list[CheckRow]
 
 
-def _rows(readiness: DomainReadiness, name: str, products: dict[int, DataProduct]) -> DomainReadinessRow:
+def _first_failing_ids(ids: Sequence[int]) -> Sequence[int]:
+    """The products named under a check: the first registered (the lists are in id order)."""
+    return ids[:FAILING_SHOWN]
+
+
+def _rows(readiness: DomainReadiness, name: str, products: dict[int, FailingProduct]) -> DomainReadinessRow:
+    """A domain's row; `products`: the products shown as failing, by id."""
+
+    def first_failing(ids: Sequence[int]) -> list[FailingProduct]:
+        shown = [products[pk] for pk in _first_failing_ids(ids) if pk in products]
+        return sorted(shown, key=lambda product: product.name)
+
     return DomainReadinessRow(
         domain_id=readiness.domain_id,
         name=name,
@@ -170,7 +213,8 @@ def _rows(readiness: DomainReadiness, name: str, products: dict[int, DataProduct
                 remedy=CHECK_REMEDIES[check],
                 passing=readiness.passing[check],
                 percent=_share_percent(readiness.share(check)),
-                failing=[products[pk] for pk in readiness.failing.get(check, ()) if pk in products],
+                failing=first_failing(readiness.failing.get(check, ())),
+                failing_count=len(readiness.failing.get(check, ())),
             )
             for check in CHECKS
         ],
@@ -181,9 +225,13 @@ def readiness_page(*, as_of: date, domain_id: int | None) -> dict:
     """Readiness per domain and in total, the products failing each check, and the trend per domain."""
     report = readiness_report(as_of=as_of, domain_id=domain_id)
     names = dict(Domain.objects.values_list("id", "name"))
-    failing_ids = {pk for readiness in report.domains.values() for ids in readiness.failing.values() for pk in ids}
+    domains = [report.total, *report.domains.values()]
+    shown_ids = {pk for readiness in domains for ids in readiness.failing.values() for pk in _first_failing_ids(ids)}
     products = {
-        product.pk: product for product in DataProduct.objects.filter(pk__in=failing_ids).only("id", "name", "slug")
+        pk: FailingProduct(name, slug)
+        for pk, name, slug in DataProduct.objects.filter(pk__any_of=IdArray.of(sorted(shown_ids))).values_list(
+            "pk", "name", "slug"
+        )
     }
     trend = readiness_trend(domain_ids=[domain_id] if domain_id is not None else None)
     ordered = sorted(report.domains.values(), key=lambda readiness: names.get(readiness.domain_id, ""))

@@ -10,6 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from apps.valuation.services import readiness_record
+from apps.web.selectors import insights
 from tests import factories
 from tests.apps.api import test_decision_loop as loop_scenario
 from tests.apps.api import test_readiness as readiness_scenario
@@ -119,3 +120,36 @@ def test_page_queries_do_not_grow(client, executive, loop_portfolio, page):
             assert client.get(page).status_code == 200
         counts.append(len(queries))
     assert counts[0] == counts[1]
+
+
+def test_readiness_page_names_the_first_failing_products_and_counts_the_rest(
+    client, executive, readiness_portfolio, monkeypatch
+):
+    monkeypatch.setattr(insights, "FAILING_SHOWN", 2)
+    ops = readiness_portfolio["ops"]
+    # Registered in this order; the ones shown are the first two registered, listed by name.
+    for name in ("Ops C", "Ops A", "Ops B"):
+        factories.DataProductFactory(domain=ops, name=name)
+    client.force_login(executive)
+    response = client.get("/readiness/", {"as_of": "2026-12-01"})
+    assert response.status_code == 200
+    ops_row = next(row for row in response.context["domains"] if row.name == "Ops")
+    has_goal = next(check for check in ops_row.checks if check.key == "has_goal")
+    assert [product.name for product in has_goal.failing] == ["Ops A", "Ops C"]
+    assert has_goal.failing_count == 3
+    assert "and 1 more" in response.content.decode()
+
+
+def test_decision_loop_page_lists_the_first_rows_and_counts_them_all(client, executive, loop_portfolio, monkeypatch):
+    client.force_login(executive)
+    period = {"date_from": "2025-12-02", "date_to": "2026-12-01"}
+    full = client.get("/decision-loop/", period).context
+    monkeypatch.setattr(insights, "ROWS_SHOWN", 1)
+    response = client.get("/decision-loop/", period)
+    html = response.content.decode()
+    for rows in ("settled", "decisions", "retirements", "overdue"):
+        assert response.context[f"{rows}_total"] == len(full[rows])
+        assert len(response.context[rows]) == min(1, len(full[rows]))
+    assert len(full["settled"]) > 1  # the scenario has more than one row to leave out
+    assert f"Bets settled in the period ({len(full['settled'])})" in html
+    assert f"The first 1 of {len(full['settled'])} are listed here" in html
