@@ -53,6 +53,8 @@ def redis_url() -> str:
     import redis
 
     url = settings.CELERY_BROKER_URL
+    if not url.startswith(("redis://", "rediss://")):
+        service_unavailable(f"needs Redis: set REDIS_URL (the broker is {url})")
     client = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
     try:
         client.ping()

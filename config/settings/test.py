@@ -3,7 +3,8 @@
 `DATABASE_URL` and `REDIS_URL` point the suite at the services (`.ci/run` sets both).
 Without `DATABASE_URL`, a PostgreSQL on 127.0.0.1:5432 is used when one answers;
 otherwise the suite falls back to SQLite and the tests that need PostgreSQL are skipped
-(tests/conftest.py makes that a failure when `CI=true`).
+(tests/conftest.py makes that a failure when `CI=true`). Likewise without `REDIS_URL`, a
+Redis on 127.0.0.1:6379 when one answers, else none.
 """
 
 import os
@@ -12,8 +13,6 @@ import socket
 os.environ.setdefault("DEBUG", "false")
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
 os.environ.setdefault("EMAIL_URL", "memorymail://")
-# The suite runs on Redis (a local one by default); the embedded broker is tested on its own.
-os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
 def _reachable(host: str, port: int) -> bool:
@@ -26,6 +25,11 @@ def _reachable(host: str, port: int) -> bool:
 
 if "DATABASE_URL" not in os.environ and _reachable("127.0.0.1", 5432):
     os.environ["DATABASE_URL"] = "postgres://postgres@127.0.0.1:5432/meshvalue"
+# The suite runs on Redis, a local one when one answers. Without it (a fresh machine), the cache is
+# the database's table and the broker the embedded one, as in the demo; the tests that need
+# Redis are skipped (failed when CI=true). An empty REDIS_URL means no Redis, reachable or not.
+if "REDIS_URL" not in os.environ and _reachable("127.0.0.1", 6379):
+    os.environ["REDIS_URL"] = "redis://127.0.0.1:6379/0"
 
 from .base import *  # noqa: E402,F403
 from .base import STORAGES  # noqa: E402

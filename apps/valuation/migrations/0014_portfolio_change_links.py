@@ -89,7 +89,7 @@ def _run(statements: list[str]):
 class Migration(migrations.Migration):
     dependencies = [
         ("valuation", "0013_portfolio_change"),
-        ("kpis", "0006_measurement_count"),
+        ("kpis", "0007_measurement_one_current_on_sqlite"),
     ]
 
     operations = [migrations.RunPython(_run(POSTGRESQL), _run(POSTGRESQL_REVERSE))]

@@ -92,7 +92,8 @@ def test_every_write_path_is_seen_even_raw_sql():
         cursor.execute(
             "INSERT INTO kpis_measurement"
             " (kpi_id, period_start, value, note, source, revision, is_current, recorded_at) VALUES"
-            " (%s, '2025-05-01', 7, '', 'api', 1, true, now()), (%s, '2025-06-01', 3, '', 'api', 1, true, now())",
+            " (%s, '2025-05-01', 7, '', 'api', 1, true, CURRENT_TIMESTAMP),"
+            " (%s, '2025-06-01', 3, '', 'api', 1, true, CURRENT_TIMESTAMP)",
             [kpi.pk, kpi.pk],
         )
     monthly_rollup_refresh()

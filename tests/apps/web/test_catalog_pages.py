@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 
 from apps.kpis.services import measurement_record
 from tests import factories
-from tests.apps.web.conftest import TODAY, build_portfolio
+from tests.apps.web.conftest import ROLLUP_REFRESH_QUERIES, TODAY, build_portfolio
 
 # Session, user and roles, then the page's reads (evaluations, attributions, KPIs, outcomes, costs, alerts...),
 # +1: the policy whose stale window marks stale KPIs; its six readiness checks (3: the product with five
@@ -19,8 +19,8 @@ from tests.apps.web.conftest import TODAY, build_portfolio
 
 # then its History: the versions of the product (and its goals), attributions and bets (4), and one query per
 # model they name (domains, users, goals, KPIs, products: 5).
-# + a refresh of the monthly rollup when writes are pending (apps.valuation.services.rollup): 11 queries
-PRODUCT_PAGE_QUERY_BUDGET = 31 + 11
+# + a refresh of the monthly rollup when writes are pending (ROLLUP_REFRESH_QUERIES)
+PRODUCT_PAGE_QUERY_BUDGET = 31 + ROLLUP_REFRESH_QUERIES
 # Session, user and roles, the goal; its KPIs (count and page), their progress and history, the heaviest
 # products credited with each; the products serving it (the change log's key, their ids, the page's rows); its
 # latest bets and their count.
