@@ -260,6 +260,14 @@ def _latest_figures_summed(as_of: date) -> list[dict[str, Any]]:
         return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
 
 
+def portfolio_totals(*, as_of: date) -> Figures:
+    """The summary's `totals` alone (no domains, bets or alerts): for a comparison with an earlier date."""
+    totals = Figures()
+    for row in latest_figures_by_domain(as_of=as_of):
+        totals.add(row)
+    return totals
+
+
 def portfolio_summary(*, as_of: date) -> PortfolioSummary:
     """Totals and per-domain figures of the portfolio as of `as_of`, with bets and unresolved alerts."""
     rows = latest_figures_by_domain(as_of=as_of)

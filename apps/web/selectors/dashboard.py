@@ -16,7 +16,7 @@ from apps.catalog.models import BusinessGoal, GoalStatus
 from apps.costs.selectors import bill_coverage_last_month
 from apps.kpis.selectors import first_kpis_of_goals, kpi_count_of_goal
 from apps.valuation.models import Recommendation
-from apps.valuation.portfolio import Figures, portfolio_summary
+from apps.valuation.portfolio import Figures, portfolio_summary, portfolio_totals
 from apps.web.selectors.common import (
     RECOMMENDATION_COLOURS,
     RECOMMENDATION_ORDER,
@@ -158,9 +158,9 @@ def dashboard(*, as_of: date) -> dict:
     currency = settings.MESHVALUE_CURRENCY
     previous_as_of = months_before(as_of, 3)
     summary = portfolio_summary(as_of=as_of)
-    previous_summary = portfolio_summary(as_of=previous_as_of)
     totals = summary.totals
-    previous = previous_summary.totals if previous_summary.totals.products else None
+    previous_totals = portfolio_totals(as_of=previous_as_of)
+    previous = previous_totals if previous_totals.products else None
     changes = {
         name: change(getattr(totals, name), getattr(previous, name) if previous else None)
         for name in ("value", "cost", "net", "ratio", "roi")

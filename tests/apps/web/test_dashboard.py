@@ -16,14 +16,14 @@ from apps.valuation.portfolio import portfolio_summary
 from tests import factories
 from tests.apps.web.conftest import ROLLUP_REFRESH_QUERIES, TODAY, build_portfolio
 
-# Session, user and roles (3); the API's portfolio summary now and a quarter ago (4 each, plus the key of
-# the cached figures on PostgreSQL: apps.valuation.portfolio); the domains of the
+# Session, user and roles (3); the API's portfolio summary now (4) and its totals a quarter ago (1), each plus
+# the key of the cached figures on PostgreSQL (apps.valuation.portfolio); the domains of the
 # table's filter, the latest evaluations' ids (PostgreSQL), the count and the page of the product table; the
 # domains' monthly totals and the retired products' months; goals
 # and KPIs; bets by status and recent bets; the last cloud bill; the decision loop of the last twelve months (7,
 # apps.valuation.decision_loop). The map's points are fetched apart (/portfolio/map.json).
 # + a refresh of the monthly rollup when writes are pending (ROLLUP_REFRESH_QUERIES)
-DASHBOARD_QUERY_BUDGET = 29 + 2 + ROLLUP_REFRESH_QUERIES
+DASHBOARD_QUERY_BUDGET = 26 + 2 + ROLLUP_REFRESH_QUERIES
 
 
 def _chart(response, element_id: str) -> dict:
