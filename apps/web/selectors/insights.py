@@ -136,7 +136,6 @@ def decision_loop_page(*, date_from: date, date_to: date, domain_id: int | None)
         "loop": loop,
         "definitions": DEFINITIONS,
         "domain_names": names,
-        "rows_shown": ROWS_SHOWN,
         "settled": [{"bet": bet, "domain": names.get(bet.domain_id, "")} for bet in _first(bets)],
         "settled_total": len(bets),
         "decisions": [{"row": row, "domain": names.get(row.domain_id, "")} for row in _first(loop.decisions)],
