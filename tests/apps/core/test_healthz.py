@@ -15,7 +15,7 @@ def test_healthz_reports_database_and_broker(client, redis_url):
 @pytest.mark.django_db
 def test_healthz_reports_a_broker_that_is_down_without_failing(client):
     # Port 1 on loopback refuses connections: the broker is down, the app still answers.
-    with override_settings(CELERY_BROKER_URL="redis://127.0.0.1:1/0"):
+    with override_settings(CELERY_BROKER_URL="redis://127.0.0.1:1/0", CELERY_EMBEDDED_BROKER=False):
         response = client.get("/healthz")
     assert response.status_code == 200
     assert response.json()["broker"]["ok"] is False
