@@ -9,12 +9,14 @@ literal once) is sent as is.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from django.db import connection
+from django.db.backends.base.schema import BaseDatabaseSchemaEditor
+from django.db.migrations import RunPython
 from django.db.models import Field, Lookup, QuerySet
 
 
@@ -99,3 +101,21 @@ def plain_rows(queryset: QuerySet) -> list[tuple]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
+
+
+def postgresql_statements(statements: list[str], reverse: list[str]) -> RunPython:
+    """A migration operation that runs `statements` (and, reversed, `reverse`) on PostgreSQL only.
+
+    For triggers and functions in plpgsql: elsewhere (SQLite, the demo) what they maintain is
+    computed on read instead, and the statements would not parse.
+    """
+
+    def run(sql: list[str]) -> Callable[[object, BaseDatabaseSchemaEditor], None]:
+        def execute(apps: object, schema_editor: BaseDatabaseSchemaEditor) -> None:
+            if schema_editor.connection.vendor == "postgresql":
+                for statement in sql:
+                    schema_editor.execute(statement)
+
+        return execute
+
+    return RunPython(run(statements), run(reverse))

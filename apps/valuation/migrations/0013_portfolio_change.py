@@ -10,6 +10,8 @@ is cached and no trigger is needed.
 import django.db.models.functions.datetime
 from django.db import migrations, models
 
+from apps.core.sql import postgresql_statements
+
 CHANGES = "valuation_portfoliochange"
 
 POSTGRESQL = [
@@ -48,15 +50,6 @@ POSTGRESQL_REVERSE = [
 ]
 
 
-def _run(statements: list[str]):
-    def run(apps, schema_editor) -> None:
-        if schema_editor.connection.vendor == "postgresql":
-            for statement in statements:
-                schema_editor.execute(statement)
-
-    return run
-
-
 class Migration(migrations.Migration):
     dependencies = [
         ("valuation", "0012_run_kpi_figures"),
@@ -72,5 +65,5 @@ class Migration(migrations.Migration):
             ],
             options={"ordering": ["id"]},
         ),
-        migrations.RunPython(_run(POSTGRESQL), _run(POSTGRESQL_REVERSE)),
+        postgresql_statements(POSTGRESQL, POSTGRESQL_REVERSE),
     ]

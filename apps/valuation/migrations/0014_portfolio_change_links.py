@@ -9,6 +9,8 @@ attribution's weight, or of a KPI's target, adds none. Elsewhere (SQLite) nothin
 
 from django.db import migrations
 
+from apps.core.sql import postgresql_statements
+
 CHANGES = "valuation_portfoliochange"
 
 
@@ -77,19 +79,10 @@ POSTGRESQL_REVERSE = [
 ]
 
 
-def _run(statements: list[str]):
-    def run(apps, schema_editor) -> None:
-        if schema_editor.connection.vendor == "postgresql":
-            for statement in statements:
-                schema_editor.execute(statement)
-
-    return run
-
-
 class Migration(migrations.Migration):
     dependencies = [
         ("valuation", "0013_portfolio_change"),
         ("kpis", "0007_measurement_one_current_on_sqlite"),
     ]
 
-    operations = [migrations.RunPython(_run(POSTGRESQL), _run(POSTGRESQL_REVERSE))]
+    operations = [postgresql_statements(POSTGRESQL, POSTGRESQL_REVERSE)]
