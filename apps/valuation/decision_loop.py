@@ -136,6 +136,17 @@ class DecisionLoop:
     time_to_decision_per_quarter: list[tuple[str, Decimal, int]]
 
 
+def _past_sla_in(date_to: date, default_sla: int, sla_overrides: dict[int, int]) -> Q:
+    """Alerts raised long enough before `date_to` to be past their domain's SLA (`meshvalue.decision_loop.past_sla`)."""
+    # past_sla: (date_to - raised_on).days > sla_days, that is raised_on < date_to - sla_days.
+    condition = Q(opened_on__lt=date_to - timedelta(days=default_sla)) & ~Q(
+        data_product__domain_id__in=list(sla_overrides)
+    )
+    for overridden, sla_days in sla_overrides.items():
+        condition |= Q(data_product__domain_id=overridden, opened_on__lt=date_to - timedelta(days=sla_days))
+    return condition
+
+
 def settled_bets(*, date_from: date, date_to: date, domain_id: int | None = None):
     """Won and lost bets settled in the period (void ones left out), as a queryset to list or sum."""
     bets = (
@@ -149,13 +160,14 @@ def settled_bets(*, date_from: date, date_to: date, domain_id: int | None = None
 
 
 def decision_loop(
-    *, date_from: date, date_to: date, domain_id: int | None = None, overdue_rows: bool = True
+    *, date_from: date, date_to: date, domain_id: int | None = None, overdue_limit: int | None = None
 ) -> DecisionLoop:
     """Every decision-loop figure of the period `[date_from, date_to]`, per domain and in total.
 
-    `overdue_rows=False` counts the alerts past their SLA without listing them (`alerts_past_sla`
-    is then empty): the dashboard shows the counts only, and at 10,000 products a row per overdue
-    alert was most of its Python.
+    The alerts past their SLA are counted in the database; `alerts_past_sla` lists the oldest
+    `overdue_limit` of them (None: every one, 0: none). A page lists 50 and the dashboard none:
+    at 10,000 products a row per overdue alert (7,676 in `make bench-web`) was most of the
+    page's time.
     """
     domains_query = Domain.objects.order_by("name", "id")
     if domain_id is not None:
@@ -240,15 +252,28 @@ def decision_loop(
         loop.durations.append((duration, loop.sla_days))
 
     shortest_sla = min([default_sla, *sla_overrides.values()])
-    overdue: list[OverdueAlert] = []
-    overdue_count = 0
     open_in_period = (
         Alert.objects.filter(in_domain, opened_on__lt=date_to - timedelta(days=shortest_sla))
         # Unresolved now, or resolved only after the period (a resolved alert with no time stays resolved).
         .filter(Q(status__in=UNRESOLVED_STATUSES) | Q(resolved_at__gte=end))
     )
-    if overdue_rows:
-        for alert_values in open_in_period.order_by("opened_on", "id").values_list(
+    overdue_count = 0
+    for product_domain, raised_on, count in (
+        open_in_period.order_by()
+        .values("data_product__domain_id", "opened_on")
+        .annotate(count=Count("id"))
+        .values_list("data_product__domain_id", "opened_on", "count")
+    ):
+        loop = domain_of(product_domain)
+        if past_sla(raised_on, date_to, loop.sla_days):
+            loop.past_sla += count
+            overdue_count += count
+    overdue: list[OverdueAlert] = []
+    if overdue_limit != 0:
+        listed = open_in_period.filter(_past_sla_in(date_to, default_sla, sla_overrides)).order_by("opened_on", "id")
+        if overdue_limit is not None:
+            listed = listed[:overdue_limit]
+        for alert_values in listed.values_list(
             "id",
             "kind",
             "status",
@@ -259,35 +284,21 @@ def decision_loop(
             "opened_on",
         ):
             alert_id, kind, status, product_id, name, slug, product_domain, raised_on = alert_values
-            loop = domain_of(product_domain)
-            if past_sla(raised_on, date_to, loop.sla_days):
-                loop.past_sla += 1
-                overdue_count += 1
-                overdue.append(
-                    OverdueAlert(
-                        alert_id,
-                        kind,
-                        status,
-                        product_id,
-                        name,
-                        slug,
-                        product_domain,
-                        raised_on,
-                        (date_to - raised_on).days,
-                        loop.sla_days,
-                    )
+            sla_days = domain_of(product_domain).sla_days
+            overdue.append(
+                OverdueAlert(
+                    alert_id,
+                    kind,
+                    status,
+                    product_id,
+                    name,
+                    slug,
+                    product_domain,
+                    raised_on,
+                    (date_to - raised_on).days,
+                    sla_days,
                 )
-    else:
-        for product_domain, raised_on, count in (
-            open_in_period.order_by()
-            .values("data_product__domain_id", "opened_on")
-            .annotate(count=Count("id"))
-            .values_list("data_product__domain_id", "opened_on", "count")
-        ):
-            loop = domain_of(product_domain)
-            if past_sla(raised_on, date_to, loop.sla_days):
-                loop.past_sla += count
-                overdue_count += count
+            )
 
     # The latest retire decision of each product, kept when its sunset fell in the period.
     latest_retire: dict[int, tuple] = {}

@@ -20,6 +20,10 @@ from apps.valuation.readiness import ReadinessReport, readiness_report
 from meshvalue.decision_loop import DecisionLoopFigures, default_period
 from meshvalue.readiness import CHECK_DEFINITIONS, CHECK_LABELS, CHECKS, DomainReadiness
 
+# The alerts past the SLA the decision loop lists without `?rows=all`: a large portfolio has
+# thousands (7,676 in `make bench-web`, 1.4 MB of JSON), and `totals.alerts_past_sla` counts them all.
+ROWS_LISTED = 50
+
 MONEY: dict[str, Any] = {"max_digits": 24, "decimal_places": 2}
 SHARE: dict[str, Any] = {"max_digits": 12, "decimal_places": 4, "allow_null": True}
 
@@ -36,6 +40,12 @@ class DecisionLoopQuerySerializer(serializers.Serializer):
     to = BoundedDateField(required=False, help_text="The last day of the period (inclusive); today when left out.")
     domain = serializers.IntegerField(
         min_value=1, required=False, help_text="Only this domain's figures (a domain id; 404 when there is none)."
+    )
+    rows = serializers.ChoiceField(
+        choices=["all"],
+        required=False,
+        help_text=f"`all`: list every alert past the SLA; without it, the oldest {ROWS_LISTED}"
+        " (the totals count them all).",
     )
 
     def get_fields(self) -> dict[str, serializers.Field]:
@@ -111,7 +121,9 @@ class DecisionLoopSerializer(serializers.Serializer):
     domains = DomainDecisionLoopSerializer(many=True)
     # Listed as plain values by the view (thousands of rows on a large portfolio); declared here for the schema.
     alerts_past_sla = OverdueAlertSerializer(
-        many=True, required=False, help_text="The alerts past the SLA, oldest first."
+        many=True,
+        required=False,
+        help_text=f"The alerts past the SLA, oldest first: the first {ROWS_LISTED}, or every one with `rows=all`.",
     )
 
     def get_fields(self) -> dict[str, serializers.Field]:
@@ -193,6 +205,7 @@ class DecisionLoopView(ApiView):
             date_from=query.validated_data["from"],
             date_to=query.validated_data["to"],
             domain_id=_existing_domain(query.validated_data.get("domain")),
+            overdue_limit=None if query.validated_data.get("rows") == "all" else ROWS_LISTED,
         )
         payload = decision_loop_payload(loop)
         overdue = payload.pop("alerts_past_sla")

@@ -23,8 +23,8 @@ from meshvalue.readiness import CHECK_DEFINITIONS, CHECK_LABELS, CHECK_REMEDIES,
 
 T = TypeVar("T")
 
-# A table of these pages lists at most this many rows; its heading counts them all, and the API
-# (`portfolio/decision-loop/`, `portfolio/readiness/`) answers every one. Without a cap, the
+# A table of these pages lists at most this many rows; its heading counts them all (the API:
+# `portfolio/readiness/` answers every row, `portfolio/decision-loop/?rows=all` too). Without a cap, the
 # decision-loop page of a 10,000-product portfolio was 2.2 MB of HTML and the readiness page 3.1 MB.
 ROWS_SHOWN = 50
 # The products named under each readiness check (the first registered, listed by name); the rest are counted.
@@ -62,7 +62,7 @@ def _share_percent(share: Decimal | None) -> Decimal | None:
 def decision_loop_summary(*, as_of: date) -> dict:
     """The dashboard's decision-loop section: the twelve months ending `as_of`, in total and per domain."""
     date_from, date_to = default_period(as_of)
-    loop = decision_loop(date_from=date_from, date_to=date_to, overdue_rows=False)
+    loop = decision_loop(date_from=date_from, date_to=date_to, overdue_limit=0)
     return {"loop": loop, "definitions": DEFINITIONS, "query": f"?date_from={date_from}&date_to={date_to}"}
 
 
@@ -128,7 +128,7 @@ def _first(rows: Sequence[T]) -> Sequence[T]:
 
 def decision_loop_page(*, date_from: date, date_to: date, domain_id: int | None) -> dict:
     """Every figure with the rows behind it, and the data of the two charts."""
-    loop = decision_loop(date_from=date_from, date_to=date_to, domain_id=domain_id)
+    loop = decision_loop(date_from=date_from, date_to=date_to, domain_id=domain_id, overdue_limit=ROWS_SHOWN)
     bets = _settled_bet_rows(date_from=date_from, date_to=date_to, domain_id=domain_id)
     names = {domain.domain_id: domain.name for domain in loop.domains}
     quarters = loop.time_to_decision_per_quarter
@@ -141,7 +141,7 @@ def decision_loop_page(*, date_from: date, date_to: date, domain_id: int | None)
         "decisions": [{"row": row, "domain": names.get(row.domain_id, "")} for row in _first(loop.decisions)],
         "decisions_total": len(loop.decisions),
         "overdue": [{"row": row, "domain": names.get(row.domain_id, "")} for row in _first(loop.alerts_past_sla)],
-        "overdue_total": len(loop.alerts_past_sla),
+        "overdue_total": loop.total.alerts_past_sla,
         "retirements": [{"row": row, "domain": names.get(row.domain_id, "")} for row in _first(loop.retirements)],
         "retirements_total": len(loop.retirements),
         "calibration_chart": _calibration_chart(loop, bets),

@@ -150,6 +150,28 @@ def test_figures_are_the_hand_computed_ones(as_executive, loop_portfolio):
     assert overdue["raised_on"] == "2026-11-10"
 
 
+def test_the_oldest_alerts_past_the_sla_are_listed_and_every_one_on_request(as_executive, loop_portfolio, monkeypatch):
+    from apps.valuation.api import insights
+
+    monkeypatch.setattr(insights, "ROWS_LISTED", 2)
+    churn = loop_portfolio["churn"]
+    ledger = Alert.objects.filter(data_product__name="Ledger").first().data_product
+    oldest = _open_alert(churn, at(2026, 10, 1), kind=AlertKind.STALE_KPI)
+    past_thirty = _open_alert(ledger, at(2026, 10, 20), kind=AlertKind.STALE_KPI)  # 42 days: past Finance's 30
+    listed = as_executive.get(URL, {"to": "2026-12-01"}).json()
+    assert listed["totals"]["alerts_past_sla"] == 3
+    assert [row["alert"] for row in listed["alerts_past_sla"]] == [oldest.pk, past_thirty.pk]
+    every = as_executive.get(URL, {"to": "2026-12-01", "rows": "all"}).json()
+    assert [row["alert"] for row in every["alerts_past_sla"]] == [
+        oldest.pk,
+        past_thirty.pk,
+        loop_portfolio["overdue"].pk,
+    ]
+    assert every["totals"] == listed["totals"]
+    bad = as_executive.get(URL, {"rows": "some"})
+    assert bad.status_code == 400 and "rows" in bad.json()
+
+
 def test_a_period_with_nothing_settled_gives_none(as_executive, loop_portfolio):
     response = as_executive.get(URL, {"from": "2024-01-01", "to": "2024-06-30"})
     assert response.status_code == 200

@@ -84,7 +84,7 @@ def test_demo_gives_every_decision_loop_figure_something_to_show():
     assert total.median_time_to_decision is not None
     assert total.alerts_past_sla >= 2
     # The dashboard's counts-only form gives the same figures, per domain too, without the rows.
-    counted = decision_loop(date_from=date(2025, 11, 22), date_to=date(2026, 11, 21), overdue_rows=False)
+    counted = decision_loop(date_from=date(2025, 11, 22), date_to=date(2026, 11, 21), overdue_limit=0)
     assert counted.total == total
     assert [(d.domain_id, d.past_sla, d.figures) for d in counted.domains] == [
         (d.domain_id, d.past_sla, d.figures) for d in loop.domains
