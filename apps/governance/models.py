@@ -51,6 +51,9 @@ class Alert(models.Model):
         indexes = [
             models.Index(fields=["status", "kind"], name="alert_status_kind"),
             models.Index(fields=["data_product", "status"], name="alert_product_status"),
+            # The inbox's order: its first page off the index instead of sorting every unresolved
+            # alert with its product, owner and evaluation joined (34 ms at 7,676 alerts).
+            models.Index(fields=["-opened_on", "-id"], name="alert_newest_first"),
         ]
         constraints = [
             models.UniqueConstraint(
