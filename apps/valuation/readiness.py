@@ -1,8 +1,9 @@
 """Value-tracking readiness: the facts of every active product gathered set-based, and the stored trend.
 
-`readiness_facts` reads what the six checks need for every active product in four queries,
+`readiness_facts` reads what the six checks need for every active product in five queries,
 whatever the number of products (domains, policies, one row per product with five `EXISTS`,
-one row per attribution with its KPI's latest current outcome); `meshvalue.readiness` decides.
+one row per attributed KPI with its latest current outcome, one per attribution);
+`meshvalue.readiness` decides.
 `readiness_report` answers for a date from the rows the evaluation pass stored
 (`DomainReadiness`, the latest on or before the date), or computes them when none was stored.
 """
@@ -18,7 +19,7 @@ from django.db.models import Exists, F, Max, OuterRef, Q, QuerySet, Subquery
 from apps.catalog.models import DataProduct, Domain, Lifecycle
 from apps.core.sql import plain_rows
 from apps.costs.models import CostEntry
-from apps.kpis.models import Attribution, Measurement
+from apps.kpis.models import KPI, Attribution, Measurement
 from apps.usage.models import UsageRecord
 from apps.valuation.models import DomainReadiness as StoredReadiness
 from apps.valuation.models import EvaluationPolicy
@@ -67,7 +68,7 @@ def _active_products(domain_id: int | None, product_id: int | None) -> QuerySet[
 def readiness_facts(
     *, as_of: date, domain_id: int | None = None, product_id: int | None = None
 ) -> list[ReadinessFacts]:
-    """What exists for every active product (of one domain, one product, or all) as of `as_of`. Three queries."""
+    """What exists for every active product (of one domain, one product, or all) as of `as_of`. Four queries."""
     usage_since = as_of - timedelta(days=USAGE_DAYS)
     used = UsageRecord.objects.filter(data_product_id=OuterRef("pk"), day__gte=usage_since, day__lt=as_of, count__gt=0)
     goals = DataProduct.goals.through.objects.filter(dataproduct_id=OuterRef("pk"))
@@ -88,19 +89,25 @@ def readiness_facts(
         .values_list("pk", "domain_id", "has_goal", "has_defined_kpi", "has_cost", "has_usage", "owner_used")
     )
     latest = (
-        Measurement.objects.filter(kpi_id=OuterRef("kpi_id"), is_current=True, period_start__lt=as_of)
+        Measurement.objects.filter(kpi_id=OuterRef("pk"), is_current=True, period_start__lt=as_of)
         .order_by("-period_start")
         .values("period_start")[:1]
     )
-    kpis: dict[int, list[AttributedKpiFacts]] = {}
+    attributions = Attribution.objects.filter(data_product__in=products)
     cadences = {cadence.value: cadence for cadence in Cadence}
-    for product_id, cadence, latest_period_start in plain_rows(
-        Attribution.objects.filter(data_product__in=products)
-        .order_by()
-        .annotate(latest=Subquery(latest))
-        .values_list("data_product_id", "kpi__cadence", "latest")
-    ):
-        kpis.setdefault(product_id, []).append(AttributedKpiFacts(cadences[cadence], latest_period_start))
+    # Each attributed KPI's latest outcome once (a probe of its index), not once per attribution.
+    kpi_facts = {
+        kpi_id: AttributedKpiFacts(cadences[cadence], latest_period_start)
+        for kpi_id, cadence, latest_period_start in plain_rows(
+            KPI.objects.filter(pk__in=attributions.values("kpi_id"))
+            .order_by()
+            .annotate(latest=Subquery(latest))
+            .values_list("pk", "cadence", "latest")
+        )
+    }
+    kpis: dict[int, list[AttributedKpiFacts]] = {}
+    for product_id, kpi_id in attributions.order_by().values_list("data_product_id", "kpi_id"):
+        kpis.setdefault(product_id, []).append(kpi_facts[kpi_id])
     default_stale, stale_overrides = stale_periods_by_domain()
     return [
         ReadinessFacts(

@@ -8,6 +8,7 @@ from django.db import transaction
 
 from apps.valuation.models import DomainReadiness
 from apps.valuation.readiness import readiness_compute
+from apps.valuation.services.locks import evaluation_session_tune
 from meshvalue.readiness import CHECKS
 
 
@@ -19,6 +20,7 @@ def readiness_record(*, as_of: date) -> list[DomainReadiness]:
     a re-run for the same date rewrites the same rows. Called once per evaluation pass, after
     its chunks, since a domain's shares span every chunk.
     """
+    evaluation_session_tune()  # no JIT: compiling the gather's five EXISTS took longer than running them
     computed = readiness_compute(as_of=as_of)
     rows = [
         DomainReadiness(
