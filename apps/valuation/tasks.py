@@ -23,6 +23,7 @@ from apps.valuation.services import (
     READINESS_PART,
     evaluation_run_begin,
     evaluation_run_fail,
+    evaluation_run_prepare,
     evaluation_run_start,
     run_part_execute,
 )
@@ -58,7 +59,11 @@ def _fail_run(run_id: int, error: BaseException) -> None:
 
 @shared_task(bind=True, **_TASK_OPTIONS)
 def evaluation_run_execute(self, run_id: int) -> dict:
-    """Start run `run_id`: split the active products into chunks and queue one task per part (chunks, readiness)."""
+    """Start run `run_id`: split the active products into chunks and queue one task per part.
+
+    The readiness part is queued at once; the chunks once the run is prepared (the rollup
+    refreshed, the KPI figures shared), which the readiness part does not wait for.
+    """
     chunk_size = chunk_size_setting()
     try:
         run, chunks = evaluation_run_begin(run_id=run_id, chunk_size=chunk_size)
@@ -73,11 +78,24 @@ def evaluation_run_execute(self, run_id: int) -> dict:
     if run is None:
         logger.warning("evaluation run %s is gone; nothing to do", run_id)
         return {"run_id": run_id, "chunks": 0}
-    for part in chunks:
-        if part == READINESS_PART:
-            evaluation_readiness_record.delay_on_commit(run_id, run.as_of.isoformat())
-        else:
-            evaluation_chunk_evaluate.delay_on_commit(run_id, run.as_of.isoformat(), part, chunk_size)
+    as_of = run.as_of.isoformat()
+    if READINESS_PART in chunks:
+        # Queued first: another worker stores the readiness while this one prepares the chunks.
+        evaluation_readiness_record.delay_on_commit(run_id, as_of)
+    evaluation_chunks = [part for part in chunks if part != READINESS_PART]
+    if evaluation_chunks:
+        try:
+            evaluation_run_prepare(run=run, chunks=len(evaluation_chunks))
+        except RETRYABLE_ERRORS as error:
+            if self.request.retries < MAX_RETRIES:
+                raise self.retry(exc=error, countdown=_backoff(self.request.retries)) from error
+            _fail_run(run_id, error)
+            raise
+        except Exception as error:
+            _fail_run(run_id, error)
+            raise
+    for part in evaluation_chunks:
+        evaluation_chunk_evaluate.delay_on_commit(run_id, as_of, part, chunk_size)
     return {"run_id": run_id, "chunks": len(chunks)}
 
 

@@ -4,7 +4,8 @@
 - `portfolio_chunk_evaluate`: one set-based pass over one chunk of products (one Celery task).
 - `run_part_execute`: one part of a run (a chunk, or READINESS_PART: the domains' readiness).
 - `valuations_preview`: what the rules would say with edited policies, stored nowhere.
-- `evaluation_run_start`: record a run and queue it on Celery after commit (the API, beat).
+- `evaluation_run_start`: record a run and queue it on Celery after commit (the API, beat);
+  `evaluation_run_begin` and `evaluation_run_prepare` start it (its parts, then what its chunks read).
 - `readiness_record`: store every domain's value-tracking readiness as of a date (after a pass).
 - `policy_create`, `policy_update`, `policy_delete`: the default policy and the overrides per domain.
 """
@@ -14,6 +15,7 @@ from .evaluate import (
     EvaluationSummary,
     evaluation_run_begin,
     evaluation_run_fail,
+    evaluation_run_prepare,
     portfolio_chunk_evaluate,
     portfolio_evaluate,
     run_part_execute,
@@ -28,6 +30,7 @@ __all__ = [
     "EvaluationSummary",
     "evaluation_run_begin",
     "evaluation_run_fail",
+    "evaluation_run_prepare",
     "evaluation_run_start",
     "policy_create",
     "policy_delete",

@@ -289,7 +289,8 @@ def chunk_size_setting() -> int:
 def evaluation_run_begin(*, run_id: int, chunk_size: int) -> tuple[EvaluationRun | None, list[int]]:
     """Mark a run as running and return it with the parts still to do (none if it is finished or gone).
 
-    The parts: READINESS_PART first (so that a second worker takes it at once), then the chunks.
+    The parts: READINESS_PART first, then the chunks. The readiness part reads nothing the chunks
+    write, so it may start at once, while `evaluation_run_prepare` readies what the chunks read.
     """
     run = EvaluationRun.objects.select_for_update().filter(pk=run_id).first()
     if run is None or run.status in (RunStatus.SUCCEEDED, RunStatus.FAILED):
@@ -297,12 +298,6 @@ def evaluation_run_begin(*, run_id: int, chunk_size: int) -> tuple[EvaluationRun
     buckets = product_buckets(chunk_size=chunk_size)
     parts = [READINESS_PART, *buckets] if buckets else []
     if run.status == RunStatus.QUEUED:
-        # Once per run, before its chunks: the months touched since the last run, in the rollup,
-        # and every product's KPI figures, which the chunks read instead of each scanning.
-        monthly_rollup_refresh()
-        kpi_figures_forget()
-        if len(buckets) > 1:
-            kpi_figures_share(run_id=run.pk, as_of=run.as_of)
         run.status = RunStatus.RUNNING
         run.started_at = timezone.now()
         run.chunks_total = len(parts)
@@ -312,6 +307,22 @@ def evaluation_run_begin(*, run_id: int, chunk_size: int) -> tuple[EvaluationRun
             run.finished_at = run.started_at
         run.save(update_fields=["status", "started_at", "chunks_total", "chunks_done", "finished_at"])
     return run, [part for part in parts if part not in run.chunks_done]
+
+
+@transaction.atomic
+def evaluation_run_prepare(*, run: EvaluationRun, chunks: int) -> None:
+    """Before a run's `chunks` chunks start: the months touched since the last run, in the rollup,
+    and (for more than one chunk) every product's KPI figures, which the chunks then read instead
+    of each scanning the measurements (`kpi_figures_share`).
+
+    Its own transaction, after `evaluation_run_begin` committed, so that a second worker stores
+    the run's readiness meanwhile. Idempotent: a redelivered start prepares again, and a chunk
+    that finds no shared figures for its products sums for itself.
+    """
+    monthly_rollup_refresh()
+    kpi_figures_forget()
+    if chunks > 1:
+        kpi_figures_share(run_id=run.pk, as_of=run.as_of)
 
 
 def evaluation_run_fail(*, run_id: int, error: str) -> None:
@@ -333,6 +344,8 @@ def portfolio_evaluate(
     summary = EvaluationSummary(as_of=as_of)
     if run is not None:
         _, parts = evaluation_run_begin(run_id=run.pk, chunk_size=chunk_size)
+        if parts:
+            evaluation_run_prepare(run=run, chunks=sum(part != READINESS_PART for part in parts))
     else:
         monthly_rollup_refresh()
         parts = [*product_buckets(chunk_size=chunk_size), READINESS_PART]

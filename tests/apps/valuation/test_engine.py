@@ -283,11 +283,12 @@ def _shared_figures_zeroed(run_id: int) -> None:
 def test_the_chunks_of_a_run_read_the_shared_figures_rather_than_summing(postgres):
     from django.db import connection
 
-    from apps.valuation.services import evaluation_run_begin, portfolio_chunk_evaluate
+    from apps.valuation.services import evaluation_run_begin, evaluation_run_prepare, portfolio_chunk_evaluate
 
     build_scenario(v2=True)
     run = EvaluationRun.objects.create(as_of=AS_OF, trigger="command")
-    _, chunks = evaluation_run_begin(run_id=run.pk, chunk_size=2)
+    run, chunks = evaluation_run_begin(run_id=run.pk, chunk_size=2)
+    evaluation_run_prepare(run=run, chunks=len(chunks) - 1)
     active = DataProduct.objects.filter(lifecycle="active").count()
     with connection.cursor() as cursor:  # a row for every active product, one with no attribution too
         cursor.execute("SELECT count(*) FROM valuation_run_kpi_figures WHERE run_id = %s", [run.pk])

@@ -8,6 +8,7 @@ import pytest
 
 from apps.catalog.tasks import data_products_retire_due_scheduled
 from apps.governance.models import Alert, AlertStatus
+from apps.valuation import tasks
 from apps.valuation.models import DomainReadiness, Evaluation, EvaluationRun, RunStatus
 from apps.valuation.tasks import (
     MAX_RETRIES,
@@ -184,8 +185,18 @@ def test_executing_a_run_queues_one_task_per_chunk_after_commit(monkeypatch, set
     readiness: list[tuple] = []
     monkeypatch.setattr(evaluation_chunk_evaluate, "delay_on_commit", lambda *args: queued.append(args))
     monkeypatch.setattr(evaluation_readiness_record, "delay_on_commit", lambda *args: readiness.append(args))
+    # The readiness part is queued before the chunks are prepared, so that another worker stores it meanwhile.
+    prepared_after: list[tuple[int, int]] = []
+    prepare = tasks.evaluation_run_prepare
+
+    def recorded_prepare(**kwargs):
+        prepared_after.append((len(readiness), len(queued)))
+        prepare(**kwargs)
+
+    monkeypatch.setattr(tasks, "evaluation_run_prepare", recorded_prepare)
     run = EvaluationRun.objects.create(as_of=AS_OF, trigger="test")
     result = evaluation_run_execute.run(run.pk)
+    assert prepared_after == [(1, 0)]
     run.refresh_from_db()
     # six active products, plus eta: deprecated but with an unresolved alert to resolve; and readiness.
     assert result["chunks"] == run.chunks_total == len(queued) + 1 == 8
