@@ -12,7 +12,9 @@ is capped so that it plus the hard time limit fits inside the Redis visibility t
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import date
+from typing import TypeVar
 
 from celery import shared_task
 from django.conf import settings
@@ -31,6 +33,7 @@ from apps.valuation.services.evaluate import chunk_size_setting
 from apps.valuation.services.runs import evaluation_runs_requeue
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # Transient: the database or the broker went away for a moment. Everything else is a bug or bad data.
 # Countdowns are capped at a few seconds (2, 4, then countdown_max()), so eight retries cover a
@@ -57,52 +60,10 @@ def _fail_run(run_id: int, error: BaseException) -> None:
         logger.exception("could not record the failure of evaluation run %s", run_id)
 
 
-@shared_task(bind=True, **_TASK_OPTIONS)
-def evaluation_run_execute(self, run_id: int) -> dict:
-    """Start run `run_id`: split the active products into chunks and queue one task per part.
-
-    The readiness part is queued at once; the chunks once the run is prepared (the rollup
-    refreshed, the KPI figures shared), which the readiness part does not wait for.
-    """
-    chunk_size = chunk_size_setting()
+def _or_retry(task, run_id: int | None, step: Callable[[], T]) -> T:
+    """Do `step` of run `run_id`, retrying transient errors with backoff and failing the run for good otherwise."""
     try:
-        run, chunks = evaluation_run_begin(run_id=run_id, chunk_size=chunk_size)
-    except RETRYABLE_ERRORS as error:
-        if self.request.retries < MAX_RETRIES:
-            raise self.retry(exc=error, countdown=_backoff(self.request.retries)) from error
-        _fail_run(run_id, error)
-        raise
-    except Exception as error:
-        _fail_run(run_id, error)
-        raise
-    if run is None:
-        logger.warning("evaluation run %s is gone; nothing to do", run_id)
-        return {"run_id": run_id, "chunks": 0}
-    as_of = run.as_of.isoformat()
-    if READINESS_PART in chunks:
-        # Queued first: another worker stores the readiness while this one prepares the chunks.
-        evaluation_readiness_record.delay_on_commit(run_id, as_of)
-    evaluation_chunks = [part for part in chunks if part != READINESS_PART]
-    if evaluation_chunks:
-        try:
-            evaluation_run_prepare(run=run, chunks=len(evaluation_chunks))
-        except RETRYABLE_ERRORS as error:
-            if self.request.retries < MAX_RETRIES:
-                raise self.retry(exc=error, countdown=_backoff(self.request.retries)) from error
-            _fail_run(run_id, error)
-            raise
-        except Exception as error:
-            _fail_run(run_id, error)
-            raise
-    for part in evaluation_chunks:
-        evaluation_chunk_evaluate.delay_on_commit(run_id, as_of, part, chunk_size)
-    return {"run_id": run_id, "chunks": len(chunks)}
-
-
-def _run_part(task, run_id: int | None, as_of: str, part: int, chunk_size: int) -> dict:
-    """Do one part of a run, retrying transient errors with backoff and failing the run for good otherwise."""
-    try:
-        summary = run_part_execute(run_id=run_id, as_of=date.fromisoformat(as_of), part=part, chunk_size=chunk_size)
+        return step()
     except RETRYABLE_ERRORS as error:
         if task.request.retries < MAX_RETRIES:
             raise task.retry(exc=error, countdown=_backoff(task.request.retries)) from error
@@ -113,6 +74,39 @@ def _run_part(task, run_id: int | None, as_of: str, part: int, chunk_size: int) 
         if run_id is not None:
             _fail_run(run_id, error)
         raise
+
+
+@shared_task(bind=True, **_TASK_OPTIONS)
+def evaluation_run_execute(self, run_id: int) -> dict:
+    """Start run `run_id`: split the active products into chunks and queue one task per part.
+
+    The readiness part is queued at once; the chunks once the run is prepared (the rollup
+    refreshed, the KPI figures shared), which the readiness part does not wait for.
+    """
+    chunk_size = chunk_size_setting()
+    run, chunks = _or_retry(self, run_id, lambda: evaluation_run_begin(run_id=run_id, chunk_size=chunk_size))
+    if run is None:
+        logger.warning("evaluation run %s is gone; nothing to do", run_id)
+        return {"run_id": run_id, "chunks": 0}
+    as_of = run.as_of.isoformat()
+    if READINESS_PART in chunks:
+        # Queued first: another worker stores the readiness while this one prepares the chunks.
+        evaluation_readiness_record.delay_on_commit(run_id, as_of)
+    evaluation_chunks = [part for part in chunks if part != READINESS_PART]
+    if evaluation_chunks:
+        _or_retry(self, run_id, lambda: evaluation_run_prepare(run=run, chunks=len(evaluation_chunks)))
+    for part in evaluation_chunks:
+        evaluation_chunk_evaluate.delay_on_commit(run_id, as_of, part, chunk_size)
+    return {"run_id": run_id, "chunks": len(chunks)}
+
+
+def _run_part(task, run_id: int | None, as_of: str, part: int, chunk_size: int) -> dict:
+    """Do one part of a run (`_or_retry`)."""
+    summary = _or_retry(
+        task,
+        run_id,
+        lambda: run_part_execute(run_id=run_id, as_of=date.fromisoformat(as_of), part=part, chunk_size=chunk_size),
+    )
     return {
         "run_id": run_id,
         "chunk": part,
