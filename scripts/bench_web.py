@@ -251,6 +251,11 @@ def prepare(database_url: str) -> dict[str, Any]:
         "/inbox/decisions/",
         "/decision-loop/",
         "/readiness/",
+        # The all-products tables, sorted, filtered and paged by the server, and the map's data
+        # (every product by design: it grows with the portfolio, compact columns of numbers).
+        "/?sort=-value&recommendation=retire&page=2",
+        "/products/?recommendation=retire&page=2",
+        "/portfolio/map.json",
     ]
     api = [
         "/api/v1/",
@@ -508,7 +513,7 @@ def measure(args: argparse.Namespace, database: str) -> dict[str, dict[str, Any]
 
 def label(path: str) -> str:
     """A path without its portfolio-specific parts (the product, goal and date differ between the two)."""
-    if path.startswith("/products/"):
+    if path.startswith("/products/") and not path.startswith("/products/?"):
         return "/products/<slug>/"
     if path.startswith("/goals/"):
         return "/goals/<slug>/"

@@ -57,6 +57,9 @@ def test_the_web_benchmark_runs_small_prints_a_line_per_page_and_cleans_up_after
         "/inbox/decisions/",
         "/decision-loop/",
         "/readiness/",
+        "/?sort=-value&recommendation=retire&page=2",
+        "/products/?recommendation=retire&page=2",
+        "/portfolio/map.json",
     ):
         assert set(by_page[page]) >= KEYS, page
         assert "floor_ratio_8" not in by_page[page]

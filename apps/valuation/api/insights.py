@@ -20,7 +20,7 @@ from apps.valuation.readiness import ReadinessReport, readiness_report
 from meshvalue.decision_loop import DecisionLoopFigures, default_period
 from meshvalue.readiness import CHECK_DEFINITIONS, CHECK_LABELS, CHECKS, DomainReadiness
 
-# The alerts past the SLA the decision loop lists without `?rows=all`: a large portfolio has
+# The alerts past the SLA the decision loop lists without `?alerts=all`: a large portfolio has
 # thousands (7,676 in `make bench-web`, 1.4 MB of JSON), and `totals.alerts_past_sla` counts them all.
 ROWS_LISTED = 50
 
@@ -41,7 +41,8 @@ class DecisionLoopQuerySerializer(serializers.Serializer):
     domain = serializers.IntegerField(
         min_value=1, required=False, help_text="Only this domain's figures (a domain id; 404 when there is none)."
     )
-    rows = serializers.ChoiceField(
+    # Not `rows`: that key of a 400 answer holds a bulk write's row errors (ErrorSerializer).
+    alerts = serializers.ChoiceField(
         choices=["all"],
         required=False,
         help_text=f"`all`: list every alert past the SLA; without it, the oldest {ROWS_LISTED}"
@@ -123,7 +124,7 @@ class DecisionLoopSerializer(serializers.Serializer):
     alerts_past_sla = OverdueAlertSerializer(
         many=True,
         required=False,
-        help_text=f"The alerts past the SLA, oldest first: the first {ROWS_LISTED}, or every one with `rows=all`.",
+        help_text=f"The alerts past the SLA, oldest first: the first {ROWS_LISTED}, or every one with `alerts=all`.",
     )
 
     def get_fields(self) -> dict[str, serializers.Field]:
@@ -205,7 +206,7 @@ class DecisionLoopView(ApiView):
             date_from=query.validated_data["from"],
             date_to=query.validated_data["to"],
             domain_id=_existing_domain(query.validated_data.get("domain")),
-            overdue_limit=None if query.validated_data.get("rows") == "all" else ROWS_LISTED,
+            overdue_limit=None if query.validated_data.get("alerts") == "all" else ROWS_LISTED,
         )
         payload = decision_loop_payload(loop)
         overdue = payload.pop("alerts_past_sla")

@@ -26,7 +26,7 @@ from meshvalue.readiness import CHECK_DEFINITIONS, CHECK_LABELS, CHECK_REMEDIES,
 T = TypeVar("T")
 
 # A table of these pages lists at most this many rows; its heading counts them all (the API:
-# `portfolio/readiness/` answers every row, `portfolio/decision-loop/?rows=all` too). Without a cap, the
+# `portfolio/readiness/` answers every row, `portfolio/decision-loop/?alerts=all` too). Without a cap, the
 # decision-loop page of a 10,000-product portfolio was 2.2 MB of HTML and the readiness page 3.1 MB.
 ROWS_SHOWN = 50
 # The products named under each readiness check (the first registered, listed by name); the rest are counted.

@@ -161,15 +161,15 @@ def test_the_oldest_alerts_past_the_sla_are_listed_and_every_one_on_request(as_e
     listed = as_executive.get(URL, {"to": "2026-12-01"}).json()
     assert listed["totals"]["alerts_past_sla"] == 3
     assert [row["alert"] for row in listed["alerts_past_sla"]] == [oldest.pk, past_thirty.pk]
-    every = as_executive.get(URL, {"to": "2026-12-01", "rows": "all"}).json()
+    every = as_executive.get(URL, {"to": "2026-12-01", "alerts": "all"}).json()
     assert [row["alert"] for row in every["alerts_past_sla"]] == [
         oldest.pk,
         past_thirty.pk,
         loop_portfolio["overdue"].pk,
     ]
     assert every["totals"] == listed["totals"]
-    bad = as_executive.get(URL, {"rows": "some"})
-    assert bad.status_code == 400 and "rows" in bad.json()
+    bad = as_executive.get(URL, {"alerts": "some"})
+    assert bad.status_code == 400 and "alerts" in bad.json()
 
 
 def test_a_period_with_nothing_settled_gives_none(as_executive, loop_portfolio):
