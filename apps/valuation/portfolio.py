@@ -180,6 +180,42 @@ def _latest_evaluation_ids(as_of: date) -> IdArray:
         return IdArray.of([row[0] for row in cursor.fetchall()])
 
 
+def latest_evaluations_recommending(*, as_of: date, recommendation: str) -> QuerySet[Evaluation]:
+    """The latest evaluations (`latest_evaluations`) that recommend `recommendation` (one query).
+
+    On PostgreSQL their ids come from the cache (`portfolio_cached`, with their products' ids for
+    `products_recommended`): filtering the 10,000 cached ids by recommendation scanned every
+    evaluation (12 ms at 10,000 products), for a page and again for its count.
+    """
+    if connection.vendor != "postgresql":
+        return latest_evaluations(as_of=as_of).filter(recommendation=recommendation)
+    return Evaluation.objects.filter(pk__any_of=_recommending(as_of, recommendation)[0])
+
+
+def products_recommended(*, as_of: date, recommendation: str) -> Q:
+    """Products whose latest evaluation (`latest_evaluations`) recommends `recommendation`, as a filter."""
+    if connection.vendor != "postgresql":
+        return Q(
+            pk__in=latest_evaluations_recommending(as_of=as_of, recommendation=recommendation).values("data_product_id")
+        )
+    return Q(pk__any_of=_recommending(as_of, recommendation)[1])
+
+
+def _recommending(as_of: date, recommendation: str) -> tuple[IdArray, IdArray]:
+    """PostgreSQL, cached: the ids of the latest evaluations recommending `recommendation`, and of their products."""
+
+    def compute() -> tuple[IdArray, IdArray]:
+        rows = list(
+            latest_evaluations(as_of=as_of)
+            .filter(recommendation=recommendation)
+            .order_by("pk")
+            .values_list("pk", "data_product_id")
+        )
+        return IdArray.of(pk for pk, _ in rows), IdArray.of(sorted(product for _, product in rows))
+
+    return portfolio_cached("recommending", f"{as_of.isoformat()}:{recommendation}", compute)
+
+
 def latest_figures_by_domain(*, as_of: date) -> list[dict[str, Any]]:
     """The latest evaluations on or before `as_of` summed per domain and recommendation (one query).
 

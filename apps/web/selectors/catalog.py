@@ -19,7 +19,7 @@ from apps.governance.models import Alert, Decision
 from apps.kpis.models import KPI, Attribution, Measurement
 from apps.usage.models import UsageRecord
 from apps.valuation.models import Evaluation, EvaluationPolicy
-from apps.valuation.portfolio import Figures, portfolio_cached
+from apps.valuation.portfolio import Figures, portfolio_cached, products_recommended
 from apps.valuation.portfolio import latest_evaluations as portfolio_latest_evaluations
 from apps.web.selectors.common import (
     ZERO,
@@ -311,9 +311,7 @@ def catalog_page(*, filters: CatalogFilters, as_of: date, page_number: str | int
     if filters.domain:
         products = products.filter(domain__slug=filters.domain)
     if filters.recommendation:
-        products = products.filter(
-            pk__in=latest.filter(recommendation=filters.recommendation).values("data_product_id")
-        )
+        products = products.filter(products_recommended(as_of=as_of, recommendation=filters.recommendation))
     page = Paginator(products, CATALOG_PER_PAGE).get_page(page_number)
     listed = list(page.object_list)
     evaluations = {

@@ -19,7 +19,7 @@ from django.db.models import F, QuerySet
 
 from apps.valuation.models import Evaluation, Recommendation
 from apps.valuation.portfolio import latest_evaluations as portfolio_latest_evaluations
-from apps.valuation.portfolio import latest_evaluations_counted
+from apps.valuation.portfolio import latest_evaluations_counted, latest_evaluations_recommending
 from apps.web.selectors.common import RECOMMENDATION_COLOURS, RECOMMENDATION_ORDER
 
 # Column key in the URL -> the evaluation field it sorts by.
@@ -80,8 +80,6 @@ class TableRow:
 def _evaluations(*, query: ProductTableQuery, evaluations: QuerySet[Evaluation]) -> QuerySet[Evaluation]:
     if query.domain:
         evaluations = evaluations.filter(data_product__domain__slug=query.domain)
-    if query.recommendation:
-        evaluations = evaluations.filter(recommendation=query.recommendation)
     if query.search:
         evaluations = evaluations.filter(data_product__name__icontains=query.search)
     field = F(SORT_FIELDS[query.sort])
@@ -98,6 +96,8 @@ def product_table(*, query: ProductTableQuery, as_of: date, as_of_param: str = "
     shows the last page, as the inbox does.
     """
     latest, portfolio_size = latest_evaluations_counted(as_of=as_of)
+    if query.recommendation:
+        latest = latest_evaluations_recommending(as_of=as_of, recommendation=query.recommendation)
     rows = _evaluations(query=query, evaluations=latest).values_list(
         "data_product__name",
         "data_product__slug",

@@ -18,8 +18,10 @@ from apps.valuation.models import Evaluation
 from apps.valuation.portfolio import (
     latest_evaluations,
     latest_evaluations_counted,
+    latest_evaluations_recommending,
     latest_figures_by_domain,
     portfolio_summary,
+    products_recommended,
 )
 from tests.factories import DataProductFactory, DomainFactory, EvaluationFactory
 
@@ -106,3 +108,21 @@ def test_the_latest_evaluations_and_their_count_follow_writes(portfolio):
     evaluations, count = latest_evaluations_counted(as_of=AS_OF)
     assert count == evaluations.count() == 3
     assert newcomer.pk not in set(latest_evaluations(as_of=AS_OF).values_list("pk", flat=True))
+
+
+def recommending(recommendation: str) -> tuple[set[int], set[int]]:
+    evaluations = latest_evaluations_recommending(as_of=AS_OF, recommendation=recommendation)
+    products = DataProduct.objects.filter(products_recommended(as_of=AS_OF, recommendation=recommendation))
+    return set(evaluations.values_list("data_product_id", flat=True)), set(products.values_list("pk", flat=True))
+
+
+def test_the_products_of_a_recommendation_follow_a_new_evaluation(portfolio):
+    first, second, third = portfolio
+    Evaluation.objects.filter(data_product=first).update(recommendation="retire")
+    assert recommending("retire") == ({first.pk}, {first.pk})
+    assert recommending("retire") == ({first.pk}, {first.pk})  # cached: the same
+    # A newer evaluation of the second product says retire, and the first's says hold.
+    EvaluationFactory(data_product=second, as_of=date(2026, 1, 20), recommendation="retire")
+    EvaluationFactory(data_product=first, as_of=date(2026, 1, 20), recommendation="hold")
+    assert recommending("retire") == ({second.pk}, {second.pk})
+    assert recommending("hold") == ({first.pk, third.pk}, {first.pk, third.pk})
