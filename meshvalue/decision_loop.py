@@ -143,9 +143,13 @@ def decided_within_sla(durations: Sequence[tuple[timedelta, int]]) -> Decimal | 
     return _share(within, len(durations))
 
 
-def past_sla(raised_on: date, as_of: date, sla_days: int) -> bool:
-    """Whether an alert raised on `raised_on` and still undecided on `as_of` is past the SLA."""
-    return (as_of - raised_on).days > sla_days
+def past_sla_cutoff(as_of: date, sla_days: int) -> date:
+    """An alert still undecided on `as_of` is past the SLA when it was raised before this day.
+
+    That is, more than `sla_days` days before `as_of`; exactly `sla_days` days is still within it.
+    A date rather than a predicate, so the database can filter and count by it.
+    """
+    return as_of - timedelta(days=sla_days)
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,7 @@ from meshvalue.decision_loop import (
     decision_loop_figures,
     median_days_per_quarter,
     months_before_decision,
-    past_sla,
+    past_sla_cutoff,
 )
 
 DEFAULT_SLA_DAYS = 14
@@ -136,14 +136,13 @@ class DecisionLoop:
     time_to_decision_per_quarter: list[tuple[str, Decimal, int]]
 
 
-def _past_sla_in(date_to: date, default_sla: int, sla_overrides: dict[int, int]) -> Q:
-    """Alerts raised long enough before `date_to` to be past their domain's SLA (`meshvalue.decision_loop.past_sla`)."""
-    # past_sla: (date_to - raised_on).days > sla_days, that is raised_on < date_to - sla_days.
-    condition = Q(opened_on__lt=date_to - timedelta(days=default_sla)) & ~Q(
+def _past_sla(date_to: date, default_sla: int, sla_overrides: dict[int, int]) -> Q:
+    """Alerts raised long enough before `date_to` to be past their domain's SLA (`past_sla_cutoff`)."""
+    condition = Q(opened_on__lt=past_sla_cutoff(date_to, default_sla)) & ~Q(
         data_product__domain_id__in=list(sla_overrides)
     )
     for overridden, sla_days in sla_overrides.items():
-        condition |= Q(data_product__domain_id=overridden, opened_on__lt=date_to - timedelta(days=sla_days))
+        condition |= Q(data_product__domain_id=overridden, opened_on__lt=past_sla_cutoff(date_to, sla_days))
     return condition
 
 
@@ -251,26 +250,23 @@ def decision_loop(
         )
         loop.durations.append((duration, loop.sla_days))
 
-    shortest_sla = min([default_sla, *sla_overrides.values()])
-    open_in_period = (
-        Alert.objects.filter(in_domain, opened_on__lt=date_to - timedelta(days=shortest_sla))
+    past_sla = (
+        Alert.objects.filter(in_domain, _past_sla(date_to, default_sla, sla_overrides))
         # Unresolved now, or resolved only after the period (a resolved alert with no time stays resolved).
         .filter(Q(status__in=UNRESOLVED_STATUSES) | Q(resolved_at__gte=end))
     )
     overdue_count = 0
-    for product_domain, raised_on, count in (
-        open_in_period.order_by()
-        .values("data_product__domain_id", "opened_on")
+    for product_domain, count in (
+        past_sla.order_by()
+        .values("data_product__domain_id")
         .annotate(count=Count("id"))
-        .values_list("data_product__domain_id", "opened_on", "count")
+        .values_list("data_product__domain_id", "count")
     ):
-        loop = domain_of(product_domain)
-        if past_sla(raised_on, date_to, loop.sla_days):
-            loop.past_sla += count
-            overdue_count += count
+        domain_of(product_domain).past_sla += count
+        overdue_count += count
     overdue: list[OverdueAlert] = []
     if overdue_limit != 0:
-        listed = open_in_period.filter(_past_sla_in(date_to, default_sla, sla_overrides)).order_by("opened_on", "id")
+        listed = past_sla.order_by("opened_on", "id")
         if overdue_limit is not None:
             listed = listed[:overdue_limit]
         for alert_values in listed.values_list(

@@ -2,7 +2,7 @@
 
 `readiness_facts` reads what the six checks need for every active product in five queries,
 whatever the number of products (domains, policies, one row per product with five `EXISTS`,
-one row per attributed KPI with its latest current outcome, one per attribution);
+one per attribution, one row per attributed KPI with its latest current outcome);
 `meshvalue.readiness` decides.
 `readiness_report` answers for a date from the rows the evaluation pass stored
 (`DomainReadiness`, the latest on or before the date), or computes them when none was stored.
@@ -17,7 +17,7 @@ from datetime import date, timedelta
 from django.db.models import Exists, F, Max, OuterRef, Q, QuerySet, Subquery
 
 from apps.catalog.models import DataProduct, Domain, Lifecycle
-from apps.core.sql import plain_rows
+from apps.core.sql import IdArray, plain_rows
 from apps.costs.models import CostEntry
 from apps.kpis.models import KPI, Attribution, Measurement
 from apps.usage.models import UsageRecord
@@ -93,21 +93,24 @@ def readiness_facts(
         .order_by("-period_start")
         .values("period_start")[:1]
     )
-    attributions = Attribution.objects.filter(data_product__in=products)
+    attributions = list(
+        Attribution.objects.filter(data_product__in=products).order_by().values_list("data_product_id", "kpi_id")
+    )
     cadences = {cadence.value: cadence for cadence in Cadence}
     # Each attributed KPI's latest outcome once (a probe of its index), not once per attribution.
     kpi_facts = {
         kpi_id: AttributedKpiFacts(cadences[cadence], latest_period_start)
         for kpi_id, cadence, latest_period_start in plain_rows(
-            KPI.objects.filter(pk__in=attributions.values("kpi_id"))
+            KPI.objects.filter(pk__any_of=IdArray.of(sorted({kpi_id for _, kpi_id in attributions})))
             .order_by()
             .annotate(latest=Subquery(latest))
             .values_list("pk", "cadence", "latest")
         )
     }
     kpis: dict[int, list[AttributedKpiFacts]] = {}
-    for product_id, kpi_id in attributions.order_by().values_list("data_product_id", "kpi_id"):
-        kpis.setdefault(product_id, []).append(kpi_facts[kpi_id])
+    for product_id, kpi_id in attributions:
+        if kpi_id in kpi_facts:  # a KPI deleted since the attributions were read took them with it
+            kpis.setdefault(product_id, []).append(kpi_facts[kpi_id])
     default_stale, stale_overrides = stale_periods_by_domain()
     return [
         ReadinessFacts(
