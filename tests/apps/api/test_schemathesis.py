@@ -17,6 +17,7 @@ import pytest
 import schemathesis
 from django.core.handlers.wsgi import WSGIHandler
 from rest_framework.authtoken.models import Token
+from schemathesis.config import HealthCheck
 from schemathesis.engine import Status, events, from_schema
 from schemathesis.transport.wsgi import WSGITransport
 
@@ -115,7 +116,10 @@ def test_api_passes_every_schemathesis_check(admin_user, wsgi_app):
         def set(self, case, data, context):
             case.headers = {**(case.headers or {}), "Authorization": f"Token {data}"}
 
-    schema.config.update(workers=1)
+    # Hypothesis' health check is about the generator, not the API: a write whose body has several
+    # constrained fields (PUT goals/{id}/) now and then had too many of its random drafts filtered
+    # out, and the run reported that as an error of the API.
+    schema.config.update(workers=1, suppress_health_check=[HealthCheck.filter_too_much])
     schema.config.checks.update(included_check_names=["all"])
     schema.config.generation.update(max_examples=MAX_EXAMPLES)
 
