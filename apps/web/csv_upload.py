@@ -23,6 +23,7 @@ from django.http import HttpRequest
 
 from apps.accounts.models import User
 from apps.core.errors import BulkValidationError, RowError
+from apps.core.memory import cyclic_gc_paused
 from apps.kpis.ingest import measurement_inputs_from_csv
 from apps.kpis.models import Measurement, MeasurementSource
 from apps.kpis.services import CheckedMeasurementInputs, MeasurementInput, measurements_record_bulk
@@ -123,6 +124,7 @@ def _preview(entries: Sequence[MeasurementInput]) -> list[PreviewRow]:
     return rows
 
 
+@cyclic_gc_paused()
 def check(*, content: bytes, user: User) -> CsvResult:
     """Check a file without storing anything: the preview rows, or every bad row with its reasons."""
     try:
@@ -134,6 +136,7 @@ def check(*, content: bytes, user: User) -> CsvResult:
     return CsvResult(rows=_preview(entries))
 
 
+@cyclic_gc_paused()
 def store(*, content: bytes, user: User) -> CsvResult:
     """Check the file again and store every row, or none (the service is all or nothing)."""
     result = check(content=content, user=user)

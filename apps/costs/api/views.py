@@ -23,6 +23,7 @@ from apps.core.api.bulk import ECHO_PARAMETER, bulk_answer, bulk_answer_schema, 
 from apps.core.api.serializers import CsvUploadSerializer
 from apps.core.api.views import upload_content
 from apps.core.api.viewsets import ModelApiViewSet, ReadOnlyApiViewSet
+from apps.core.memory import cyclic_gc_paused
 from apps.costs import allocation as alloc
 from apps.costs import ingest, rules, selectors
 from apps.costs.api.filters import CostEntryFilter
@@ -79,6 +80,7 @@ class CostEntryViewSet(ModelApiViewSet):
         responses={201: bulk_answer_schema(CostEntrySerializer, "CostEntryBulkAnswer")},
     )
     @action(detail=False, methods=["post"])
+    @cyclic_gc_paused()
     def bulk(self, request: Request) -> Response:
         """Record a JSON list of cost lines, all or nothing (every bad row is reported).
 
@@ -93,6 +95,7 @@ class CostEntryViewSet(ModelApiViewSet):
         responses={201: bulk_answer_schema(CostEntrySerializer, "CostEntryBulkAnswer")},
     )
     @action(detail=False, methods=["post"], url_path="import", parser_classes=[MultiPartParser])
+    @cyclic_gc_paused()
     def import_csv(self, request: Request) -> Response:
         """Record the cost lines of a CSV file (columns data_product, period_start, amount, ...), all or nothing.
 

@@ -21,6 +21,7 @@ from apps.core.api.bulk import ECHO_PARAMETER, bulk_answer, bulk_answer_schema, 
 from apps.core.api.serializers import CsvUploadSerializer
 from apps.core.api.views import upload_content
 from apps.core.api.viewsets import ApiViewSet, CsvListModelMixin, ModelApiViewSet
+from apps.core.memory import cyclic_gc_paused
 from apps.kpis import ingest, selectors, services
 from apps.kpis.api.filters import KPIFilter, MeasurementFilter
 from apps.kpis.api.serializers import (
@@ -137,6 +138,7 @@ class MeasurementViewSet(ApiViewSet, CsvListModelMixin, mixins.RetrieveModelMixi
         responses={201: bulk_answer_schema(MeasurementSerializer, "MeasurementBulkAnswer")},
     )
     @action(detail=False, methods=["post"])
+    @cyclic_gc_paused()
     def bulk(self, request: Request) -> Response:
         """Record a JSON list of outcomes, all or nothing (every bad row is reported).
 
@@ -151,6 +153,7 @@ class MeasurementViewSet(ApiViewSet, CsvListModelMixin, mixins.RetrieveModelMixi
         responses={201: bulk_answer_schema(MeasurementSerializer, "MeasurementBulkAnswer")},
     )
     @action(detail=False, methods=["post"], url_path="import", parser_classes=[MultiPartParser])
+    @cyclic_gc_paused()
     def import_csv(self, request: Request) -> Response:
         """Record the outcomes of a CSV file (columns kpi, period_start, value, note), all or nothing.
 

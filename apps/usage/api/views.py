@@ -9,6 +9,7 @@ from rest_framework.response import Response
 
 from apps.core.api import access
 from apps.core.api.viewsets import ApiViewSet, CsvListModelMixin
+from apps.core.memory import cyclic_gc_paused
 from apps.usage import ingest, selectors, services
 from apps.usage.api.filters import UsageRecordFilter
 from apps.usage.api.serializers import UsageRecordSerializer, UsageRowSerializer
@@ -32,6 +33,7 @@ class UsageRecordViewSet(ApiViewSet, CsvListModelMixin, mixins.RetrieveModelMixi
         return selectors.usage_record_list()
 
     @extend_schema(request=UsageRowSerializer(many=True), responses={201: UsageRecordSerializer(many=True)})
+    @cyclic_gc_paused()
     def create(self, request: Request) -> Response:
         """Store a JSON list of usage counts, all or nothing (every bad row is reported)."""
         entries = ingest.usage_inputs_from_json(request.data, user=request.user)
