@@ -88,6 +88,39 @@ class AnyOf(Lookup):
         return f"{lhs} IN ({', '.join(['%s'] * len(values))})", [*lhs_params, *values]
 
 
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def copy_text(text: str) -> str:
+    """A text value in COPY's text format: backslash, tab, newline and carriage return escaped.
+
+    The bulk writes send COPY's text format directly, as psql does: psycopg's `write_row` dumps
+    each value in Python, a tenth of a 10,000-row import.
+    """
+    return text.translate(_COPY_ESCAPES)
+
+
+def copy_optional(value: object | None) -> str:
+    """A number (or None, COPY's NULL) in COPY's text format."""
+    return "\\N" if value is None else str(value)
+
+
+def identity_ids(table: str, count: int) -> list[int]:
+    """`count` new ids drawn from the identity sequence of `table`'s `id`, ascending (PostgreSQL).
+
+    As a plain INSERT would draw them, so that a COPY can write them and the caller knows them
+    without reading the rows back. The sequence is looked up once: `pg_get_serial_sequence` per
+    row costs ten times the nextval.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "WITH sequence AS MATERIALIZED (SELECT pg_get_serial_sequence(%s, 'id')::regclass AS name)"
+            " SELECT array_agg(nextval(sequence.name)) FROM sequence, generate_series(1, %s)",
+            [table, count],
+        )
+        return sorted(cursor.fetchone()[0] or ())
+
+
 def plain_rows(queryset: QuerySet) -> list[tuple]:
     """The rows of a `values_list` queryset as plain tuples.
 

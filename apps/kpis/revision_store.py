@@ -18,7 +18,7 @@ from decimal import Decimal
 
 from django.db import connection
 
-from apps.core.sql import date_array, int_array
+from apps.core.sql import copy_optional, copy_text, date_array, identity_ids, int_array
 from apps.kpis.models import Measurement
 
 PeriodKey = tuple[int, date]  # (kpi_id, period_start)
@@ -146,39 +146,19 @@ def _revisions_copy(
     revisions: Sequence[NewRevision], *, source: str, recorded_by_id: int | None, recorded_at: datetime
 ) -> list[int]:
     table = Measurement._meta.db_table
+    ids = identity_ids(table, len(revisions))
     with connection.cursor() as cursor:
-        # Ids first, from the identity's own sequence (as a plain INSERT would draw them), so COPY
-        # can write them and the caller knows them without reading the rows back.
-        # The sequence is looked up once: `pg_get_serial_sequence` per row costs ten times the nextval.
-        cursor.execute(
-            "WITH sequence AS MATERIALIZED (SELECT pg_get_serial_sequence(%s, 'id')::regclass AS name)"
-            " SELECT array_agg(nextval(sequence.name)) FROM sequence, generate_series(1, %s)",
-            [table, len(revisions)],
-        )
-        ids = sorted(cursor.fetchone()[0])
         # COPY's text format written directly, as psql sends it: psycopg's `write_row` dumps each
         # value in Python and was a tenth of a 10,000-row import. Values were checked before
         # (finite Decimals, dates, integers); only the note is free text and needs escaping.
-        source_text = _copy_text(source)
-        rest = f"{_copy_optional(recorded_by_id)}\t{recorded_at.isoformat()}"
+        source_text = copy_text(source)
+        rest = f"{copy_optional(recorded_by_id)}\t{recorded_at.isoformat()}"
         lines = [
             f"{measurement_id}\t{revision.kpi_id}\t{revision.period_start.isoformat()}\t{revision.value}\t"
-            f"{_copy_text(revision.note)}\t{source_text}\t{revision.revision}\t{'t' if revision.is_current else 'f'}"
+            f"{copy_text(revision.note)}\t{source_text}\t{revision.revision}\t{'t' if revision.is_current else 'f'}"
             f"\t{rest}\n"
             for measurement_id, revision in zip(ids, revisions, strict=True)
         ]
         with cursor.cursor.copy(f"COPY {table} ({', '.join(_COLUMNS)}) FROM STDIN") as copy:
             copy.write("".join(lines))
     return ids
-
-
-_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-
-
-def _copy_text(text: str) -> str:
-    """A text value in COPY's text format: backslash, tab, newline and carriage return escaped."""
-    return text.translate(_COPY_ESCAPES)
-
-
-def _copy_optional(value: int | None) -> str:
-    return "\\N" if value is None else str(value)

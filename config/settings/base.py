@@ -69,6 +69,9 @@ MESHVALUE_MAX_IMPORT_ROWS = env.int("MESHVALUE_MAX_IMPORT_ROWS", default=10_000)
 MESHVALUE_COST_IMPORT_DIR = env.str("MESHVALUE_COST_IMPORT_DIR", default=str(BASE_DIR / "var" / "cost-imports"))
 # Products per chunk when the evaluation of a large portfolio is split across workers.
 MESHVALUE_EVALUATION_CHUNK_SIZE = env.int("MESHVALUE_EVALUATION_CHUNK_SIZE", default=2_000)
+# PostgreSQL: a pass sums its KPIs on a second connection while its first reads the rest (one more
+# connection per running pass, for under a second); false keeps every read on one connection.
+MESHVALUE_EVALUATION_SUMS_ASIDE = env.bool("MESHVALUE_EVALUATION_SUMS_ASIDE", default=True)
 # How long a chunk waits for another evaluation of the same products (PostgreSQL lock_timeout);
 # below the soft time limit, so a stuck lock is a retried error, not a task killed by its limit.
 MESHVALUE_EVALUATION_LOCK_TIMEOUT = env.str("MESHVALUE_EVALUATION_LOCK_TIMEOUT", default="5s")

@@ -17,14 +17,18 @@ runs a query per product or per KPI. Two paths produce the same inputs for the c
 from __future__ import annotations
 
 import json
+import logging
+import re
+import threading
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db import connection
+from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Count, F, Q, Sum
 
 from apps.bets.models import BetStatus, ValueBet
@@ -60,6 +64,8 @@ from meshvalue.valuation import (
     fresh_since,
     is_stale,
 )
+
+logger = logging.getLogger(__name__)
 
 ALL_PRODUCTS = (0, 2**62)
 
@@ -124,11 +130,21 @@ class _KpiFigures:
     freshness: tuple[KpiFreshness, ...]
 
 
-def product_inputs_gather(scope: Scope, *, policy_overrides: dict[int | None, Policy] | None = None) -> GatheredInputs:
+def product_inputs_gather(
+    scope: Scope,
+    *,
+    policy_overrides: dict[int | None, Policy] | None = None,
+    bets_measure: Callable[[], object] | None = None,
+    sums_aside: bool = False,
+) -> GatheredInputs:
     """Read everything the rules need about the products in `scope`: the core's input per product.
 
     A fixed number of queries, whatever the number of products. `policy_overrides` replaces the
     stored policies (key None: the default; an int: a domain's), for previews that store nothing.
+    `bets_measure`, the pass's measurement of due bets, runs before their figures are read, while
+    the KPI sums are read. `sums_aside`: the caller's transaction is its own, begun for this pass
+    (nobody else's uncommitted rows in it), so the sums may be read on a second connection
+    (`_KpiSumsAside`).
     """
     as_of = scope.as_of
     default, by_domain = policies_by_domain()
@@ -146,15 +162,19 @@ def product_inputs_gather(scope: Scope, *, policy_overrides: dict[int | None, Po
         .order_by("id")
         .values_list("id", "domain_id", "launched_on", "owner__username")
     )
+    kpi_figures: dict[int, _KpiFigures] | None = None
+    aside: _KpiSumsAside | None = None
     if _sums_in_database():
-        kpi_figures = None
         if scope.run_id is not None and not policy_overrides:
             window_key = _window_key(as_of, lengths, horizon, all_policies)
             kpi_figures = _kpi_figures_shared(scope, window_key, len(lengths), products)
-        if kpi_figures is None:
-            kpi_figures = _kpi_figures_summed(scope, lengths, horizon, all_policies)
+        if kpi_figures is None and sums_aside and settings.MESHVALUE_EVALUATION_SUMS_ASIDE:
+            # The longest read of the pass: on a second connection, while this one reads the rest.
+            aside = _KpiSumsAside.start(*_kpi_figures_sql(scope, lengths, horizon, all_policies), width=len(lengths))
     else:
         kpi_figures = _kpi_figures_portable(scope, lengths, horizon, default, by_domain)
+    if bets_measure is not None:
+        bets_measure()
     costs = _costs(scope, lengths)
     usage = _usage(scope)
     due_bets = _due_bets(scope)
@@ -164,6 +184,10 @@ def product_inputs_gather(scope: Scope, *, policy_overrides: dict[int | None, Po
     later_evaluated = frozenset(
         Evaluation.objects.filter(in_range, as_of__gt=as_of).order_by().values_list("data_product_id", flat=True)
     )
+    if kpi_figures is None:
+        kpi_figures = (
+            aside.figures() if aside is not None else _kpi_figures_summed(scope, lengths, horizon, all_policies)
+        )
 
     length_index = {length: index for index, length in enumerate(lengths)}
     no_costs = [None] * len(lengths)
@@ -404,6 +428,71 @@ def _kpi_figures_summed(
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return _kpi_figures_of(cursor.fetchall(), width=len(lengths))
+
+
+_SNAPSHOT_ID = re.compile(r"[0-9A-F]+-[0-9A-F]+(-[0-9]+)?")
+
+
+class _KpiSumsAside:
+    """The KPI sums of a pass (`_kpi_figures_sql`), run on a second connection in a thread.
+
+    That query is half of a pass; the pass's other reads (costs, usage, bets, decisions) and its
+    Python work need the server and the client while it runs, so running it aside overlaps them
+    (on two cores, the parallel scan of the measurements still takes both for most of it). The
+    second connection reads exactly what this transaction reads: it imports this transaction's
+    snapshot (`pg_export_snapshot`, then `SET TRANSACTION SNAPSHOT` in a read-only repeatable-read
+    transaction), which sees every committed row this one sees and none committed since.
+
+    Only when the pass's transaction is its own (`portfolio_chunk_evaluate` began it): an
+    imported snapshot cannot see a transaction's uncommitted writes, so inside a caller's
+    transaction (a test's, a command's) the sums stay on this connection. Off with
+    `MESHVALUE_EVALUATION_SUMS_ASIDE=false` (a server short of connections). If the second
+    connection fails (refused, too many clients), the pass sums on its own connection: slower,
+    never wrong.
+    """
+
+    def __init__(self, snapshot: str, sql: str, params: dict[str, Any], width: int) -> None:
+        self._snapshot, self._sql, self._params, self._width = snapshot, sql, params, width
+        self._rows: list[tuple] | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._sum, name="meshvalue-kpi-sums", daemon=True)
+
+    @classmethod
+    def start(cls, sql: str, params: dict[str, Any], *, width: int) -> _KpiSumsAside:
+        """Start summing aside (this connection must be in the pass's own transaction)."""
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_export_snapshot()")
+            (snapshot,) = cursor.fetchone()
+        aside = cls(snapshot, sql, params, width)
+        aside._thread.start()
+        return aside
+
+    def _sum(self) -> None:
+        aside = connections.create_connection(DEFAULT_DB_ALIAS)
+        try:
+            if not _SNAPSHOT_ID.fullmatch(self._snapshot):  # it goes into the text: only what the server makes
+                raise ValueError(f"unexpected snapshot id {self._snapshot!r}")
+            with aside.cursor() as cursor:
+                cursor.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                cursor.execute(f"SET TRANSACTION SNAPSHOT '{self._snapshot}'")
+                evaluation_session_tune(aside)
+                cursor.execute(self._sql, self._params)
+                self._rows = cursor.fetchall()
+                cursor.execute("COMMIT")
+        except BaseException as error:  # handed to the pass, which sums on its own connection
+            self._error = error
+        finally:
+            aside.close()
+
+    def figures(self) -> dict[int, _KpiFigures]:
+        """Wait for the sums; summed here on this connection instead if the second one failed."""
+        self._thread.join()
+        if self._rows is None:
+            logger.warning("KPI sums aside failed (%s); summing on the pass's connection", type(self._error).__name__)
+            with connection.cursor() as cursor:
+                cursor.execute(self._sql, self._params)
+                self._rows = cursor.fetchall()
+        return _kpi_figures_of(self._rows, width=self._width)
 
 
 def _kpi_figures_of(rows: list[tuple], *, width: int) -> dict[int, _KpiFigures]:

@@ -6,6 +6,7 @@ from datetime import date
 
 from django.conf import settings
 from django.db import connection
+from django.db.backends.base.base import BaseDatabaseWrapper
 
 from apps.core.locks import job_lock
 
@@ -28,15 +29,17 @@ def alerts_lock() -> None:
     job_lock("valuation.alerts")
 
 
-def evaluation_session_tune() -> None:
+def evaluation_session_tune(on: BaseDatabaseWrapper | None = None) -> None:
     """Tune the current transaction for big aggregates (PostgreSQL only; see STACK.md).
 
     JIT compilation costs more than it saves on these queries, and the default 4 MB of
     work_mem makes the grouped sums spill to disk. A lock timeout turns a stuck lock into an
     OperationalError that the task retries with backoff instead of a hung worker, and the client
-    connection check frees the locks of a killed worker at once.
+    connection check frees the locks of a killed worker at once. `on`: another connection than
+    this thread's (the one that sums a pass's KPIs aside, `gather._KpiSumsAside`).
     """
-    if connection.vendor != "postgresql":
+    on = on or connection
+    if on.vendor != "postgresql":
         return
     work_mem = getattr(settings, "MESHVALUE_EVALUATION_WORK_MEM", "256MB")
     lock_timeout = getattr(settings, "MESHVALUE_EVALUATION_LOCK_TIMEOUT", "5s")
@@ -48,7 +51,7 @@ def evaluation_session_tune() -> None:
         "SELECT set_config('jit', 'off', true), set_config('work_mem', %s, true), "
         "set_config('lock_timeout', %s, true), set_config('synchronous_commit', 'off', true)"
     )
-    if connection.pg_version >= 140000:  # type: ignore[attr-defined]  # PostgreSQL's wrapper only
+    if on.pg_version >= 140000:  # type: ignore[attr-defined]  # PostgreSQL's wrapper only
         settings_sql += ", set_config('client_connection_check_interval', '1000', true)"
-    with connection.cursor() as cursor:
+    with on.cursor() as cursor:
         cursor.execute(settings_sql, [work_mem, lock_timeout])
