@@ -78,10 +78,10 @@ def _or_retry(task, run_id: int | None, step: Callable[[], T]) -> T:
 
 @shared_task(bind=True, **_TASK_OPTIONS)
 def evaluation_run_execute(self, run_id: int) -> dict:
-    """Start run `run_id`: split the active products into chunks, prepare them and queue one task per chunk.
+    """Start run `run_id`: split the active products into chunks and queue one task per part.
 
-    This task also stores the run's readiness, beside the preparation (the rollup refreshed, the
-    KPI figures shared: `evaluation_run_prepare`), before it queues the chunks.
+    The readiness part is queued at once; the chunks once the run is prepared (the rollup
+    refreshed, the KPI figures shared), which the readiness part does not wait for.
     """
     chunk_size = chunk_size_setting()
     run, chunks = _or_retry(self, run_id, lambda: evaluation_run_begin(run_id=run_id, chunk_size=chunk_size))
@@ -89,13 +89,12 @@ def evaluation_run_execute(self, run_id: int) -> dict:
         logger.warning("evaluation run %s is gone; nothing to do", run_id)
         return {"run_id": run_id, "chunks": 0}
     as_of = run.as_of.isoformat()
+    if READINESS_PART in chunks:
+        # Queued first: another worker stores the readiness while this one prepares the chunks.
+        evaluation_readiness_record.delay_on_commit(run_id, as_of)
     evaluation_chunks = [part for part in chunks if part != READINESS_PART]
-    if chunks:
-        _or_retry(
-            self,
-            run_id,
-            lambda: evaluation_run_prepare(run=run, chunks=len(evaluation_chunks), readiness=READINESS_PART in chunks),
-        )
+    if evaluation_chunks:
+        _or_retry(self, run_id, lambda: evaluation_run_prepare(run=run, chunks=len(evaluation_chunks)))
     for part in evaluation_chunks:
         evaluation_chunk_evaluate.delay_on_commit(run_id, as_of, part, chunk_size)
     return {"run_id": run_id, "chunks": len(chunks)}
@@ -125,10 +124,7 @@ def evaluation_chunk_evaluate(self, run_id: int | None, as_of: str, chunk: int, 
 
 @shared_task(bind=True, **_TASK_OPTIONS)
 def evaluation_readiness_record(self, run_id: int, as_of: str) -> dict:
-    """The readiness part of a run: store each domain's readiness as of `as_of`.
-
-    The run's first task stores it now (`evaluation_run_prepare`); kept for messages queued by
-    an earlier version."""
+    """The readiness part of a run: store each domain's readiness as of `as_of`, beside the run's chunks."""
     return _run_part(self, run_id, as_of, READINESS_PART, 0)
 
 

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 
 from django.conf import settings
-from django.db import IntegrityError, connection, connections, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from apps.bets.services import bets_measure_due
@@ -340,70 +339,20 @@ def evaluation_run_begin(*, run_id: int, chunk_size: int) -> tuple[EvaluationRun
     return run, [part for part in parts if part not in run.chunks_done]
 
 
-def evaluation_run_prepare(*, run: EvaluationRun, chunks: int, readiness: bool = False) -> None:
+@transaction.atomic
+def evaluation_run_prepare(*, run: EvaluationRun, chunks: int) -> None:
     """Before a run's `chunks` chunks start: the months touched since the last run, in the rollup,
     and (for more than one chunk) every product's KPI figures, which the chunks then read instead
-    of each scanning the measurements (`kpi_figures_share`). With `readiness`, the run's readiness
-    part too (`run_readiness_record`), beside the preparation.
+    of each scanning the measurements (`kpi_figures_share`).
 
-    Each is its own transaction, after `evaluation_run_begin` committed. The two read nothing the
-    other writes, so on PostgreSQL, called outside any transaction (the run's first task), the
-    preparation runs on a second connection in a thread while this one stores readiness: on one
-    worker, the readiness part no longer waits for the chunks' preparation, and the preparation's
-    scan of the measurements overlaps readiness' reads. Idempotent: a redelivered start prepares
-    again, a chunk that finds no shared figures for its products sums for itself, and readiness is
-    counted in its run once.
+    Its own transaction, after `evaluation_run_begin` committed, so that a second worker stores
+    the run's readiness meanwhile. Idempotent: a redelivered start prepares again, and a chunk
+    that finds no shared figures for its products sums for itself.
     """
-    beside = (
-        readiness
-        and connection.vendor == "postgresql"
-        and not connection.in_atomic_block
-        and settings.MESHVALUE_EVALUATION_SUMS_ASIDE
-    )
-    if not beside:
-        _run_prepare(run=run, chunks=chunks)
-        if readiness:
-            run_readiness_record(run_id=run.pk, as_of=run.as_of)
-        return
-    prepared = _on_own_connection(lambda: _run_prepare(run=run, chunks=chunks), name="meshvalue-run-prepare")
-    try:
-        run_readiness_record(run_id=run.pk, as_of=run.as_of)
-    finally:
-        prepared()
-
-
-@transaction.atomic
-def _run_prepare(*, run: EvaluationRun, chunks: int) -> None:
     monthly_rollup_refresh()
     kpi_figures_forget()
     if chunks > 1:
         kpi_figures_share(run_id=run.pk, as_of=run.as_of)
-
-
-def _on_own_connection(step: Callable[[], object], *, name: str) -> Callable[[], None]:
-    """Start `step` in a thread, on that thread's own database connection (closed after it).
-
-    Returns the wait: it joins the thread and raises what `step` raised.
-    """
-    failures: list[BaseException] = []
-
-    def target() -> None:
-        try:
-            step()
-        except BaseException as error:  # raised again by the wait, in the caller's thread
-            failures.append(error)
-        finally:
-            connections.close_all()  # this thread's connections only
-
-    thread = threading.Thread(target=target, name=name, daemon=True)
-    thread.start()
-
-    def wait() -> None:
-        thread.join()
-        if failures:
-            raise failures[0]
-
-    return wait
 
 
 def evaluation_run_fail(*, run_id: int, error: str) -> None:
@@ -426,9 +375,7 @@ def portfolio_evaluate(
     if run is not None:
         _, parts = evaluation_run_begin(run_id=run.pk, chunk_size=chunk_size)
         if parts:
-            chunks = [part for part in parts if part != READINESS_PART]
-            evaluation_run_prepare(run=run, chunks=len(chunks), readiness=READINESS_PART in parts)
-            parts = chunks
+            evaluation_run_prepare(run=run, chunks=sum(part != READINESS_PART for part in parts))
     else:
         monthly_rollup_refresh()
         parts = [*product_buckets(chunk_size=chunk_size), READINESS_PART]

@@ -10,7 +10,6 @@ from apps.catalog.tasks import data_products_retire_due_scheduled
 from apps.governance.models import Alert, AlertStatus
 from apps.valuation import tasks
 from apps.valuation.models import DomainReadiness, Evaluation, EvaluationRun, RunStatus
-from apps.valuation.services import READINESS_PART
 from apps.valuation.tasks import (
     MAX_RETRIES,
     _backoff,
@@ -131,8 +130,6 @@ def test_a_run_through_a_real_worker_on_the_redis_broker(redis_url, postgres, se
     assert (run.products_evaluated, run.alerts_opened, run.alerts_resolved) == (6, 8, 1)
     assert Evaluation.objects.filter(as_of=AS_OF).count() == 6
     assert Alert.objects.exclude(status=AlertStatus.RESOLVED).count() == 8
-    # Stored by the run's first task, beside the preparation of its chunks (on a second connection).
-    assert DomainReadiness.objects.filter(as_of=AS_OF).exists()
 
 
 @pytest.mark.django_db
@@ -188,24 +185,25 @@ def test_executing_a_run_queues_one_task_per_chunk_after_commit(monkeypatch, set
     readiness: list[tuple] = []
     monkeypatch.setattr(evaluation_chunk_evaluate, "delay_on_commit", lambda *args: queued.append(args))
     monkeypatch.setattr(evaluation_readiness_record, "delay_on_commit", lambda *args: readiness.append(args))
-    # The chunks are queued once prepared; the first task stores the readiness meanwhile itself.
-    prepared: list[dict] = []
+    # The readiness part is queued before the chunks are prepared, so that another worker stores it meanwhile.
+    prepared_after: list[tuple[int, int]] = []
     prepare = tasks.evaluation_run_prepare
 
     def recorded_prepare(**kwargs):
-        prepared.append({**kwargs, "queued before": len(queued)})
+        prepared_after.append((len(readiness), len(queued)))
         prepare(**kwargs)
 
     monkeypatch.setattr(tasks, "evaluation_run_prepare", recorded_prepare)
     run = EvaluationRun.objects.create(as_of=AS_OF, trigger="test")
     result = evaluation_run_execute.run(run.pk)
-    assert prepared == [{"run": run, "chunks": 7, "readiness": True, "queued before": 0}]
+    assert prepared_after == [(1, 0)]
     run.refresh_from_db()
     # six active products, plus eta: deprecated but with an unresolved alert to resolve; and readiness.
     assert result["chunks"] == run.chunks_total == len(queued) + 1 == 8
-    assert readiness == []
+    assert readiness == [(run.pk, AS_OF.isoformat())]
+    assert not DomainReadiness.objects.filter(as_of=AS_OF).exists()
+    evaluation_readiness_record.run(*readiness[0])
     assert DomainReadiness.objects.filter(as_of=AS_OF).exists()
-    assert run.chunks_done == [READINESS_PART]
     assert {args[1] for args in queued} == {AS_OF.isoformat()}
     for run_id, as_of, chunk, chunk_size in queued:
         evaluation_chunk_evaluate.run(run_id, as_of, chunk, chunk_size)
