@@ -24,11 +24,12 @@ sources) are one function each in `SIGNALS`; adding one is a function there plus
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from functools import lru_cache
+from typing import NamedTuple
 
 from meshvalue.periods import CADENCE_DAYS, Cadence, cadence_days
 
@@ -166,9 +167,12 @@ class UsageFacts:
 NO_USAGE = UsageFacts()
 
 
-@dataclass(frozen=True, slots=True)
-class ProductInput:
+class ProductInput(NamedTuple):
     """Everything the rules need about one product as of a date, summed.
+
+    A named tuple, immutable like a frozen dataclass but built in a third of the time: a pass
+    builds one per product (10,000s), and a frozen dataclass sets each field through
+    `object.__setattr__`. Change one with `_replace`.
 
     `value` and `recent_value` are the sums over the product's attributions of weight times the
     value of the measurements that count for it in each window; `measured_kpis` is how many of its
@@ -216,12 +220,12 @@ class Hold:
     revisit_on: date
 
 
-@dataclass(frozen=True)
-class Valuation:
+class Valuation(NamedTuple):
     """One product's figures, recommendation, signals and the alerts they ask for, as of a date.
 
     `alerts` maps each alert kind to open (unless one is unresolved already) to its message;
     `held` are kinds whose condition holds but a decision keeps quiet until its revisit date.
+    A named tuple for the same reason as `ProductInput`: one per product per pass.
     """
 
     product_id: int
@@ -235,8 +239,8 @@ class Valuation:
     recent_ratio: Decimal | None
     recommendation: Recommendation
     reasons: tuple[str, ...]
-    signals: tuple[Signal, ...] = field(default=())
-    alerts: dict[str, str] = field(default_factory=dict)
+    signals: tuple[Signal, ...] = ()
+    alerts: dict[str, str] = {}
     held: tuple[Hold, ...] = ()
 
     @property

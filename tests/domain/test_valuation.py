@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -75,7 +74,7 @@ def facts(*, attributions: tuple = (), **kwargs) -> ProductInput:
 
 
 def evaluate_product(product: ProductInput, policy: Policy, as_of: date):
-    return evaluate(replace(product, policy=policy), as_of)
+    return evaluate(product._replace(policy=policy), as_of)
 
 
 # --- improvement and value -----------------------------------------------------------------------

@@ -76,7 +76,9 @@ def test_a_new_date_and_a_rewrite_store_the_same_rows():
     first = stored_evaluations(AS_OF)
     ids = dict(Evaluation.objects.filter(as_of=AS_OF).values_list("data_product_id", "id"))
     assert any(f"{AWKWARD_NAME} Old" in reason for row in first for reason in row[FIELDS.index("reasons")])
-    assert any(f"{AWKWARD_NAME} Orders" in signal["message"] for row in first for signal in row[FIELDS.index("signals")])
+    assert any(
+        f"{AWKWARD_NAME} Orders" in signal["message"] for row in first for signal in row[FIELDS.index("signals")]
+    )
     portfolio_chunk_evaluate(as_of=AS_OF)  # the same date again: merged (ON CONFLICT DO UPDATE)
     assert stored_evaluations(AS_OF) == first
     assert dict(Evaluation.objects.filter(as_of=AS_OF).values_list("data_product_id", "id")) == ids
