@@ -424,10 +424,14 @@ def _kpi_figures_summed(
     scope: Scope, lengths: list[int], horizon: date, policies: list[Policy]
 ) -> dict[int, _KpiFigures]:
     """Per product, its KPIs summed by PostgreSQL in one grouped query (exact `numeric` arithmetic)."""
-    sql, params = _kpi_figures_sql(scope, lengths, horizon, policies)
+    return _kpi_figures_read(*_kpi_figures_sql(scope, lengths, horizon, policies), width=len(lengths))
+
+
+def _kpi_figures_read(sql: str, params: dict[str, Any], *, width: int) -> dict[int, _KpiFigures]:
+    """Run `_kpi_figures_sql`'s query on this thread's connection and read its rows by product."""
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return _kpi_figures_of(cursor.fetchall(), width=len(lengths))
+        return _kpi_figures_of(cursor.fetchall(), width=width)
 
 
 _SNAPSHOT_ID = re.compile(r"[0-9A-F]+-[0-9A-F]+(-[0-9]+)?")
@@ -489,9 +493,7 @@ class _KpiSumsAside:
         self._thread.join()
         if self._rows is None:
             logger.warning("KPI sums aside failed (%s); summing on the pass's connection", type(self._error).__name__)
-            with connection.cursor() as cursor:
-                cursor.execute(self._sql, self._params)
-                self._rows = cursor.fetchall()
+            return _kpi_figures_read(self._sql, self._params, width=self._width)
         return _kpi_figures_of(self._rows, width=self._width)
 
 
