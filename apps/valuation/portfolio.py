@@ -126,6 +126,22 @@ def latest_evaluations_counted(*, as_of: date) -> tuple[QuerySet[Evaluation], in
     return Evaluation.objects.filter(pk__in=latest_ids), None
 
 
+def latest_evaluations_of(*, as_of: date, product_ids: list[int]) -> QuerySet[Evaluation]:
+    """`latest_evaluations` of a few products (a page of them): one query.
+
+    On PostgreSQL each product's latest is found by its own index range (`DISTINCT ON`), not by
+    filtering the portfolio's cached ids: that sent a 10,000-id array with every page (3 ms).
+    """
+    if connection.vendor != "postgresql":
+        return latest_evaluations(as_of=as_of).filter(data_product_id__in=product_ids)
+    in_portfolio = portfolio_products(as_of=as_of).filter(pk__any_of=product_ids).values("pk")
+    return (
+        Evaluation.objects.filter(data_product_id__in=in_portfolio, as_of__lte=as_of)
+        .order_by("data_product_id", "-as_of")
+        .distinct("data_product_id")
+    )
+
+
 def _latest_per_product(
     as_of: date, evaluation_columns: list[str], product_columns: tuple[str, ...] = ()
 ) -> tuple[str, list[Any]]:

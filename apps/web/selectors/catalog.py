@@ -19,8 +19,7 @@ from apps.governance.models import Alert, Decision
 from apps.kpis.models import KPI, Attribution, Measurement
 from apps.usage.models import UsageRecord
 from apps.valuation.models import Evaluation, EvaluationPolicy
-from apps.valuation.portfolio import Figures, portfolio_cached, products_recommended
-from apps.valuation.portfolio import latest_evaluations as portfolio_latest_evaluations
+from apps.valuation.portfolio import Figures, latest_evaluations_of, portfolio_cached, products_recommended
 from apps.web.selectors.common import (
     ZERO,
     KpiProgress,
@@ -302,7 +301,6 @@ def catalog_page(*, filters: CatalogFilters, as_of: date, page_number: str | int
     latest evaluations as of `as_of`). Filtered and paged by the database (`CATALOG_PER_PAGE` a
     page): four queries whatever the number of products, the tile of 5,000 retire products included.
     """
-    latest = portfolio_latest_evaluations(as_of=as_of)
     products = DataProduct.objects.select_related("domain", "owner").order_by("name", "pk")
     if filters.lifecycle:
         products = products.filter(lifecycle=filters.lifecycle)
@@ -316,7 +314,7 @@ def catalog_page(*, filters: CatalogFilters, as_of: date, page_number: str | int
     listed = list(page.object_list)
     evaluations = {
         e.data_product_id: e
-        for e in latest.filter(data_product_id__in=[p.pk for p in listed]).only(
+        for e in latest_evaluations_of(as_of=as_of, product_ids=[p.pk for p in listed]).only(
             "id", "data_product_id", "as_of", "recommendation", "value", "cost", "net", "ratio"
         )
     }

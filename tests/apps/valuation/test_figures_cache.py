@@ -18,6 +18,7 @@ from apps.valuation.models import Evaluation
 from apps.valuation.portfolio import (
     latest_evaluations,
     latest_evaluations_counted,
+    latest_evaluations_of,
     latest_evaluations_recommending,
     latest_figures_by_domain,
     portfolio_summary,
@@ -126,3 +127,21 @@ def test_the_products_of_a_recommendation_follow_a_new_evaluation(portfolio):
     EvaluationFactory(data_product=first, as_of=date(2026, 1, 20), recommendation="hold")
     assert recommending("retire") == ({second.pk}, {second.pk})
     assert recommending("hold") == ({first.pk, third.pk}, {first.pk, third.pk})
+
+
+def test_the_latest_evaluations_of_a_few_products_are_the_portfolios_own(portfolio):
+    first, second, third = portfolio
+    newer = EvaluationFactory(data_product=second, as_of=date(2026, 1, 20))
+    EvaluationFactory(data_product=third, as_of=date(2026, 3, 1))  # after the date: the older one counts
+    retired = DataProductFactory(domain=first.domain, lifecycle=Lifecycle.RETIRED, sunset_on=date(2026, 1, 10))
+    EvaluationFactory(data_product=retired, as_of=date(2026, 1, 5))
+    unevaluated = DataProductFactory(domain=first.domain)
+    asked = [first.pk, second.pk, third.pk, retired.pk, unevaluated.pk]
+
+    found = {e.data_product_id: e.pk for e in latest_evaluations_of(as_of=AS_OF, product_ids=asked)}
+
+    expected = dict(latest_evaluations(as_of=AS_OF).filter(data_product_id__in=asked).values_list("data_product", "pk"))
+    assert found == expected
+    assert set(found) == {first.pk, second.pk, third.pk}
+    assert found[second.pk] == newer.pk
+    assert latest_evaluations_of(as_of=AS_OF, product_ids=[]).count() == 0
