@@ -22,6 +22,8 @@ from meshvalue.readiness import CHECK_DEFINITIONS, CHECK_LABELS, CHECKS, DomainR
 
 # The alerts past the SLA the decision loop lists without `?alerts=all`: a large portfolio has
 # thousands (7,676 in `make bench-web`, 1.4 MB of JSON), and `totals.alerts_past_sla` counts them all.
+# Likewise the failing products each readiness check lists without `?failing=all` (144 KB at 10,000
+# products, for twenty domains and their total); `failing_count` counts them all.
 ROWS_LISTED = 50
 
 MONEY: dict[str, Any] = {"max_digits": 24, "decimal_places": 2}
@@ -219,6 +221,12 @@ class ReadinessQuerySerializer(serializers.Serializer):
     domain = serializers.IntegerField(
         min_value=1, required=False, help_text="Only this domain (a domain id; 404 when there is none)."
     )
+    failing = serializers.ChoiceField(
+        choices=["all"],
+        required=False,
+        help_text=f"`all`: list every failing product of each check; without it, the first {ROWS_LISTED}"
+        " (lowest ids; `failing_count` counts them all).",
+    )
 
 
 class ReadinessCheckSerializer(serializers.Serializer):
@@ -227,7 +235,12 @@ class ReadinessCheckSerializer(serializers.Serializer):
     definition = serializers.CharField()
     passing = serializers.IntegerField(help_text="Active products passing the check.")
     share = serializers.DecimalField(**SHARE, help_text="passing / products; null with no active product.")
-    failing = serializers.ListField(child=serializers.IntegerField(), help_text="Ids of the products failing it.")
+    failing = serializers.ListField(
+        child=serializers.IntegerField(),
+        help_text=f"Ids of the products failing it, ascending: the first {ROWS_LISTED},"
+        " or every one with `failing=all`.",
+    )
+    failing_count = serializers.IntegerField(help_text="Active products failing it, all of them.")
 
 
 class ReadinessFiguresSerializer(serializers.Serializer):
@@ -256,9 +269,9 @@ def _text(share: Any) -> str | None:
     return None if share is None else str(share)
 
 
-def _readiness(readiness: DomainReadiness) -> dict[str, Any]:
+def _readiness(readiness: DomainReadiness, failing_limit: int | None) -> dict[str, Any]:
     """Plain JSON values, as `ReadinessSerializer` declares them (its fields would cost seconds on long
-    lists of failing products)."""
+    lists of failing products); each check's first `failing_limit` failing products (None: all)."""
     return {
         "products": readiness.products,
         "ready": readiness.ready,
@@ -270,24 +283,27 @@ def _readiness(readiness: DomainReadiness) -> dict[str, Any]:
                 "definition": CHECK_DEFINITIONS[check],
                 "passing": readiness.passing[check],
                 "share": _text(readiness.share(check)),
-                "failing": list(readiness.failing.get(check, ())),
+                "failing": sorted(readiness.failing.get(check, ()))[:failing_limit],
+                "failing_count": len(readiness.failing.get(check, ())),
             }
             for check in CHECKS
         ],
     }
 
 
-def readiness_payload(report: ReadinessReport, names: dict[int, tuple[str, str]]) -> dict[str, Any]:
+def readiness_payload(
+    report: ReadinessReport, names: dict[int, tuple[str, str]], *, failing_limit: int | None = ROWS_LISTED
+) -> dict[str, Any]:
     return {
         "as_of": report.as_of.isoformat(),
         "evaluated_on": None if report.evaluated_on is None else report.evaluated_on.isoformat(),
-        "totals": _readiness(report.total),
+        "totals": _readiness(report.total, failing_limit),
         "domains": [
             {
                 "domain": domain_id,
                 "name": names.get(domain_id, ("", ""))[0],
                 "slug": names.get(domain_id, ("", ""))[1],
-                **_readiness(readiness),
+                **_readiness(readiness, failing_limit),
             }
             for domain_id, readiness in sorted(report.domains.items(), key=lambda item: names.get(item[0], ("",))[0])
         ],
@@ -309,4 +325,5 @@ class ReadinessView(ApiView):
             domain_id=_existing_domain(query.validated_data.get("domain")),
         )
         names = {pk: (name, slug) for pk, name, slug in Domain.objects.values_list("pk", "name", "slug")}
-        return Response(readiness_payload(report, names))
+        failing_limit = None if query.validated_data.get("failing") == "all" else ROWS_LISTED
+        return Response(readiness_payload(report, names, failing_limit=failing_limit))

@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 
 from apps.catalog.models import Lifecycle
+from apps.valuation.api import insights
 from apps.valuation.models import DomainReadiness, EvaluationPolicy
 from apps.valuation.readiness import product_checks
 from apps.valuation.services import readiness_record
@@ -142,7 +143,30 @@ def test_one_products_checks(readiness_portfolio):
     assert all(product_checks(product=readiness_portfolio["ok"], as_of=AS_OF).values())
 
 
-@pytest.mark.parametrize(("params", "field"), [({"as_of": "2026-02-30"}, "as_of"), ({"domain": "x"}, "domain")])
+def test_each_check_lists_its_first_failing_products_unless_all_are_asked_for(
+    as_executive, readiness_portfolio, monkeypatch
+):
+    monkeypatch.setattr(insights, "ROWS_LISTED", 1)
+    p = readiness_portfolio
+    both = sorted([p["others"].pk, p["bare"].pk])
+
+    def owner_uses(params):
+        body = as_executive.get(URL, {"as_of": "2026-12-01", **params}).json()
+        ops = next(domain for domain in body["domains"] if domain["slug"] == "ops")
+        return _checks(ops)["owner_uses"], _checks(body["totals"])["owner_uses"]
+
+    ops, totals = owner_uses({})
+    assert (ops["failing"], ops["failing_count"]) == (both[:1], 2)
+    assert (len(totals["failing"]), totals["failing_count"]) == (1, 2)
+    ops, totals = owner_uses({"failing": "all"})
+    assert (ops["failing"], ops["failing_count"]) == (both, 2)
+    assert totals["failing"] == both
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [({"as_of": "2026-02-30"}, "as_of"), ({"domain": "x"}, "domain"), ({"failing": "some"}, "failing")],
+)
 def test_bad_parameters(as_executive, params, field):
     response = as_executive.get(URL, params)
     assert response.status_code == 400
