@@ -40,6 +40,9 @@ T = TypeVar("T")
 # database or Redis restart of about a minute.
 MAX_RETRIES = 8
 _TASK_OPTIONS = {
+    # A run's row records how its parts went (status, chunks done, counts, error); nothing reads a
+    # part's return value, so it is not written to the result backend.
+    "ignore_result": True,
     "acks_late": True,
     "reject_on_worker_lost": True,
     "max_retries": MAX_RETRIES,
