@@ -4,6 +4,11 @@ from django.db import models
 from apps.core.audit import audit_trail
 
 
+def user_display_name(*, first_name: str, last_name: str, username: str) -> str:
+    """How pages name a user: the full name, else the username (also `str(user)`)."""
+    return f"{first_name} {last_name}".strip() or username
+
+
 class User(AbstractUser):
     """A person using meshvalue. Roles are Django groups (see apps.accounts.roles)."""
 
@@ -17,4 +22,4 @@ class User(AbstractUser):
         ordering = ["username"]
 
     def __str__(self) -> str:
-        return self.get_full_name() or self.username
+        return user_display_name(first_name=self.first_name, last_name=self.last_name, username=self.username)

@@ -130,7 +130,8 @@ def latest_evaluations_of(*, as_of: date, product_ids: list[int]) -> QuerySet[Ev
     """`latest_evaluations` of a few products (a page of them): one query.
 
     On PostgreSQL each product's latest is found by its own index range (`DISTINCT ON`), not by
-    filtering the portfolio's cached ids: that sent a 10,000-id array with every page (3 ms).
+    filtering the portfolio's cached ids: that sent a 10,000-id array with every page (3 ms). The
+    queryset's order picks the latest: do not reorder it.
     """
     if connection.vendor != "postgresql":
         return latest_evaluations(as_of=as_of).filter(data_product_id__in=product_ids)

@@ -134,3 +134,30 @@ def test_goal_page_query_count_does_not_grow_with_products(client, executive):
             assert client.get(f"/goals/{portfolio.goal.slug}/").status_code == 200
         counts.append(len(queries))
     assert counts[0] == counts[1] <= GOAL_PAGE_QUERY_BUDGET
+
+
+@pytest.mark.django_db
+def test_the_catalog_lists_each_products_latest_figures_owner_and_lifecycle(client, executive):
+    domain = factories.DomainFactory(name="Sales")
+    named = factories.UserFactory(username="ada", first_name="Ada", last_name="Lovelace")
+    evaluated = factories.DataProductFactory(name="Churn scores", domain=domain, owner=named, lifecycle="deprecated")
+    factories.EvaluationFactory(data_product=evaluated, as_of=date(2026, 1, 1), recommendation="retire")
+    factories.EvaluationFactory(
+        data_product=evaluated,
+        as_of=date(2026, 2, 1),
+        recommendation="invest",
+        value=Decimal("12500.40"),
+        cost=Decimal("2500.00"),
+    )
+    factories.DataProductFactory(name="Zeta feed", domain=domain, owner=factories.UserFactory(username="bob"))
+    client.force_login(executive)
+
+    page = client.get("/products/").content.decode()
+
+    churn = page[page.index("Churn scores") - 200 : page.index("</tr>", page.index("Churn scores"))]
+    assert f'href="/products/{evaluated.slug}/"' in churn
+    for shown in ("Sales", "Ada Lovelace", "life-deprecated", "Deprecated", "rec-invest", "Invest"):
+        assert shown in churn
+    assert "€12,500" in churn and "€2,500" in churn and "5.00\N{MULTIPLICATION SIGN}" in churn and "400%" in churn
+    zeta = page[page.index("Zeta feed") : page.index("</tr>", page.index("Zeta feed"))]
+    assert "bob" in zeta and "not evaluated" in zeta

@@ -158,7 +158,7 @@ def test_tiles_open_the_catalog_of_their_products(client, executive):
     assert 'href="/products/?recommendation=retire"' in dashboard
     assert "ROI" in dashboard
     listed = client.get("/products/?recommendation=retire").context["rows"]
-    assert [row.product for row in listed] == [portfolio.products[0]]
+    assert [row.product_id for row in listed] == [portfolio.products[0].pk]
     assert listed[0].roi is not None
 
 
