@@ -34,6 +34,7 @@ import signal
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -331,17 +332,16 @@ def main() -> None:
         seconds, (summary, queries) = timed(evaluate_new_date, 1)
         evaluate_s = min(evaluate_s, seconds)
     peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    chunked = chunked_runs(args, as_of) if args.broker_url else {"chunked": "skipped: no --broker-url"}
+
+    def one_pass_run() -> float:
+        """The same work as a run, in one pass and one process: the rollup refresh, the evaluation
+        and the readiness part (a run in chunks does all three; evaluate_s is the evaluation only)."""
+        forget_evaluations(as_of)
+        return timed(lambda: portfolio_evaluate(as_of=as_of, chunk_size=2**40), 1)[0]
+
+    chunked = chunked_runs(args, as_of, one_pass_run) if args.broker_url else {"chunked": "skipped: no --broker-url"}
     if "chunked_1_worker_s" in chunked:
         chunked["one_worker_vs_one_pass"] = round(chunked["chunked_1_worker_s"] / evaluate_s, 2)
-        # The same work as a run, in one pass and one process: the rollup refresh, the evaluation
-        # and the readiness part (a run in chunks does all three; evaluate_s is the evaluation only).
-        one_pass_run_s = float("inf")
-        for _ in range(args.repeat):
-            forget_evaluations(as_of)
-            one_pass_run_s = min(one_pass_run_s, timed(lambda: portfolio_evaluate(as_of=as_of, chunk_size=2**40), 1)[0])
-        chunked["one_pass_run_s"] = round(one_pass_run_s, 3)
-        chunked["one_worker_vs_one_pass_run"] = round(chunked["chunked_1_worker_s"] / one_pass_run_s, 2)
     if args.drop:
         drop_database(args)
     print(
@@ -363,13 +363,16 @@ def main() -> None:
     )
 
 
-def chunked_runs(args: argparse.Namespace, as_of: date) -> dict:
-    """Time evaluation runs of `as_of` in chunks on one, then two, real Celery workers (best of --repeat).
+def chunked_runs(args: argparse.Namespace, as_of: date, one_pass_run: Callable[[], float]) -> dict:
+    """Time evaluation runs of `as_of` in chunks on one and on two real Celery workers, and `one_pass_run`.
 
     Each timed run starts like the daily job (a run queued on the broker) and ends when the run
-    is recorded as succeeded; the workers are started and ready before the clock starts. Also
-    gives the ratios the issue asks for: one worker against the one-pass time is left to the
-    reader (evaluate_s is beside it), two workers against one.
+    is recorded as succeeded; the workers are started and ready before the clock starts. The three
+    kinds of run take turns, `--repeat` rounds of one each (the best of each is reported), so that
+    all three see the same load: on a shared machine whose speed drifts over minutes, timing each
+    kind in a block of its own moved the ratios by a fifth between runs of the bench. The second
+    worker stops consuming (Celery's `cancel_consumer`) for the runs on one. Also gives the ratios
+    the issue asks for: two workers against one, one worker against the one-pass run.
     """
     import subprocess
 
@@ -452,17 +455,26 @@ def chunked_runs(args: argparse.Namespace, as_of: date) -> dict:
                 raise SystemExit(f"bench: chunked run {run.pk} failed: {EvaluationRun.objects.get(pk=run.pk).error}")
         raise SystemExit(f"bench: chunked run {run.pk} did not finish within 600 s")
 
+    def second_worker_consumes(consumes: bool) -> None:
+        control = app.control.add_consumer if consumes else app.control.cancel_consumer
+        replies = control("evaluations", destination=["bench2@bench"], reply=True, timeout=10)
+        if not replies:
+            raise SystemExit(f"bench: the second Celery worker did not answer (logs: {logs}/meshvalue-bench-*.log)")
+
     purge()
     workers: list[subprocess.Popen] = []
-    figures = {}
+    best = {"chunked_1_worker_s": float("inf"), "chunked_2_workers_s": float("inf"), "one_pass_run_s": float("inf")}
     try:
-        for count in (1, 2):
-            while len(workers) < count:
-                workers.append(start_worker(f"bench{len(workers) + 1}"))
-            wait_ready([f"bench{n + 1}" for n in range(count)])
-            one_run()  # untimed: the workers' first run warms their connections and imports
-            best = min(one_run() for _ in range(args.repeat))
-            figures[f"chunked_{count}_worker{'s' if count > 1 else ''}_s"] = round(best, 3)
+        workers = [start_worker("bench1"), start_worker("bench2")]
+        wait_ready(["bench1", "bench2"])
+        one_run()  # untimed: the workers' first runs warm their connections and imports
+        one_run()
+        for _ in range(args.repeat):
+            second_worker_consumes(False)
+            best["chunked_1_worker_s"] = min(best["chunked_1_worker_s"], one_run())
+            second_worker_consumes(True)
+            best["chunked_2_workers_s"] = min(best["chunked_2_workers_s"], one_run())
+            best["one_pass_run_s"] = min(best["one_pass_run_s"], one_pass_run())
     finally:
         for worker in workers:
             with contextlib.suppress(ProcessLookupError):
@@ -472,8 +484,10 @@ def chunked_runs(args: argparse.Namespace, as_of: date) -> dict:
         purge()
     # A run's parts are its chunks of products and the readiness part.
     parts = EvaluationRun.objects.order_by("-pk").values_list("chunks_total", flat=True).first() or 0
+    figures: dict[str, object] = {name: round(seconds, 3) for name, seconds in best.items()}
     figures["chunks"] = max(parts - 1, 0)
-    figures["two_workers_vs_one"] = round(figures["chunked_2_workers_s"] / figures["chunked_1_worker_s"], 2)
+    figures["two_workers_vs_one"] = round(best["chunked_2_workers_s"] / best["chunked_1_worker_s"], 2)
+    figures["one_worker_vs_one_pass_run"] = round(best["chunked_1_worker_s"] / best["one_pass_run_s"], 2)
     return figures
 
 
