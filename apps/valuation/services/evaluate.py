@@ -335,8 +335,8 @@ def run_readiness_beside(*, run: EvaluationRun, parts: Collection[int]) -> Itera
     0.88-1.03 s. So a run on one worker no longer waits for both in turn. On several workers,
     another one should do it instead, leaving this one's cores to the preparation: its task was
     queued before the preparation began, and the thread gives it a moment (50 ms) to take the
-    part's lock before trying; it then finds the lock taken and stops (in every run of `make
-    bench` on two workers). If the thread fails, the run's readiness task stores the part as
+    part's lock before trying; it then finds the lock taken and stops (as it did in every run
+    logged on two workers during `make bench`). If the thread fails, the run's readiness task stores the part as
     before (the failure is logged without its message).
 
     Only for a run with more than one chunk to prepare (one chunk shares no figures: there is
