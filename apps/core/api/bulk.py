@@ -34,9 +34,15 @@ class BulkSummarySerializer(ApiSerializer):
     """What a bulk write or import stored (the default answer)."""
 
     received = serializers.IntegerField(help_text="Rows in the request or file.")
-    stored = serializers.IntegerField(help_text="New revisions stored (corrections included).")
-    corrections = serializers.IntegerField(help_text="Stored rows that replaced a current revision of the same key.")
-    unchanged = serializers.IntegerField(help_text="Rows equal to the current revision: nothing stored for them.")
+    stored = serializers.IntegerField(
+        help_text="Rows stored (corrections included): new revisions; for usage, new or changed counts."
+    )
+    corrections = serializers.IntegerField(
+        help_text="Stored rows that replaced a current revision of the same key (for usage: a stored count)."
+    )
+    unchanged = serializers.IntegerField(
+        help_text="Rows equal to the current revision (for usage: the stored count): nothing stored for them."
+    )
     ids = serializers.ListField(
         child=serializers.IntegerField(),
         help_text="Per row sent, in order: the id of its stored revision, or of the current one it left unchanged.",

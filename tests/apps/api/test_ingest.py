@@ -426,11 +426,46 @@ def test_usage_upsert_replaces_the_count_of_a_known_day(as_owner, own_product):
     ]
     first = as_owner.post("/api/v1/usage/", rows, format="json")
     assert first.status_code == 201, first.content
+    stored = dict(UsageRecord.objects.values_list("consumer", "id"))
+    assert first.json() == {
+        "received": 2,
+        "stored": 2,
+        "corrections": 0,
+        "unchanged": 0,
+        "ids": [stored["finance"], stored["owner"]],
+    }
     rows[0]["count"] = 9
+    rows.append({"data_product": own_product.pk, "consumer": "finance", "day": "2026-02-04", "count": 2})
     second = as_owner.post("/api/v1/usage/", rows, format="json")
     assert second.status_code == 201
-    assert [row["id"] for row in second.json()] == [row["id"] for row in first.json()]
-    assert dict(UsageRecord.objects.values_list("consumer", "count")) == {"finance": 9, "owner": 1}
+    answer = second.json()
+    assert (answer["received"], answer["stored"], answer["corrections"], answer["unchanged"]) == (3, 2, 1, 1)
+    assert answer["ids"][:2] == first.json()["ids"]
+    assert UsageRecord.objects.get(pk=answer["ids"][2]).day == date(2026, 2, 4)
+    assert sorted(UsageRecord.objects.values_list("consumer", "day", "count")) == [
+        ("finance", date(2026, 2, 3), 9),
+        ("finance", date(2026, 2, 4), 2),
+        ("owner", date(2026, 2, 3), 1),
+    ]
+
+
+def test_usage_echoes_its_records_only_when_asked(as_owner, own_product, other_product):
+    rows = [{"data_product": own_product.pk, "consumer": "finance", "day": "2026-02-03", "count": 4}]
+    echoed = as_owner.post("/api/v1/usage/?echo=rows", rows, format="json")
+    assert echoed.status_code == 201, echoed.content
+    record = UsageRecord.objects.get()
+    assert echoed.json() == [
+        {"id": record.pk, "data_product": own_product.pk, "consumer": "finance", "day": "2026-02-03", "count": 4}
+    ]
+
+    rows[0]["count"] = 5
+    refused = as_owner.post("/api/v1/usage/?echo=all", rows, format="json")
+    assert refused.status_code == 400
+    assert set(refused.json()) == {"echo"}
+    # Permission first: another owner's product is a 403 whatever the echo.
+    other = [{"data_product": other_product.pk, "consumer": "x", "day": "2026-02-03", "count": 1}]
+    assert as_owner.post("/api/v1/usage/?echo=all", other, format="json").status_code == 403
+    assert list(UsageRecord.objects.values_list("count", flat=True)) == [4]
 
 
 def test_usage_rows_are_checked(as_owner, own_product, other_product):
