@@ -88,11 +88,6 @@ def previous_period_start(cadence: Cadence | str, start: date) -> date:
     return add_months(start, -3)
 
 
-def period_end(cadence: Cadence | str, start: date) -> date:
-    """The last day of the period starting at (or containing) `start`."""
-    return next_period_start(cadence, start) - timedelta(days=1)
-
-
 def period_starts(cadence: Cadence | str, first: date, last: date) -> Iterator[date]:
     """Every period start of `cadence` from the period containing `first` through `last`, in order."""
     current = period_start(cadence, first)

@@ -592,8 +592,3 @@ def attribution_value(
             value_sum += value
     kpi = attribution.kpi
     return count, summed_value(kpi.direction, attribution.effective_baseline, kpi.value_per_unit, count, value_sum)
-
-
-def cost_total(cost_entries: Iterable[tuple[date, Decimal]], window: Window) -> Decimal:
-    """The sum of the (period_start, amount) cost entries that fall in `window` (credits included)."""
-    return sum((amount for period_start, amount in cost_entries if period_start in window), ZERO)

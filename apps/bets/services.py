@@ -129,13 +129,6 @@ def bets_measure_due(*, as_of: date, product_range: tuple[int, int] | None = Non
     return [bet.pk for bet in bets]
 
 
-def bet_proposed_outcome(bet: ValueBet) -> str | None:
-    """`won` or `lost` once the bet's realised value is known, else None."""
-    if bet.realised_value is None:
-        return None
-    return settle_bet(realised_value=bet.realised_value, expected_value=bet.expected_value)
-
-
 @transaction.atomic
 def bet_settle_confirm(*, bet: ValueBet, user: User, outcome: str | None = None) -> ValueBet:
     """Confirm the outcome of a due bet: `won`/`lost` as measured (the default) or `void`.

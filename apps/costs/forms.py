@@ -7,7 +7,7 @@ from decimal import Decimal, InvalidOperation
 from django import forms
 
 from apps.catalog.models import DataProduct
-from apps.costs.models import AllocationRule, SplitMethod
+from apps.costs.models import SplitMethod
 
 
 class BillUploadForm(forms.Form):
@@ -54,11 +54,3 @@ class AllocationRuleForm(forms.Form):
         if not data.get("position"):
             data.pop("position", None)
         return data
-
-
-def rule_form_initial(rule: AllocationRule) -> dict:
-    return {
-        "targets": "\n".join(
-            f"{t.data_product.slug}{'' if t.weight is None else f' {t.weight}'}" for t in rule.targets.all()
-        )
-    }

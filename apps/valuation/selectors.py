@@ -32,22 +32,8 @@ def evaluation_latest_date() -> date | None:
     return Evaluation.objects.aggregate(latest=Max("as_of"))["latest"]
 
 
-def evaluation_latest_list() -> QuerySet[Evaluation]:
-    """The evaluations of the most recent evaluation date (the portfolio's current picture)."""
-    latest = evaluation_latest_date()
-    if latest is None:
-        return Evaluation.objects.none()
-    return evaluation_list(as_of=latest)
-
-
 def evaluation_run_list() -> QuerySet[EvaluationRun]:
     return EvaluationRun.objects.select_related("requested_by").order_by("-created_at", "-id")
-
-
-def policy_for_product(*, data_product: DataProduct) -> EvaluationPolicy | None:
-    """The policy that applies to a product: its domain's override, else the default."""
-    override = EvaluationPolicy.objects.filter(domain_id=data_product.domain_id).first()
-    return override or EvaluationPolicy.objects.filter(is_default=True).first()
 
 
 def decision_revisit_default(

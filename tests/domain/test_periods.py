@@ -13,7 +13,6 @@ from meshvalue.periods import (
     cadence_days,
     is_aligned,
     next_period_start,
-    period_end,
     period_start,
     period_starts,
     previous_period_start,
@@ -90,7 +89,6 @@ def test_period_starts_and_recent_periods():
         date(2026, 1, 1),
         date(2025, 10, 1),
     ]
-    assert period_end("monthly", date(2026, 2, 1)) == date(2026, 2, 28)
 
 
 def test_add_months_handles_year_boundaries():

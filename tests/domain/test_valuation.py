@@ -24,7 +24,6 @@ from meshvalue.valuation import (
     UsageFacts,
     Window,
     attribution_value,
-    cost_total,
     credited_from,
     evaluate,
     improvement,
@@ -116,7 +115,6 @@ def test_windows_are_half_open(period_start, inside):
     assert (period_start in window) is inside
     attribution = AttributionTerms(REVENUE, D("1"))
     assert attribution_value(attribution, [(period_start, D("105"))], window) == ((1, D("50")) if inside else (0, D(0)))
-    assert cost_total([(period_start, D("5"))], window) == (D("5") if inside else D(0))
 
 
 @pytest.mark.parametrize(

@@ -17,7 +17,6 @@ from meshvalue.valuation import (
     ProductInput,
     Window,
     attribution_value,
-    cost_total,
     evaluate,
 )
 
@@ -45,6 +44,11 @@ def at(days_before: int) -> date:
     return AS_OF - timedelta(days=days_before)
 
 
+def _cost_in(dated_costs: list[tuple[date, Decimal]], window: Window) -> Decimal:
+    """What the gather paths sum for a window: the entries whose period starts in it, credits included."""
+    return sum((amount for period_start, amount in dated_costs if period_start in window), Decimal(0))
+
+
 def product(attribution: AttributionTerms, dated: list[tuple[date, Decimal]], dated_costs: list) -> ProductInput:
     """The core's input for a product with one attribution, summed by the core's Python path."""
     window, recent = Window(AS_OF, POLICY.window_days), Window(AS_OF, POLICY.recent_days)
@@ -60,8 +64,8 @@ def product(attribution: AttributionTerms, dated: list[tuple[date, Decimal]], da
         recent_value=attribution.weight * recent_value,
         measured_kpis=1 if count else 0,
         kpi_names=("k",),
-        cost=cost_total(dated_costs, window),
-        recent_cost=cost_total(dated_costs, recent),
+        cost=_cost_in(dated_costs, window),
+        recent_cost=_cost_in(dated_costs, recent),
     )
 
 

@@ -9,10 +9,11 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from apps.bets.models import BetStatus
-from apps.bets.services import bet_proposed_outcome, bet_settle_confirm, bets_confirm_for_alert, bets_measure_due
+from apps.bets.services import bet_settle_confirm, bets_confirm_for_alert, bets_measure_due
 from apps.governance.models import Alert, AlertKind, AlertStatus
 from apps.governance.services import alert_decide
 from apps.valuation.services import portfolio_evaluate
+from meshvalue.valuation import settle_bet
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -50,7 +51,8 @@ def test_settlement_measures_due_bets_and_leaves_them_open_for_confirmation(bet)
     assert bets_measure_due(as_of=date(2025, 7, 1)) == [bet.pk]
     bet.refresh_from_db()
     assert (bet.realised_value, bet.realised_cost, bet.status) == (D("400"), D("300"), BetStatus.OPEN)
-    assert bet_proposed_outcome(bet) == "won"  # realised value reaches the expected value exactly
+    # The realised value reaches the expected value exactly: the proposed outcome is won.
+    assert settle_bet(realised_value=bet.realised_value, expected_value=bet.expected_value) == "won"
     assert bets_measure_due(as_of=date(2025, 7, 1)) == [bet.pk]  # idempotent
     assert bets_measure_due(as_of=date(2025, 7, 1), product_range=(bet.data_product_id + 1, 2**62)) == []
 

@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from apps.valuation.models import Evaluation, EvaluationPolicy, EvaluationRun
-from apps.valuation.selectors import evaluation_latest_list, evaluation_list, policy_for_product
+from apps.valuation.selectors import evaluation_list
 from apps.valuation.services import portfolio_evaluate
 
 from .scenario import AS_OF, build_scenario
@@ -36,9 +36,6 @@ def test_selectors(django_assert_max_num_queries):
     scenario = build_scenario()
     portfolio_evaluate(as_of=AS_OF)
     with django_assert_max_num_queries(2):
-        latest = list(evaluation_latest_list())
+        latest = list(evaluation_list(as_of=AS_OF).select_related("data_product"))
     assert {e.data_product.slug for e in latest} == {"alpha", "beta", "gamma", "delta", "epsilon", "zeta"}
     assert [e.data_product_id for e in evaluation_list(data_product_id=scenario.beta.pk)] == [scenario.beta.pk]
-    assert policy_for_product(data_product=scenario.alpha).is_default
-    override = EvaluationPolicy.objects.create(domain=scenario.alpha.domain, window_days=180)
-    assert policy_for_product(data_product=scenario.alpha) == override
