@@ -17,8 +17,9 @@ def readiness_record(*, as_of: date) -> list[DomainReadiness]:
     """Compute every domain's readiness as of `as_of` and store it (one row per domain and date).
 
     One set-based gather (`readiness_compute`, a fixed number of queries) and one bulk upsert:
-    a re-run for the same date rewrites the same rows. Called once per evaluation pass, after
-    its chunks, since a domain's shares span every chunk.
+    a re-run for the same date rewrites the same rows. Called once per evaluation run, as a part
+    of its own (`run_readiness_record`): a domain's shares span every chunk, and it reads no
+    evaluation, so it runs beside the chunks rather than after them.
     """
     evaluation_session_tune()  # no JIT: compiling the gather's five EXISTS took longer than running them
     computed = readiness_compute(as_of=as_of)
