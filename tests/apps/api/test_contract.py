@@ -49,7 +49,9 @@ def test_filters_ordering_and_format_appear_only_on_reads(schema):
         names = {p["name"] for p in operation.get("parameters", []) if p["in"] == "query"}
         if method != "get":
             # A bulk write or import takes one parameter of its own: `echo=rows` asks for the rows back.
-            answers_a_summary = path.endswith(("/bulk/", "/import/")) and not path.startswith("/api/v1/data-products/")
+            # `POST usage/` is the usage's bulk write (usage has no single-record POST).
+            bulk_write = path.endswith(("/bulk/", "/import/")) or (path, method) == ("/api/v1/usage/", "post")
+            answers_a_summary = bulk_write and not path.startswith("/api/v1/data-products/")
             assert names == ({"echo"} if answers_a_summary and names else set()), (method, path, names)
     bulk = schema["paths"]["/api/v1/measurements/bulk/"]["post"]
     assert [(p["name"], p["schema"]) for p in bulk["parameters"]] == [("echo", {"type": "string", "enum": ["rows"]})]
