@@ -11,6 +11,7 @@ from django.db import models
 from rest_framework import relations, serializers
 
 from apps.core.api.ingest import MAX_DATE, MIN_DATE, PLAIN_DECIMAL_MESSAGE, date_range_error, is_plain_decimal
+from apps.core.api.representation import read_plan, represent
 
 
 class BoundedDateField(serializers.DateField):
@@ -83,12 +84,22 @@ class ApiSerializer(StrictTypesMixin, serializers.Serializer):
 
 
 class ApiModelSerializer(StrictTypesMixin, serializers.ModelSerializer):
-    """ModelSerializer whose date fields are bounded (see BoundedDateField), strict about JSON types."""
+    """ModelSerializer whose date fields are bounded (see BoundedDateField), strict about JSON types,
+    and whose answers are read off a plan worked out once per serializer (`representation`)."""
 
     serializer_field_mapping = {
         **serializers.ModelSerializer.serializer_field_mapping,
         models.DateField: BoundedDateField,
     }
+
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        model = self.Meta.model
+        if not isinstance(instance, model):  # a dict or another object: DRF reads it its own way
+            return super().to_representation(instance)
+        plan = self.__dict__.get("_read_plan")
+        if plan is None:
+            plan = self.__dict__["_read_plan"] = read_plan(self, model)
+        return represent(plan, instance)
 
 
 class CsvUploadSerializer(serializers.Serializer):

@@ -1,0 +1,64 @@
+"""The API's answers read off a plan (`apps.core.api.representation`) are DRF's, byte for byte."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import call_command
+from rest_framework import serializers
+
+from apps.core.api.serializers import ApiModelSerializer
+from apps.kpis.api.serializers import KPISerializer
+from apps.kpis.models import KPI
+from config.api_router import router
+from tests import factories
+from tests.apps.api.conftest import client_for
+
+pytestmark = pytest.mark.django_db
+
+# Every resource with a list, once (data-products has a second viewset for its files).
+LIST_PATHS = sorted({f"/api/v1/{prefix}/" for prefix, viewset, _ in router.registry if hasattr(viewset, "list")})
+
+
+def _answers(client, monkeypatch, *, drf: bool) -> dict[str, bytes]:
+    with monkeypatch.context() as patch:
+        if drf:
+            patch.setattr(ApiModelSerializer, "to_representation", serializers.ModelSerializer.to_representation)
+        answers = {}
+        for path in LIST_PATHS:
+            response = client.get(path, {"page_size": 500})
+            assert response.status_code == 200, (path, response.content[:300])
+            answers[path] = response.content
+            for row in response.json()["results"][:3]:  # a few details too
+                if "id" in row:
+                    detail = client.get(f"{path}{row['id']}/")
+                    assert detail.status_code == 200, (path, row["id"])
+                    answers[f"{path}{row['id']}/"] = detail.content
+        return answers
+
+
+def test_every_list_and_detail_answers_as_drf_would(monkeypatch):
+    # The demo portfolio with three months of evaluations, alerts and decisions: every kind of row.
+    call_command("seed_demo", today="2026-11-21")
+    call_command("demo_history", today="2026-11-21", months=3)
+    client = client_for(factories.UserFactory(is_staff=True, is_superuser=True))
+    planned = _answers(client, monkeypatch, drf=False)
+    by_drf = _answers(client, monkeypatch, drf=True)
+    assert planned.keys() == by_drf.keys()
+    assert len(LIST_PATHS) >= 15
+    for path, answer in planned.items():
+        assert answer == by_drf[path], path
+    # Not vacuous: the demo fills the lists the plan reads most.
+    for path in ("/api/v1/kpis/", "/api/v1/data-products/", "/api/v1/evaluations/", "/api/v1/alerts/"):
+        assert planned[path].count(b'"id"') >= 10, path
+
+
+def test_the_plan_reads_foreign_keys_by_id_and_falls_back_to_drf_for_the_rest(django_assert_num_queries):
+    kpi = factories.KPIFactory()
+    factories.AttributionFactory(kpi=kpi)
+    serializer = KPISerializer()
+    instance = KPI.objects.prefetch_related("attributions").get(pk=kpi.pk)
+    with django_assert_num_queries(0):  # the goal's id is on the row: no query for the goal
+        planned = serializer.to_representation(instance)
+    assert planned == serializers.ModelSerializer.to_representation(KPISerializer(), instance)
+    assert planned["goal"] == kpi.goal_id
+    assert list(planned) == list(KPISerializer().fields)
