@@ -7,6 +7,8 @@ with CI=true the same situation is a failure, and so is a suite running on SQLit
 from __future__ import annotations
 
 import os
+import time
+import warnings
 
 import pytest
 from django.conf import settings
@@ -38,6 +40,42 @@ def service_unavailable(reason: str) -> None:
     if IN_CI:
         pytest.fail(f"{reason} (CI=true: services are required)")
     pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """pytest-django's test databases, with a last look before it drops them (PostgreSQL).
+
+    A connection a test closed a moment ago can leave its server process exiting while the
+    database is dropped ("being accessed by other users"), and the database then outlives the run.
+    So the drop waits until no other session is on the test database, up to 10 s; a session still
+    there then is one a test leaked: it is named in a warning and ended, so the drop succeeds.
+    """
+    yield
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        others = (
+            "SELECT pid, application_name, state, left(query, 120) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        deadline = time.monotonic() + 10
+        while True:
+            cursor.execute(others)
+            sessions = cursor.fetchall()
+            if not sessions or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        for pid, application, state, query in sessions:
+            warnings.warn(
+                f"a session was left on the test database (pid {pid}, {application or 'no application name'}, "
+                f"{state}: {query!r}); ending it so that the database can be dropped",
+                pytest.PytestWarning,
+                stacklevel=1,
+            )
+            cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
 
 
 @pytest.fixture
