@@ -41,7 +41,7 @@ class UsageRecorded:
 
 @transaction.atomic
 def usage_record_bulk(*, entries: Sequence[UsageInput]) -> UsageRecorded:
-    """Store usage counts, one upsert statement for the rows that change anything (three queries at most).
+    """Store usage counts: one read of the stored counts, one upsert of the rows that change anything.
 
     A (product, day, consumer) already stored gets the new count: pipelines send the day's total,
     so sending the same day again (a retry, a late recount) replaces the count rather than
