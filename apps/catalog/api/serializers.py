@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from apps.accounts.models import User
 from apps.catalog.models import BusinessGoal, DataProduct, Domain
+from apps.core.api.related_ids import IdsRelatedField
 from apps.core.api.serializers import ApiModelSerializer
 
 SLUG_HELP = "Letters, numbers, hyphens; made from the name when left out."
@@ -35,7 +36,7 @@ class DataProductSerializer(ApiModelSerializer):
         required=False,
         help_text="Defaults to the user registering the product; only administrators may name someone else.",
     )
-    goals = serializers.PrimaryKeyRelatedField(
+    goals = IdsRelatedField(
         queryset=BusinessGoal.objects.all(), many=True, required=False, help_text="The ids of the goals it serves."
     )
 

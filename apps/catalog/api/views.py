@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
-from django.db.models import Model
+from django.db.models import Model, QuerySet
 
 from apps.accounts.auth import request_user
 from apps.catalog import selectors, services
@@ -12,6 +12,7 @@ from apps.catalog.api.filters import DataProductFilter, DomainFilter, GoalFilter
 from apps.catalog.api.serializers import DataProductSerializer, DomainSerializer, GoalSerializer
 from apps.catalog.models import BusinessGoal, DataProduct, Domain
 from apps.core.api import access
+from apps.core.api.related_ids import related_ids_attach
 from apps.core.api.viewsets import ModelApiViewSet
 
 
@@ -64,6 +65,13 @@ class DataProductViewSet(ModelApiViewSet):
 
     def get_queryset(self):
         return selectors.data_product_list()
+
+    def paginate_queryset(self, queryset: Any) -> list[Any] | None:
+        # A page's goal ids in one query of the link table, not a prefetch (apps.core.api.related_ids).
+        page = super().paginate_queryset(cast(QuerySet[DataProduct], queryset).prefetch_related(None))
+        if page is not None:
+            related_ids_attach(page, "goals")
+        return page
 
     def create_object(self, data: dict[str, Any]) -> Model:
         owner = data.pop("owner", None) or request_user(self.request)

@@ -6,6 +6,8 @@ import pytest
 from django.core.management import call_command
 from rest_framework import serializers
 
+from apps.catalog.models import DataProduct
+from apps.core.api.related_ids import related_ids_attach
 from apps.core.api.serializers import ApiModelSerializer
 from apps.kpis.api.serializers import KPISerializer
 from apps.kpis.models import KPI
@@ -62,3 +64,34 @@ def test_the_plan_reads_foreign_keys_by_id_and_falls_back_to_drf_for_the_rest(dj
     assert planned == serializers.ModelSerializer.to_representation(KPISerializer(), instance)
     assert planned["goal"] == kpi.goal_id
     assert list(planned) == list(KPISerializer().fields)
+
+
+def test_a_list_page_reads_goal_ids_from_the_link_table_as_a_detail_does():
+    # Goals named against their ids' order, so an order by name (the goals' default) would show.
+    domain = factories.DomainFactory()
+    zulu, alpha, mike = (factories.BusinessGoalFactory(domain=domain, name=name) for name in ("Zulu", "Alpha", "Mike"))
+    linked = factories.DataProductFactory(domain=domain)
+    linked.goals.add(mike, zulu, alpha)
+    unlinked = factories.DataProductFactory(domain=domain)
+    client = client_for(factories.UserFactory(is_staff=True, is_superuser=True))
+
+    rows = {row["id"]: row for row in client.get("/api/v1/data-products/").json()["results"]}
+
+    assert rows[linked.pk]["goals"] == sorted([zulu.pk, alpha.pk, mike.pk])
+    assert rows[unlinked.pk]["goals"] == []
+    for product in (linked, unlinked):
+        assert client.get(f"/api/v1/data-products/{product.pk}/").json()["goals"] == rows[product.pk]["goals"]
+
+
+def test_related_ids_attach_reads_one_query_and_refuses_a_field_that_is_no_many_to_many(django_assert_num_queries):
+    products = [factories.DataProductFactory() for _ in range(3)]
+    goal = factories.BusinessGoalFactory()
+    products[1].goals.add(goal)
+    page = list(DataProduct.objects.filter(pk__in=[p.pk for p in products]).order_by("pk"))
+    with django_assert_num_queries(1):
+        related_ids_attach(page, "goals")
+    with django_assert_num_queries(0):
+        related_ids_attach([], "goals")
+    assert [product.__dict__["_related_ids"]["goals"] for product in page] == [[], [goal.pk], []]
+    with pytest.raises(TypeError, match="domain is not a many-to-many field"):
+        related_ids_attach(page, "domain")
