@@ -16,6 +16,10 @@ class UsageRecord(models.Model):
 
     class Meta:
         ordering = ["-day", "data_product_id", "consumer"]
+        indexes = [
+            # The API list's order (`usage_record_list`): a page off the index, not a sort of every day's rows.
+            models.Index(fields=["-day", "data_product", "consumer", "id"], name="usage_list_order"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["data_product", "day", "consumer"], name="usage_unique_product_day_consumer"
