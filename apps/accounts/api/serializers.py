@@ -4,7 +4,7 @@ from rest_framework import serializers
 
 from apps.accounts.models import User
 from apps.accounts.roles import Role
-from apps.core.api.serializers import ApiSerializer
+from apps.core.api.serializers import ApiModelSerializer, ApiSerializer
 
 
 class TokenRequestSerializer(ApiSerializer):
@@ -16,7 +16,7 @@ class TokenSerializer(serializers.Serializer):
     token = serializers.CharField(help_text="Send it as `Authorization: Token <token>`.")
 
 
-class UserSerializer(serializers.ModelSerializer):
+class UserSerializer(ApiModelSerializer):
     roles = serializers.SerializerMethodField(help_text="executive, product_owner, governance_lead.")
 
     class Meta:

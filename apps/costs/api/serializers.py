@@ -76,7 +76,7 @@ class CostRowSerializer(ApiSerializer):
     external_id = serializers.CharField(required=False, allow_blank=True, allow_null=True)
 
 
-class CostImportSerializer(serializers.ModelSerializer):
+class CostImportSerializer(ApiModelSerializer):
     class Meta:
         model = CostImport
         fields = [

@@ -7,7 +7,7 @@ from apps.core.api.serializers import ApiModelSerializer, ApiSerializer, Bounded
 from apps.governance.models import Alert, Decision, DecisionAction
 
 
-class AlertSerializer(serializers.ModelSerializer):
+class AlertSerializer(ApiModelSerializer):
     class Meta:
         model = Alert
         fields = [

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from apps.core.api.serializers import ApiModelSerializer
 from apps.kpis.models import SOURCE_QUERY_MAX_LENGTH
 from apps.sources.models import DataSource, PullRun
 from apps.sources.reading import source_url
 
 
-class DataSourceSerializer(serializers.ModelSerializer):
+class DataSourceSerializer(ApiModelSerializer):
     env_var = serializers.CharField(read_only=True, help_text="The environment variable holding the connection string.")
     variable_set = serializers.SerializerMethodField(help_text="Whether that variable is set on this server.")
 
@@ -22,7 +23,7 @@ class DataSourceSerializer(serializers.ModelSerializer):
         return source_url(source) is not None
 
 
-class PullRunSerializer(serializers.ModelSerializer):
+class PullRunSerializer(ApiModelSerializer):
     source_name = serializers.CharField(source="source.name", read_only=True, default=None, allow_null=True)
     rows_refused = serializers.IntegerField(read_only=True)
 

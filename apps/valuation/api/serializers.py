@@ -8,7 +8,7 @@ from apps.core.api.serializers import ApiModelSerializer, ApiSerializer, Bounded
 from apps.valuation.models import EVALUATION_FIGURES, Evaluation, EvaluationPolicy, EvaluationRun
 
 
-class EvaluationSerializer(serializers.ModelSerializer):
+class EvaluationSerializer(ApiModelSerializer):
     reasons = serializers.ListField(child=serializers.CharField(), read_only=True)
     signals = serializers.ListField(child=serializers.JSONField(), read_only=True)
 
@@ -18,7 +18,7 @@ class EvaluationSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class EvaluationRunSerializer(serializers.ModelSerializer):
+class EvaluationRunSerializer(ApiModelSerializer):
     class Meta:
         model = EvaluationRun
         fields = [
