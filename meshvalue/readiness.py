@@ -89,7 +89,12 @@ class AttributedKpiFacts:
 
 @dataclass(frozen=True)
 class ReadinessFacts:
-    """What exists for one active product as of a date."""
+    """What exists for one active product as of a date.
+
+    `kpis` holds every attributed KPI, or, when `kpi_count` says how many there are, only those
+    that may be stale (a superset of the stale ones: an evaluation run's shared figures list the
+    KPIs stale under the smallest `stale_periods` of any policy).
+    """
 
     product_id: int
     domain_id: int
@@ -100,6 +105,7 @@ class ReadinessFacts:
     has_usage: bool
     owner_used: bool
     stale_periods: int = 2
+    kpi_count: int | None = None  # None: `kpis` holds them all
 
 
 @dataclass(frozen=True)
@@ -119,7 +125,8 @@ class ProductReadiness:
 
 def product_readiness(facts: ReadinessFacts, as_of: date) -> ProductReadiness:
     """The six checks of one product. A product with no attributed KPI has no current outcomes."""
-    outcomes_current = bool(facts.kpis) and all(
+    kpi_count = len(facts.kpis) if facts.kpi_count is None else facts.kpi_count
+    outcomes_current = kpi_count > 0 and all(
         outcome_fresh(
             cadence=kpi.cadence,
             latest_period_start=kpi.latest_period_start,

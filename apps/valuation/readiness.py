@@ -10,7 +10,7 @@ one per attribution, one row per attributed KPI with its latest current outcome)
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -36,8 +36,13 @@ from meshvalue.readiness import (
     product_readiness,
     total_readiness,
 )
+from meshvalue.valuation import KpiFreshness
 
 DEFAULT_STALE_PERIODS = 2
+
+# Per product id: how many KPIs are attributed to it, and those of them that may be stale.
+KpiFreshnessByProduct = Mapping[int, tuple[int, tuple[KpiFreshness, ...]]]
+_NO_KPIS: tuple[int, tuple[KpiFreshness, ...]] = (0, ())
 
 
 def current_cost_entries() -> QuerySet[CostEntry]:
@@ -66,9 +71,18 @@ def _active_products(domain_id: int | None, product_id: int | None) -> QuerySet[
 
 
 def readiness_facts(
-    *, as_of: date, domain_id: int | None = None, product_id: int | None = None
+    *,
+    as_of: date,
+    domain_id: int | None = None,
+    product_id: int | None = None,
+    kpi_freshness: KpiFreshnessByProduct | None = None,
 ) -> list[ReadinessFacts]:
-    """What exists for every active product (of one domain, one product, or all) as of `as_of`. Four queries."""
+    """What exists for every active product (of one domain, one product, or all) as of `as_of`. Four queries.
+
+    `kpi_freshness` (an evaluation run's shared figures: per product, its KPI count and the
+    KPIs that may be stale) stands in for the attributions and each KPI's latest outcome: two
+    queries then.
+    """
     usage_since = as_of - timedelta(days=USAGE_DAYS)
     used = UsageRecord.objects.filter(data_product_id=OuterRef("pk"), day__gte=usage_since, day__lt=as_of, count__gt=0)
     goals = DataProduct.goals.through.objects.filter(dataproduct_id=OuterRef("pk"))
@@ -88,6 +102,28 @@ def readiness_facts(
         )
         .values_list("pk", "domain_id", "has_goal", "has_defined_kpi", "has_cost", "has_usage", "owner_used")
     )
+    default_stale, stale_overrides = stale_periods_by_domain()
+    if kpi_freshness is not None:
+        return [
+            ReadinessFacts(
+                product_id=product_id,
+                domain_id=product_domain,
+                has_goal=has_goal,
+                has_defined_kpi=has_defined_kpi,
+                kpis=tuple(
+                    AttributedKpiFacts(kpi.cadence, kpi.latest_period_start)
+                    for kpi in kpi_freshness.get(product_id, _NO_KPIS)[1]
+                ),
+                kpi_count=kpi_freshness.get(product_id, _NO_KPIS)[0],
+                has_cost_last_month=has_cost,
+                has_usage=has_usage,
+                owner_used=owner_used,
+                stale_periods=stale_overrides.get(product_domain, default_stale),
+            )
+            for product_id, product_domain, has_goal, has_defined_kpi, has_cost, has_usage, owner_used in plain_rows(
+                rows
+            )
+        ]
     latest = (
         Measurement.objects.filter(kpi_id=OuterRef("pk"), is_current=True, period_start__lt=as_of)
         .order_by("-period_start")
@@ -111,7 +147,6 @@ def readiness_facts(
     for product_id, kpi_id in attributions:
         if kpi_id in kpi_facts:  # a KPI deleted since the attributions were read took them with it
             kpis.setdefault(product_id, []).append(kpi_facts[kpi_id])
-    default_stale, stale_overrides = stale_periods_by_domain()
     return [
         ReadinessFacts(
             product_id=product_id,
@@ -128,12 +163,14 @@ def readiness_facts(
     ]
 
 
-def readiness_compute(*, as_of: date, domain_id: int | None = None) -> dict[int, DomainReadiness]:
+def readiness_compute(
+    *, as_of: date, domain_id: int | None = None, kpi_freshness: KpiFreshnessByProduct | None = None
+) -> dict[int, DomainReadiness]:
     """Readiness per domain as of `as_of`, computed now (every domain listed, even with no product)."""
     domains = Domain.objects.order_by("id").values_list("id", flat=True)
     if domain_id is not None:
         domains = domains.filter(pk=domain_id)
-    facts = readiness_facts(as_of=as_of, domain_id=domain_id)
+    facts = readiness_facts(as_of=as_of, domain_id=domain_id, kpi_freshness=kpi_freshness)
     return domain_readiness((product_readiness(product, as_of) for product in facts), domain_ids=list(domains))
 
 

@@ -28,7 +28,6 @@ from apps.valuation.services import (
     evaluation_run_prepare,
     evaluation_run_start,
     run_part_execute,
-    run_readiness_beside,
 )
 from apps.valuation.services.evaluate import chunk_size_setting
 from apps.valuation.services.runs import evaluation_runs_requeue
@@ -82,30 +81,26 @@ def _or_retry(task, run_id: int | None, step: Callable[[], T]) -> T:
 
 @shared_task(bind=True, **_TASK_OPTIONS)
 def evaluation_run_execute(self, run_id: int) -> dict:
-    """Start run `run_id`: split the active products into chunks and queue one task per part.
+    """Start run `run_id`: split the active products into chunks, prepare them, and queue one task per part.
 
-    The readiness part is queued at once; the chunks once the run is prepared (the rollup
-    refreshed, the KPI figures shared), which the readiness part does not wait for. Meanwhile
-    this task also tries to store the readiness itself (`run_readiness_beside`): whichever
-    gets to it first stores it, and the other finds it done.
+    The parts are queued once the run is prepared (the rollup refreshed, the KPI figures
+    shared), the readiness part first: it reads the shared figures too, and takes a second
+    worker a fraction of a chunk's time.
     """
     chunk_size = chunk_size_setting()
-    run, chunks = _or_retry(self, run_id, lambda: evaluation_run_begin(run_id=run_id, chunk_size=chunk_size))
+    run, parts = _or_retry(self, run_id, lambda: evaluation_run_begin(run_id=run_id, chunk_size=chunk_size))
     if run is None:
         logger.warning("evaluation run %s is gone; nothing to do", run_id)
         return {"run_id": run_id, "chunks": 0}
     as_of = run.as_of.isoformat()
-    if READINESS_PART in chunks:
-        # Queued first: another worker stores the readiness while this one prepares the chunks.
+    evaluation_chunks = [part for part in parts if part != READINESS_PART]
+    if parts:
+        _or_retry(self, run_id, lambda: evaluation_run_prepare(run=run, chunks=len(evaluation_chunks)))
+    if READINESS_PART in parts:
         evaluation_readiness_record.delay_on_commit(run_id, as_of)
-    evaluation_chunks = [part for part in chunks if part != READINESS_PART]
-    # With one worker, the readiness task waits behind this one: this one stores it meanwhile.
-    with run_readiness_beside(run=run, parts=chunks):
-        if evaluation_chunks:
-            _or_retry(self, run_id, lambda: evaluation_run_prepare(run=run, chunks=len(evaluation_chunks)))
-        for part in evaluation_chunks:
-            evaluation_chunk_evaluate.delay_on_commit(run_id, as_of, part, chunk_size)
-    return {"run_id": run_id, "chunks": len(chunks)}
+    for part in evaluation_chunks:
+        evaluation_chunk_evaluate.delay_on_commit(run_id, as_of, part, chunk_size)
+    return {"run_id": run_id, "chunks": len(parts)}
 
 
 def _run_part(task, run_id: int | None, as_of: str, part: int, chunk_size: int) -> dict:

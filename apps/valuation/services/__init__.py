@@ -5,8 +5,7 @@
 - `run_part_execute`: one part of a run (a chunk, or READINESS_PART: the domains' readiness).
 - `valuations_preview`: what the rules would say with edited policies, stored nowhere.
 - `evaluation_run_start`: record a run and queue it on Celery after commit (the API, beat);
-  `evaluation_run_begin` and `evaluation_run_prepare` start it (its parts, then what its chunks read),
-  and `run_readiness_beside` stores its readiness meanwhile when no other worker has taken it.
+  `evaluation_run_begin` and `evaluation_run_prepare` start it (its parts, then what they read).
 - `readiness_record`: store every domain's value-tracking readiness as of a date (after a pass).
 - `policy_create`, `policy_update`, `policy_delete`: the default policy and the overrides per domain.
 """
@@ -20,7 +19,6 @@ from .evaluate import (
     portfolio_chunk_evaluate,
     portfolio_evaluate,
     run_part_execute,
-    run_readiness_beside,
     valuations_preview,
 )
 from .policies import policy_create, policy_delete, policy_update
@@ -41,6 +39,5 @@ __all__ = [
     "portfolio_evaluate",
     "readiness_record",
     "run_part_execute",
-    "run_readiness_beside",
     "valuations_preview",
 ]

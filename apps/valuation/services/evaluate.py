@@ -4,19 +4,16 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
-import time
-from collections.abc import Collection, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 
 from django.conf import settings
-from django.db import IntegrityError, connection, connections, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from apps.bets.services import bets_measure_due
-from apps.core.locks import job_lock, job_try_lock
+from apps.core.locks import job_lock
 from apps.core.memory import cyclic_gc_paused
 from apps.core.sql import copy_optional, copy_text, identity_ids
 from apps.governance.services import alerts_reconcile
@@ -37,7 +34,6 @@ logger = logging.getLogger(__name__)
 # reads no evaluation, so a second worker computes it while the first evaluates a chunk.
 READINESS_PART = -1
 _READINESS_JOB = "valuation.readiness"  # its lock, per run: whoever holds it stores the part
-_READINESS_BESIDE_GRACE_S = 0.05
 
 
 @dataclass
@@ -302,78 +298,23 @@ def _run_chunk_record(*, run_id: int, chunk: int, summary: EvaluationSummary) ->
 
 
 @transaction.atomic
-def run_readiness_record(*, run_id: int, as_of: date, wait: bool = True) -> EvaluationSummary | None:
+def run_readiness_record(*, run_id: int, as_of: date) -> EvaluationSummary:
     """The readiness part of run `run_id`: each domain's readiness as of `as_of`, stored and counted once.
 
-    Two may get to it: the run's readiness task, and the run's first task while it prepares the
-    chunks (`run_readiness_beside`). The part's lock decides. The task waits for it (within the
-    evaluation's lock timeout, so a stuck holder turns into a retry); the first task only tries
-    it (`wait=False`: None when another holds it). Whoever holds it stores the readiness unless
-    the run already counts the part done.
+    Queued with the chunks, once the run is prepared, so it reads the KPI facts the run shared
+    (`readiness_record`). The part's lock (waited for within the evaluation's lock timeout, so
+    a stuck holder turns into a retry) keeps a redelivered task from storing it twice at once;
+    whoever holds it stores the readiness unless the run already counts the part done.
     """
     evaluation_session_tune()
-    if wait:
-        job_lock(_READINESS_JOB, run_id)
-    elif not job_try_lock(_READINESS_JOB, run_id):
-        return None
+    job_lock(_READINESS_JOB, run_id)
     summary = EvaluationSummary(as_of=as_of)
     done = EvaluationRun.objects.filter(pk=run_id).values_list("chunks_done", flat=True).first() or []
     if READINESS_PART in done:
         return summary
-    readiness_record(as_of=as_of)
+    readiness_record(as_of=as_of, run_id=run_id)
     _run_chunk_record(run_id=run_id, chunk=READINESS_PART, summary=summary)
     return summary
-
-
-@contextmanager
-def run_readiness_beside(*, run: EvaluationRun, parts: Collection[int]) -> Iterator[None]:
-    """Store the run's readiness on a second connection, in a thread, while the block prepares its chunks.
-
-    The preparation of a run in chunks is mostly one query (`kpi_figures_share`), whose
-    single-threaded phases leave a core idle, and readiness is mostly Python and short queries:
-    together they took 0.64-0.70 s in one process at 10,000 products, one after the other
-    0.88-1.03 s. So a run on one worker no longer waits for both in turn. On several workers,
-    another one should do it instead, leaving this one's cores to the preparation: its task was
-    queued before the preparation began, and the thread gives it a moment (50 ms) to take the
-    part's lock before trying; it then finds the lock taken and stops (as it did in every run
-    logged on two workers during `make bench`). If the thread fails, the run's readiness task stores the part as
-    before (the failure is logged without its message).
-
-    Only for a run with more than one chunk to prepare (one chunk shares no figures: there is
-    nothing to overlap), with the readiness part still to do, on PostgreSQL, outside a caller's
-    transaction (the thread's connection could not see its rows), and unless second connections
-    are off (`MESHVALUE_EVALUATION_SUMS_ASIDE=false`). The block's end waits for the thread.
-    """
-    chunks = sum(part != READINESS_PART for part in parts)
-    thread = None
-    if (
-        READINESS_PART in parts
-        and chunks > 1
-        and connection.vendor == "postgresql"
-        and not connection.in_atomic_block
-        and settings.MESHVALUE_EVALUATION_SUMS_ASIDE
-    ):
-        thread = threading.Thread(
-            target=_readiness_beside, args=(run.pk, run.as_of), name="meshvalue-readiness", daemon=True
-        )
-        thread.start()
-    try:
-        yield
-    finally:
-        if thread is not None:
-            thread.join()
-
-
-def _readiness_beside(run_id: int, as_of: date) -> None:
-    # Another worker's readiness task, queued before this thread started, gets this long to take the
-    # part: then this worker prepares the chunks undisturbed. Correct either way (the part's lock).
-    time.sleep(_READINESS_BESIDE_GRACE_S)
-    try:
-        run_readiness_record(run_id=run_id, as_of=as_of, wait=False)
-    except Exception as error:  # the run's readiness task stores it instead
-        logger.warning("readiness beside run %s failed (%s); its own task stores it", run_id, type(error).__name__)
-    finally:
-        connections.close_all()  # this thread's connection only
 
 
 def run_part_execute(*, run_id: int | None, as_of: date, part: int, chunk_size: int) -> EvaluationSummary:
@@ -382,9 +323,7 @@ def run_part_execute(*, run_id: int | None, as_of: date, part: int, chunk_size: 
         if run_id is None:
             readiness_record(as_of=as_of)
             return EvaluationSummary(as_of=as_of)
-        summary = run_readiness_record(run_id=run_id, as_of=as_of)
-        assert summary is not None  # waiting for the lock never skips
-        return summary
+        return run_readiness_record(run_id=run_id, as_of=as_of)
     return portfolio_chunk_evaluate(as_of=as_of, chunk=part, chunk_size=chunk_size, run_id=run_id)
 
 
@@ -396,8 +335,9 @@ def chunk_size_setting() -> int:
 def evaluation_run_begin(*, run_id: int, chunk_size: int) -> tuple[EvaluationRun | None, list[int]]:
     """Mark a run as running and return it with the parts still to do (none if it is finished or gone).
 
-    The parts: READINESS_PART first, then the chunks. The readiness part reads nothing the chunks
-    write, so it may start at once, while `evaluation_run_prepare` readies what the chunks read.
+    The parts: READINESS_PART first, then the chunks. All of them start once
+    `evaluation_run_prepare` has readied what they read (the readiness part reads the shared KPI
+    figures too, and nothing the chunks write).
     """
     run = EvaluationRun.objects.select_for_update().filter(pk=run_id).first()
     if run is None or run.status in (RunStatus.SUCCEEDED, RunStatus.FAILED):
@@ -420,11 +360,11 @@ def evaluation_run_begin(*, run_id: int, chunk_size: int) -> tuple[EvaluationRun
 def evaluation_run_prepare(*, run: EvaluationRun, chunks: int) -> None:
     """Before a run's `chunks` chunks start: the months touched since the last run, in the rollup,
     and (for more than one chunk) every product's KPI figures, which the chunks then read instead
-    of each scanning the measurements (`kpi_figures_share`).
+    of each scanning the measurements (`kpi_figures_share`), and the readiness part instead of
+    probing each KPI's latest outcome.
 
-    Its own transaction, after `evaluation_run_begin` committed, so that a second worker stores
-    the run's readiness meanwhile. Idempotent: a redelivered start prepares again, and a chunk
-    that finds no shared figures for its products sums for itself.
+    Its own transaction, after `evaluation_run_begin` committed. Idempotent: a redelivered start
+    prepares again, and a part that finds no shared figures for its products reads for itself.
     """
     monthly_rollup_refresh()
     kpi_figures_forget()
@@ -452,8 +392,7 @@ def portfolio_evaluate(
     if run is not None:
         _, parts = evaluation_run_begin(run_id=run.pk, chunk_size=chunk_size)
         if parts:
-            with run_readiness_beside(run=run, parts=parts):
-                evaluation_run_prepare(run=run, chunks=sum(part != READINESS_PART for part in parts))
+            evaluation_run_prepare(run=run, chunks=sum(part != READINESS_PART for part in parts))
     else:
         monthly_rollup_refresh()
         parts = [*product_buckets(chunk_size=chunk_size), READINESS_PART]

@@ -663,6 +663,53 @@ def _kpi_figures_shared(
     return _kpi_figures_of(shared, width=width)
 
 
+def kpi_freshness_shared(*, run_id: int, as_of: date) -> dict[int, tuple[int, tuple[KpiFreshness, ...]]] | None:
+    """Per active product, from the figures run `run_id` shared: how many KPIs it has, and those that may be stale.
+
+    What readiness needs of the outcomes (`meshvalue.readiness`, "outcomes current"), without
+    probing each KPI's latest outcome again: the shared figures list, with its latest period in
+    the run's horizon, every KPI stale under the smallest `stale_periods` of any policy, a
+    superset of those stale under a product's own (the horizon reaches back past every policy's
+    stale window, so a KPI with nothing in it is stale under all of them). None when the run
+    shared no figures for today's policies, or an active product is not among them (created or
+    reactivated since): the caller then reads the facts itself. One query (two with the policies).
+    """
+    if not _sums_in_database():
+        return None
+    default, by_domain = policies_by_domain()
+    policies = [default, *by_domain.values()]
+    lengths, horizon = _windows(as_of, policies)
+    params: dict[str, Any] = {
+        "run_id": run_id,
+        "window_key": _window_key(as_of, lengths, horizon, policies),
+        "active": Lifecycle.ACTIVE.value,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT p.id, f.product_id IS NOT NULL, f.kpi_count, f.stale"  # noqa: S608 (our table names only)
+            f" FROM {DataProduct._meta.db_table} p LEFT JOIN {RUN_FIGURES_TABLE} f"
+            " ON f.product_id = p.id AND f.run_id = %(run_id)s AND f.window_key = %(window_key)s"
+            " WHERE p.lifecycle = %(active)s",
+            params,
+        )
+        rows = cursor.fetchall()
+    if not all(shared for _, shared, _, _ in rows):
+        return None  # none shared for these policies, or an active product the run did not sum
+    return {
+        product_id: (
+            kpi_count,
+            tuple(
+                KpiFreshness(kpi_id, name, _CADENCES[cadence], date.fromisoformat(latest) if latest else None)
+                for kpi_id, name, cadence, latest in stale
+            )
+            if stale
+            else (),
+        )
+        for product_id, _, kpi_count, stale in rows
+        if kpi_count
+    }
+
+
 def kpi_figures_share(*, run_id: int, as_of: date) -> int:
     """Sum every active product's KPIs once, when a run in chunks begins, for all its chunks (PostgreSQL).
 

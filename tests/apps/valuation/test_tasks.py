@@ -183,20 +183,29 @@ def test_executing_a_run_queues_one_task_per_chunk_after_commit(monkeypatch, set
     settings.MESHVALUE_EVALUATION_CHUNK_SIZE = 1  # every product its own chunk
     queued: list[tuple] = []
     readiness: list[tuple] = []
-    monkeypatch.setattr(evaluation_chunk_evaluate, "delay_on_commit", lambda *args: queued.append(args))
-    monkeypatch.setattr(evaluation_readiness_record, "delay_on_commit", lambda *args: readiness.append(args))
-    # The readiness part is queued before the chunks are prepared, so that another worker stores it meanwhile.
-    prepared_after: list[tuple[int, int]] = []
+    steps: list[str] = []
+
+    def queue_chunk(*args):
+        steps.append("chunk")
+        queued.append(args)
+
+    def queue_readiness(*args):
+        steps.append("readiness")
+        readiness.append(args)
+
+    monkeypatch.setattr(evaluation_chunk_evaluate, "delay_on_commit", queue_chunk)
+    monkeypatch.setattr(evaluation_readiness_record, "delay_on_commit", queue_readiness)
     prepare = tasks.evaluation_run_prepare
 
     def recorded_prepare(**kwargs):
-        prepared_after.append((len(readiness), len(queued)))
+        steps.append("prepare")
         prepare(**kwargs)
 
     monkeypatch.setattr(tasks, "evaluation_run_prepare", recorded_prepare)
     run = EvaluationRun.objects.create(as_of=AS_OF, trigger="test")
     result = evaluation_run_execute.run(run.pk)
-    assert prepared_after == [(1, 0)]
+    # Every part reads what the preparation shares, so all are queued after it, readiness first.
+    assert steps == ["prepare", "readiness", *["chunk"] * len(queued)]
     run.refresh_from_db()
     # six active products, plus eta: deprecated but with an unresolved alert to resolve; and readiness.
     assert result["chunks"] == run.chunks_total == len(queued) + 1 == 8
