@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
-from functools import lru_cache
 
-from meshvalue.periods import Cadence, add_months, cadence_days
+from meshvalue.periods import Cadence, add_months
+from meshvalue.valuation import is_stale
 
 USAGE_DAYS = 90
 RATIO_PLACES = Decimal("0.0001")
@@ -68,17 +68,9 @@ def last_full_month(as_of: date) -> date:
     return add_months(as_of.replace(day=1), -1)
 
 
-@lru_cache(maxsize=256)
-def _fresh_from(as_of: date, stale_periods: int, cadence: Cadence | str) -> date:
-    """The oldest period start that is still fresh (the same for every KPI of a cadence in a pass)."""
-    return as_of - timedelta(days=stale_periods * cadence_days(cadence))
-
-
 def outcome_fresh(*, cadence: Cadence | str, latest_period_start: date | None, as_of: date, stale_periods: int) -> bool:
-    """Whether a KPI's latest current outcome is within its stale window (the `stale_kpi` rule)."""
-    if latest_period_start is None:
-        return False
-    return latest_period_start >= _fresh_from(as_of, stale_periods, cadence)
+    """Whether a KPI's latest current outcome is within its stale window: the core's `stale_kpi` rule."""
+    return not is_stale(latest_period_start, Cadence(cadence), as_of, stale_periods)
 
 
 @dataclass(frozen=True)

@@ -314,14 +314,20 @@ def summed_value(
 
 
 @lru_cache(maxsize=64)
+@lru_cache(maxsize=256)
+def fresh_from(as_of: date, stale_periods: int, cadence: Cadence) -> date:
+    """The oldest period start of `cadence` that still counts as fresh (the same for every KPI of a pass)."""
+    return as_of - timedelta(days=stale_periods * CADENCE_DAYS[cadence])
+
+
 def fresh_since(as_of: date, stale_periods: int) -> dict[Cadence, date]:
     """The oldest period start that still counts as fresh, per cadence (the same for a whole pass)."""
-    return {cadence: as_of - timedelta(days=stale_periods * days) for cadence, days in CADENCE_DAYS.items()}
+    return {cadence: fresh_from(as_of, stale_periods, cadence) for cadence in CADENCE_DAYS}
 
 
 def is_stale(latest_period_start: date | None, cadence: Cadence, as_of: date, stale_periods: int) -> bool:
-    """Whether a KPI has no current measurement since `stale_periods` periods of its cadence."""
-    return latest_period_start is None or latest_period_start < fresh_since(as_of, stale_periods)[cadence]
+    """Whether a KPI has no current measurement since `stale_periods` periods of its cadence (`stale_kpi`)."""
+    return latest_period_start is None or latest_period_start < fresh_from(as_of, stale_periods, cadence)
 
 
 # --- rules ------------------------------------------------------------------------------------------
