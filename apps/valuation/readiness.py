@@ -42,7 +42,6 @@ DEFAULT_STALE_PERIODS = 2
 
 # Per product id: how many KPIs are attributed to it, and those of them that may be stale.
 KpiFreshnessByProduct = Mapping[int, tuple[int, tuple[KpiFreshness, ...]]]
-_NO_KPIS: tuple[int, tuple[KpiFreshness, ...]] = (0, ())
 
 
 def current_cost_entries() -> QuerySet[CostEntry]:
@@ -102,28 +101,39 @@ def readiness_facts(
         )
         .values_list("pk", "domain_id", "has_goal", "has_defined_kpi", "has_cost", "has_usage", "owner_used")
     )
+    kpis = _kpis_shared(kpi_freshness) if kpi_freshness is not None else _kpis_read(products, as_of)
     default_stale, stale_overrides = stale_periods_by_domain()
-    if kpi_freshness is not None:
-        return [
-            ReadinessFacts(
-                product_id=product_id,
-                domain_id=product_domain,
-                has_goal=has_goal,
-                has_defined_kpi=has_defined_kpi,
-                kpis=tuple(
-                    AttributedKpiFacts(kpi.cadence, kpi.latest_period_start)
-                    for kpi in kpi_freshness.get(product_id, _NO_KPIS)[1]
-                ),
-                kpi_count=kpi_freshness.get(product_id, _NO_KPIS)[0],
-                has_cost_last_month=has_cost,
-                has_usage=has_usage,
-                owner_used=owner_used,
-                stale_periods=stale_overrides.get(product_domain, default_stale),
-            )
-            for product_id, product_domain, has_goal, has_defined_kpi, has_cost, has_usage, owner_used in plain_rows(
-                rows
-            )
-        ]
+    return [
+        ReadinessFacts(
+            product_id=product_id,
+            domain_id=product_domain,
+            has_goal=has_goal,
+            has_defined_kpi=has_defined_kpi,
+            kpis=kpis.get(product_id, _NO_KPIS)[0],
+            kpi_count=kpis.get(product_id, _NO_KPIS)[1],
+            has_cost_last_month=has_cost,
+            has_usage=has_usage,
+            owner_used=owner_used,
+            stale_periods=stale_overrides.get(product_domain, default_stale),
+        )
+        for product_id, product_domain, has_goal, has_defined_kpi, has_cost, has_usage, owner_used in plain_rows(rows)
+    ]
+
+
+# Per product: its KPI facts, and how many KPIs it has when those are only the ones that may be stale.
+_KpiFactsByProduct = dict[int, tuple[tuple[AttributedKpiFacts, ...], int | None]]
+_NO_KPIS: tuple[tuple[AttributedKpiFacts, ...], int | None] = ((), None)
+
+
+def _kpis_shared(kpi_freshness: KpiFreshnessByProduct) -> _KpiFactsByProduct:
+    return {
+        product_id: (tuple(AttributedKpiFacts(kpi.cadence, kpi.latest_period_start) for kpi in maybe_stale), count)
+        for product_id, (count, maybe_stale) in kpi_freshness.items()
+    }
+
+
+def _kpis_read(products: QuerySet[DataProduct], as_of: date) -> _KpiFactsByProduct:
+    """Every attributed KPI of the products with its latest current outcome before `as_of`. Two queries."""
     latest = (
         Measurement.objects.filter(kpi_id=OuterRef("pk"), is_current=True, period_start__lt=as_of)
         .order_by("-period_start")
@@ -147,20 +157,7 @@ def readiness_facts(
     for product_id, kpi_id in attributions:
         if kpi_id in kpi_facts:  # a KPI deleted since the attributions were read took them with it
             kpis.setdefault(product_id, []).append(kpi_facts[kpi_id])
-    return [
-        ReadinessFacts(
-            product_id=product_id,
-            domain_id=product_domain,
-            has_goal=has_goal,
-            has_defined_kpi=has_defined_kpi,
-            kpis=tuple(kpis.get(product_id, ())),
-            has_cost_last_month=has_cost,
-            has_usage=has_usage,
-            owner_used=owner_used,
-            stale_periods=stale_overrides.get(product_domain, default_stale),
-        )
-        for product_id, product_domain, has_goal, has_defined_kpi, has_cost, has_usage, owner_used in plain_rows(rows)
-    ]
+    return {product_id: (tuple(facts), None) for product_id, facts in kpis.items()}
 
 
 def readiness_compute(
