@@ -6,6 +6,7 @@ from datetime import date
 
 from django.db import transaction
 
+from apps.core.memory import cyclic_gc_paused
 from apps.valuation.models import DomainReadiness
 from apps.valuation.readiness import readiness_compute
 from apps.valuation.services.gather import kpi_freshness_shared
@@ -27,7 +28,8 @@ def readiness_record(*, as_of: date, run_id: int | None = None) -> list[DomainRe
     """
     evaluation_session_tune()  # no JIT: compiling the gather's five EXISTS took longer than running them
     kpi_freshness = kpi_freshness_shared(run_id=run_id, as_of=as_of) if run_id is not None else None
-    computed = readiness_compute(as_of=as_of, kpi_freshness=kpi_freshness)
+    with cyclic_gc_paused():  # tens of thousands of small objects, as in an evaluation pass (apps.core.memory)
+        computed = readiness_compute(as_of=as_of, kpi_freshness=kpi_freshness)
     rows = [
         DomainReadiness(
             domain_id=domain_id,
