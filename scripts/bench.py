@@ -232,14 +232,19 @@ def forget_evaluations(as_of: date) -> None:
 
     The daily job never deletes evaluations; the bench deletes 10,000 before each of its runs, and
     their dead rows and index entries slowed the next upserts by half once a few runs had left them.
+    It also vacuums the runs' shared figures (each run writes and deletes a row per product), which
+    autovacuum does on a server where it runs: on one where it is off, 150 runs had left 1.5 million
+    dead rows there, and the sweep of stale figures at each run's start took 43 ms instead of 1.
     """
     from django.db import connection
 
     from apps.valuation.models import Evaluation
+    from apps.valuation.services.gather import RUN_FIGURES_TABLE
 
     Evaluation.objects.filter(as_of=as_of).delete()
     with connection.cursor() as cursor:  # autocommit: VACUUM cannot run in a transaction
         cursor.execute(f"VACUUM {Evaluation._meta.db_table}")
+        cursor.execute(f"VACUUM {RUN_FIGURES_TABLE}")
 
 
 def analyze_tables() -> None:
