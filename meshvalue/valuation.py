@@ -313,13 +313,13 @@ def summed_value(
 # --- staleness --------------------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=64)
 @lru_cache(maxsize=256)
 def fresh_from(as_of: date, stale_periods: int, cadence: Cadence) -> date:
     """The oldest period start of `cadence` that still counts as fresh (the same for every KPI of a pass)."""
     return as_of - timedelta(days=stale_periods * CADENCE_DAYS[cadence])
 
 
+@lru_cache(maxsize=64)
 def fresh_since(as_of: date, stale_periods: int) -> dict[Cadence, date]:
     """The oldest period start that still counts as fresh, per cadence (the same for a whole pass)."""
     return {cadence: fresh_from(as_of, stale_periods, cadence) for cadence in CADENCE_DAYS}
