@@ -509,14 +509,19 @@ def _kpi_figures_of(rows: list[tuple], *, width: int) -> dict[int, _KpiFigures]:
             values=columns[0 : 2 * width : 2],
             measured=columns[1 : 2 * width : 2],
             names=tuple(names or ()),
-            freshness=tuple(
-                KpiFreshness(kpi_id, name, _CADENCES[cadence], date.fromisoformat(latest) if latest else None)
-                for kpi_id, name, cadence, latest in stale
-            )
-            if stale
-            else (),
+            freshness=_freshness_of(stale),
         )
     return figures
+
+
+def _freshness_of(stale: list[list] | None) -> tuple[KpiFreshness, ...]:
+    """The `stale` column of `_kpi_figures_sql` (JSON `[kpi_id, name, cadence, latest]` lists) as the core's facts."""
+    if not stale:
+        return ()
+    return tuple(
+        KpiFreshness(kpi_id, name, _CADENCES[cadence], date.fromisoformat(latest) if latest else None)
+        for kpi_id, name, cadence, latest in stale
+    )
 
 
 def _kpi_figures_sql(scope: Scope, lengths: list[int], horizon: date, policies: list[Policy]) -> tuple[str, dict]:
@@ -695,19 +700,7 @@ def kpi_freshness_shared(*, run_id: int, as_of: date) -> dict[int, tuple[int, tu
         rows = cursor.fetchall()
     if not all(shared for _, shared, _, _ in rows):
         return None  # none shared for these policies, or an active product the run did not sum
-    return {
-        product_id: (
-            kpi_count,
-            tuple(
-                KpiFreshness(kpi_id, name, _CADENCES[cadence], date.fromisoformat(latest) if latest else None)
-                for kpi_id, name, cadence, latest in stale
-            )
-            if stale
-            else (),
-        )
-        for product_id, _, kpi_count, stale in rows
-        if kpi_count
-    }
+    return {product_id: (kpi_count, _freshness_of(stale)) for product_id, _, kpi_count, stale in rows if kpi_count}
 
 
 def kpi_figures_share(*, run_id: int, as_of: date) -> int:
