@@ -121,7 +121,7 @@ def _run_part(task, run_id: int | None, as_of: str, part: int, chunk_size: int) 
 
 @shared_task(bind=True, **_TASK_OPTIONS)
 def evaluation_chunk_evaluate(self, run_id: int | None, as_of: str, chunk: int, chunk_size: int) -> dict:
-    """Evaluate one chunk of products (ids in `[chunk * chunk_size, (chunk + 1) * chunk_size)`) as of `as_of`."""
+    """Evaluate one chunk of products (the ids of `chunk_bounds(chunk, chunk_size)`) as of `as_of`."""
     return _run_part(self, run_id, as_of, chunk, chunk_size)
 
 

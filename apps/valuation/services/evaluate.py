@@ -20,7 +20,14 @@ from apps.governance.services import alerts_reconcile
 from apps.valuation.models import EVALUATION_FIGURES, Evaluation, EvaluationRun, RunStatus
 from meshvalue.valuation import Policy, Valuation, evaluate
 
-from .gather import Scope, kpi_figures_forget, kpi_figures_share, product_buckets, product_inputs_gather
+from .gather import (
+    Scope,
+    chunk_bounds,
+    kpi_figures_forget,
+    kpi_figures_share,
+    product_buckets,
+    product_inputs_gather,
+)
 from .locks import alerts_lock, evaluation_lock, evaluation_session_tune
 from .readiness import readiness_record
 from .rollup import monthly_rollup_refresh
@@ -233,7 +240,7 @@ def _chunk_evaluate(
     *, as_of: date, chunk: int, chunk_size: int | None, run_id: int | None, own_transaction: bool
 ) -> EvaluationSummary:
     scope = (
-        Scope(as_of, chunk * chunk_size, (chunk + 1) * chunk_size, run_id=run_id)
+        Scope(as_of, *chunk_bounds(chunk=chunk, chunk_size=chunk_size), run_id=run_id)
         if chunk_size
         else Scope(as_of, run_id=run_id)
     )

@@ -764,8 +764,17 @@ def kpi_figures_forget(*, run_id: int | None = None) -> None:
         )
 
 
+def chunk_bounds(*, chunk: int, chunk_size: int) -> tuple[int, int]:
+    """The ids `[first, last)` of chunk `chunk`: `chunk * chunk_size + 1` up to the next chunk's first.
+
+    Ids start at 1, so chunk 0 holds as many products as the others, and a portfolio of
+    10,000 products numbered from 1 fills 5 chunks of 2,000, not 6 with one product in the last.
+    """
+    return chunk * chunk_size + 1, (chunk + 1) * chunk_size + 1
+
+
 def product_buckets(*, chunk_size: int) -> list[int]:
-    """The chunk numbers (`id // chunk_size`) with an active product or an unresolved alert (one query).
+    """The chunk numbers (`chunk_bounds`) with an active product or an unresolved alert (one query).
 
     Chunks are ranges of ids, not positions, so the same chunk of two runs covers the same
     products even if products were added in between: the per-chunk lock then keeps them apart.
@@ -776,4 +785,4 @@ def product_buckets(*, chunk_size: int) -> list[int]:
         .values_list("id", flat=True)
         .distinct()
     )
-    return sorted({product_id // chunk_size for product_id in ids})
+    return sorted({(product_id - 1) // chunk_size for product_id in ids})

@@ -315,3 +315,15 @@ def test_a_chunk_sums_for_itself_when_a_product_joined_after_its_run_began(postg
     portfolio_chunk_evaluate(as_of=AS_OF, chunk=0, chunk_size=10_000, run_id=run.pk)
     # The chunk could not trust the shared rows for every product, so it summed for itself.
     assert Evaluation.objects.filter(as_of=AS_OF).exclude(value=0).exists()
+
+
+def test_chunks_count_ids_from_1_so_whole_chunks_hold_chunk_size_products():
+    from apps.valuation.services.gather import chunk_bounds, product_buckets
+
+    first = factories.DataProductFactory(id=4001)
+    for product_id in range(4002, 4007):
+        factories.DataProductFactory(id=product_id, domain=first.domain, owner=first.owner)
+    buckets = product_buckets(chunk_size=2)
+    assert buckets == [2000, 2001, 2002]  # six products numbered from an odd id: three chunks, not four
+    held = [list(range(*chunk_bounds(chunk=chunk, chunk_size=2))) for chunk in buckets]
+    assert held == [[4001, 4002], [4003, 4004], [4005, 4006]]
