@@ -244,6 +244,61 @@ class RollupChange(models.Model):
         return f"{subject}, {'every month' if self.month is None else f'{self.month:%Y-%m}'}"
 
 
+class _ArrayOf(models.Field):
+    """A PostgreSQL array of `base` (text elsewhere, where nothing reads it): written and read in SQL only."""
+
+    def __init__(self, base: str, *args: object, **kwargs: object) -> None:
+        self.base = base
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+
+    def deconstruct(self):
+        name, path, args, kwargs = super().deconstruct()
+        return name, path, [self.base, *args], kwargs
+
+    def db_type(self, connection) -> str:
+        return f"{self.base}[]" if connection.vendor == "postgresql" else "text"
+
+
+class KpiMonthTotal(models.Model):
+    """A KPI's current outcomes in one calendar month, with the running totals of every month before it.
+
+    What an evaluation reads instead of the raw measurements (PostgreSQL): the totals of a KPI's
+    current outcomes before any date `t` are those before `t`'s month plus the month's own periods
+    before `t` (`periods` ascending, `running_sums[i]` the sum of the first `i`), so a window's
+    sums are two such lookups. Rows run without a gap from the KPI's first month with an outcome
+    to its last (months without one have empty arrays); `KpiTotal` holds what comes after the last.
+    Maintained with the monthly rollup, from the same marks (`apps.valuation.services.kpi_totals`).
+    """
+
+    pk = models.CompositePrimaryKey("month", "kpi_id")
+    month = models.DateField(help_text="The first day of the month.")
+    kpi_id = models.BigIntegerField()  # no foreign key: the refresh writes thousands of rows at once
+    count_before = models.BigIntegerField()
+    sum_before = models.DecimalField(max_digits=34, decimal_places=4)
+    latest_before = models.DateField(null=True)
+    periods = _ArrayOf("date")
+    running_sums = _ArrayOf("numeric")
+
+    class Meta:
+        indexes = [models.Index(fields=["kpi_id", "month"], name="kpi_month_total_kpi")]
+
+    def __str__(self) -> str:
+        return f"KPI {self.kpi_id} {self.month:%Y-%m}"
+
+
+class KpiTotal(models.Model):
+    """All of a KPI's current outcomes: how many, their sum, the latest period and its last month in `KpiMonthTotal`."""
+
+    kpi_id = models.BigIntegerField(primary_key=True)
+    last_month = models.DateField()
+    count = models.BigIntegerField()
+    total = models.DecimalField(max_digits=34, decimal_places=4)
+    latest = models.DateField(null=True)
+
+    def __str__(self) -> str:
+        return f"KPI {self.kpi_id}: {self.count} outcomes"
+
+
 class DomainMonthlyFigure(models.Model):
     """The sum of `MonthlyFigure` over a domain's products in one month, kept with it by each refresh.
 

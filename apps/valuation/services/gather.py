@@ -41,6 +41,7 @@ from apps.sources.selectors import kpi_sources_failing
 from apps.usage.models import UsageRecord
 from apps.valuation.models import Evaluation, EvaluationRun, RunStatus
 from apps.valuation.selectors import policies_by_domain
+from apps.valuation.services import kpi_totals
 from apps.valuation.services.locks import evaluation_session_tune
 from meshvalue.periods import Cadence, cadence_days
 from meshvalue.valuation import (
@@ -170,7 +171,7 @@ def product_inputs_gather(
             kpi_figures = _kpi_figures_shared(scope, window_key, len(lengths), products)
         if kpi_figures is None and sums_aside and settings.MESHVALUE_EVALUATION_SUMS_ASIDE:
             # The longest read of the pass: on a second connection, while this one reads the rest.
-            aside = _KpiSumsAside.start(*_kpi_figures_sql(scope, lengths, horizon, all_policies), width=len(lengths))
+            aside = _KpiSumsAside.start(_kpi_figures_sql(scope, lengths, horizon, all_policies), width=len(lengths))
     else:
         kpi_figures = _kpi_figures_portable(scope, lengths, horizon, default, by_domain)
     if bets_measure is not None:
@@ -424,14 +425,13 @@ def _kpi_figures_summed(
     scope: Scope, lengths: list[int], horizon: date, policies: list[Policy]
 ) -> dict[int, _KpiFigures]:
     """Per product, its KPIs summed by PostgreSQL in one grouped query (exact `numeric` arithmetic)."""
-    return _kpi_figures_read(*_kpi_figures_sql(scope, lengths, horizon, policies), width=len(lengths))
+    return _kpi_figures_read(_kpi_figures_sql(scope, lengths, horizon, policies), width=len(lengths))
 
 
-def _kpi_figures_read(sql: str, params: dict[str, Any], *, width: int) -> dict[int, _KpiFigures]:
+def _kpi_figures_read(query: _KpiFiguresQuery, *, width: int) -> dict[int, _KpiFigures]:
     """Run `_kpi_figures_sql`'s query on this thread's connection and read its rows by product."""
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return _kpi_figures_of(cursor.fetchall(), width=width)
+        return _kpi_figures_of(query.rows(cursor), width=width)
 
 
 _SNAPSHOT_ID = re.compile(r"[0-9A-F]+-[0-9A-F]+(-[0-9]+)?")
@@ -455,19 +455,19 @@ class _KpiSumsAside:
     never wrong.
     """
 
-    def __init__(self, snapshot: str, sql: str, params: dict[str, Any], width: int) -> None:
-        self._snapshot, self._sql, self._params, self._width = snapshot, sql, params, width
+    def __init__(self, snapshot: str, query: _KpiFiguresQuery, width: int) -> None:
+        self._snapshot, self._query, self._width = snapshot, query, width
         self._rows: list[tuple] | None = None
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._sum, name="meshvalue-kpi-sums", daemon=True)
 
     @classmethod
-    def start(cls, sql: str, params: dict[str, Any], *, width: int) -> _KpiSumsAside:
+    def start(cls, query: _KpiFiguresQuery, *, width: int) -> _KpiSumsAside:
         """Start summing aside (this connection must be in the pass's own transaction)."""
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_export_snapshot()")
             (snapshot,) = cursor.fetchone()
-        aside = cls(snapshot, sql, params, width)
+        aside = cls(snapshot, query, width)
         aside._thread.start()
         return aside
 
@@ -480,8 +480,7 @@ class _KpiSumsAside:
                 cursor.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
                 cursor.execute(f"SET TRANSACTION SNAPSHOT '{self._snapshot}'")
                 evaluation_session_tune(aside)
-                cursor.execute(self._sql, self._params)
-                self._rows = cursor.fetchall()
+                self._rows = self._query.rows(cursor)
                 cursor.execute("COMMIT")
         except BaseException as error:  # handed to the pass, which sums on its own connection
             self._error = error
@@ -493,7 +492,7 @@ class _KpiSumsAside:
         self._thread.join()
         if self._rows is None:
             logger.warning("KPI sums aside failed (%s); summing on the pass's connection", type(self._error).__name__)
-            return _kpi_figures_read(self._sql, self._params, width=self._width)
+            return _kpi_figures_read(self._query, width=self._width)
         return _kpi_figures_of(self._rows, width=self._width)
 
 
@@ -524,7 +523,26 @@ def _freshness_of(stale: list[list] | None) -> tuple[KpiFreshness, ...]:
     )
 
 
-def _kpi_figures_sql(scope: Scope, lengths: list[int], horizon: date, policies: list[Policy]) -> tuple[str, dict]:
+@dataclass(frozen=True)
+class _KpiFiguresQuery:
+    """`_kpi_figures_sql`'s query in its two forms: over the raw outcomes, and over the KPIs' running totals."""
+
+    raw: str
+    from_totals: str
+    params: dict[str, Any]
+
+    def rows(self, cursor: Any) -> list[tuple]:
+        """Its rows, read from the running totals when they hold every outcome the cursor's snapshot sees.
+
+        Asked on the same cursor (the same snapshot, on the pass's second connection): an outcome
+        written since the last refresh sends this pass to the raw rows, which are never behind.
+        """
+        sql = self.from_totals if kpi_totals.kpi_totals_current(cursor) else self.raw
+        cursor.execute(sql, self.params)
+        return list(cursor.fetchall())
+
+
+def _kpi_figures_sql(scope: Scope, lengths: list[int], horizon: date, policies: list[Policy]) -> _KpiFiguresQuery:
     """The query behind `_kpi_figures_summed`: one row per product with attributions in scope.
 
     Its columns: `product_id`, `kpi_count`, then for each window length i `value_i` (the sum over
@@ -566,19 +584,51 @@ def _kpi_figures_sql(scope: Scope, lengths: list[int], horizon: date, policies: 
         params[f"fresh_{cadence.value}"] = fresh_since(as_of, min_stale_periods)[cadence]
     fresh = " ".join(f"WHEN %({c.value})s THEN %(fresh_{c.value})s::date" for c in Cadence)
     params.update({cadence.value: cadence.value for cadence in Cadence})
+    params.update(kpi_totals.kpi_totals_params(as_of, lengths))
     in_range, kpis_in_range = "", ""
     if not scope.is_whole:
         params.update(first_id=scope.first_id, last_id=scope.last_id)
         in_range = "AND p.id >= %(first_id)s AND p.id < %(last_id)s"
         kpis_in_range = (
-            f"AND kpi_id IN (SELECT kpi_id FROM {Attribution._meta.db_table}"  # noqa: S608 (see below)
+            f"AND {{kpi}} IN (SELECT kpi_id FROM {Attribution._meta.db_table}"  # noqa: S608 (see below)
             " WHERE data_product_id >= %(first_id)s AND data_product_id < %(last_id)s)"
         )
     # Only our models' table names and generated placeholders go into the text; values are parameters.
     measurement_table = Measurement._meta.db_table
-    kpi_window_sums = _kpi_window_sums_select(as_of, lengths, horizon, kpis_in_range)
-    sql = f"""
-        WITH s AS ({kpi_window_sums}),
+    raw_sums = _kpi_window_sums_select(as_of, lengths, horizon, kpis_in_range.format(kpi="kpi_id"))
+    raw_late = f"""
+            SELECT a.id, count(*) AS count, sum(m.value) AS sum
+            FROM a JOIN {measurement_table} m ON m.kpi_id = a.kpi_id AND m.is_current
+                AND m.period_start >= a.credited_from AND m.period_start < %(as_of)s
+            WHERE a.credited_from > %(longest_since)s
+            GROUP BY a.id"""  # noqa: S608
+    totals_sums = kpi_totals.kpi_window_sums_from_totals(as_of, lengths, horizon, kpis_in_range.format(kpi="t.kpi_id"))
+    count_before, sum_before = kpi_totals.totals_before_select("a.kpi_id", "a.credited_from")
+    # A late attribution's own periods: every outcome before the date less those before its start.
+    totals_late = f"""
+            SELECT a.id, CASE WHEN a.credited_from < %(as_of)s THEN s.count_end - {count_before} ELSE 0 END AS count,
+                CASE WHEN a.credited_from < %(as_of)s THEN s.sum_end - {sum_before} END AS sum
+            FROM a JOIN s ON s.kpi_id = a.kpi_id
+            JOIN {kpi_totals.TOTALS} t ON t.kpi_id = a.kpi_id
+            LEFT JOIN LATERAL (  -- by the key, for the few late attributions (a hash join would read every row)
+                SELECT * FROM {kpi_totals.MONTHS} x
+                WHERE x.month = date_trunc('month', a.credited_from)::date AND x.kpi_id = a.kpi_id
+                LIMIT 1  -- one at most (the key); the limit keeps the planner from making it a join
+            ) x ON true
+            WHERE a.credited_from > %(longest_since)s"""  # noqa: S608
+    return _KpiFiguresQuery(
+        raw=_kpi_figures_select(raw_sums, raw_late, in_range, window_sums, shortest_count, fresh),
+        from_totals=_kpi_figures_select(totals_sums, totals_late, in_range, window_sums, shortest_count, fresh),
+        params=params,
+    )
+
+
+def _kpi_figures_select(
+    kpi_sums: str, late_sums: str, in_range: str, window_sums: list[str], shortest_count: str, fresh: str
+) -> str:
+    """`_kpi_figures_sql`'s text around its per-KPI sums `s` and its late attributions' own sums `l`."""
+    return f"""
+        WITH s AS ({kpi_sums}),
         a AS (
             SELECT a.id, a.kpi_id, a.data_product_id, a.weight, coalesce(a.baseline, k.baseline) AS baseline,
                 greatest(p.launched_on, a.starts_on) AS credited_from
@@ -587,13 +637,7 @@ def _kpi_figures_sql(scope: Scope, lengths: list[int], horizon: date, policies: 
             JOIN {KPI._meta.db_table} k ON k.id = a.kpi_id
             WHERE p.lifecycle = %(active)s {in_range}
         ),
-        l AS (
-            SELECT a.id, count(*) AS count, sum(m.value) AS sum
-            FROM a JOIN {measurement_table} m ON m.kpi_id = a.kpi_id AND m.is_current
-                AND m.period_start >= a.credited_from AND m.period_start < %(as_of)s
-            WHERE a.credited_from > %(longest_since)s
-            GROUP BY a.id
-        )
+        l AS ({late_sums})
         SELECT a.data_product_id AS product_id, count(*) AS kpi_count,
             {", ".join(window_sums)},
             array_agg(k.name) FILTER (WHERE {shortest_count} = 0) AS names,
@@ -605,7 +649,6 @@ def _kpi_figures_sql(scope: Scope, lengths: list[int], horizon: date, policies: 
         LEFT JOIN l ON l.id = a.id
         GROUP BY a.data_product_id
     """  # noqa: S608
-    return sql, params
 
 
 def _kpi_window_sums_select(as_of: date, lengths: list[int], horizon: date, kpis_in_range: str = "") -> str:
@@ -721,19 +764,18 @@ def kpi_figures_share(*, run_id: int, as_of: date) -> int:
     default, by_domain = policies_by_domain()
     policies = [default, *by_domain.values()]
     lengths, horizon = _windows(as_of, policies)
-    sql, params = _kpi_figures_sql(Scope(as_of), lengths, horizon, policies)
+    query = _kpi_figures_sql(Scope(as_of), lengths, horizon, policies)
     window_key, width = _window_key(as_of, lengths, horizon, policies), len(lengths)
     with connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {RUN_FIGURES_TABLE} WHERE run_id = %s", [run_id])  # noqa: S608
         # Read, then COPY back: PostgreSQL plans an INSERT ... SELECT without parallel workers,
         # which made the scan three times slower than the same SELECT (10,000 rows are cheap to copy).
-        cursor.execute(sql, params)
-        summed = {row[0]: row for row in cursor.fetchall()}
+        summed = {row[0]: row for row in query.rows(cursor)}
         active = list(
             DataProduct.objects.filter(lifecycle=Lifecycle.ACTIVE).order_by("id").values_list("id", flat=True)
         )
-        columns = "run_id, window_key, product_id, kpi_count, figure_values, measured, names, stale"
-        with cursor.cursor.copy(f"COPY {RUN_FIGURES_TABLE} ({columns}) FROM STDIN") as copy:
+        copied = "run_id, window_key, product_id, kpi_count, figure_values, measured, names, stale"
+        with cursor.cursor.copy(f"COPY {RUN_FIGURES_TABLE} ({copied}) FROM STDIN") as copy:
             for product_id in active:
                 figures = summed.get(product_id)
                 if figures is None:

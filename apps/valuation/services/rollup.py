@@ -38,6 +38,7 @@ from apps.core.locks import job_lock, job_try_lock
 from apps.costs.models import CostEntry
 from apps.kpis.models import KPI, Attribution, Measurement
 from apps.valuation.models import DomainMonthlyFigure, MonthlyFigure, RollupChange
+from apps.valuation.services.kpi_totals import kpi_totals_rebuild, kpi_totals_refresh
 from apps.valuation.services.locks import evaluation_session_tune
 from meshvalue.periods import add_months
 from meshvalue.valuation import ZERO, Direction, credited_from, summed_value
@@ -212,6 +213,7 @@ def monthly_rollup_refresh(*, wait: bool = True) -> RollupRefresh | None:
         marks = _take_changes()
         if not marks:
             return RollupRefresh(changes=0, products=0, months_written=0)
+        kpi_totals_refresh(marks)  # the KPIs' running totals, from the same marks (PostgreSQL)
         kpi_ids = sorted({kpi_id for kpi_id, _, _ in marks if kpi_id is not None})
         products_of_kpi: dict[int, list[int]] = defaultdict(list)
         for kpi_id, product_id in _in_batches(
@@ -348,6 +350,7 @@ def monthly_rollup_rebuild() -> int:
         job_lock(ROLLUP_JOB)
         _take_changes()
         MonthlyFigure.objects.all().delete()
+        kpi_totals_rebuild()
         written = _replace(set(DataProduct.objects.values_list("pk", flat=True)), None, None)
         _domain_totals_replace(None, None)
         return written

@@ -2,7 +2,9 @@
 
 Recomputes every product's value and cost per month from the current measurements, attributions
 and cost entries, and lists each product month where the maintained rollup differs, and each
-domain month whose stored total is not the sum of its products' months. Exits 1 when
+domain month whose stored total is not the sum of its products' months, and (PostgreSQL) each
+row of the KPIs' running totals that an evaluation reads instead of the raw outcomes
+(`apps.valuation.services.kpi_totals`) and a recomputation gives differently. Exits 1 when
 there is a difference, so a cron or CI can alert on it. `--rebuild` then rewrites the rollup from
 the raw rows (the repair).
 """
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandParser
 
+from apps.valuation.services.kpi_totals import kpi_totals_differences
 from apps.valuation.services.rollup import (
     domain_rollup_differences,
     monthly_rollup_differences,
@@ -41,15 +44,20 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"domain {domain_id} {month:%Y-%m}: stored {_pair(stored)}, sum of its products {_pair(summed)}"
             )
+        kpi_rows = kpi_totals_differences()
+        for kind, kpi_id, kpi_month in kpi_rows[:SHOWN]:
+            where = f"{kpi_month:%Y-%m}" if kpi_month is not None else "all months"
+            self.stdout.write(f"KPI {kpi_id} running totals ({kind}, {where}): stored and recomputed differ")
         if options["rebuild"]:
             rows = monthly_rollup_rebuild()
             self.stdout.write(
                 self.style.SUCCESS(f"Rebuilt the monthly rollup from the raw rows: {rows} product months.")
             )
-        if differences or domains:
+        if differences or domains or kpi_rows:
             self.stderr.write(
                 f"rollup_check: {len(differences)} product month(s) differ from the raw rows,"
-                f" {len(domains)} domain month(s) from the sum of their products."
+                f" {len(domains)} domain month(s) from the sum of their products,"
+                f" {len(kpi_rows)} row(s) of the KPIs' running totals from a recomputation."
             )
             raise SystemExit(1)
         self.stdout.write(self.style.SUCCESS("The monthly rollup matches the raw rows."))
