@@ -158,22 +158,29 @@ def product_inputs_gather(
     # keeps joins to the product table out of the big scans.
     in_range = scope.products("data_product_")
 
-    products = plain_rows(
-        DataProduct.objects.filter(scope.products(), lifecycle=Lifecycle.ACTIVE)
-        .order_by("id")
-        .values_list("id", "domain_id", "launched_on", "owner__username")
-    )
+    def products_read() -> list[tuple]:
+        return plain_rows(
+            DataProduct.objects.filter(scope.products(), lifecycle=Lifecycle.ACTIVE)
+            .order_by("id")
+            .values_list("id", "domain_id", "launched_on", "owner__username")
+        )
+
+    products: list[tuple] | None = None
     kpi_figures: dict[int, _KpiFigures] | None = None
     aside: _KpiSumsAside | None = None
     if _sums_in_database():
         if scope.run_id is not None and not policy_overrides:
             window_key = _window_key(as_of, lengths, horizon, all_policies)
+            products = products_read()
             kpi_figures = _kpi_figures_shared(scope, window_key, len(lengths), products)
         if kpi_figures is None and sums_aside and settings.MESHVALUE_EVALUATION_SUMS_ASIDE:
-            # The longest read of the pass: on a second connection, while this one reads the rest.
+            # The longest read of the pass: on a second connection, while this one reads the rest
+            # (the products too: the sums do not need them).
             aside = _KpiSumsAside.start(_kpi_figures_sql(scope, lengths, horizon, all_policies), width=len(lengths))
     else:
         kpi_figures = _kpi_figures_portable(scope, lengths, horizon, default, by_domain)
+    if products is None:
+        products = products_read()
     if bets_measure is not None:
         bets_measure()
     costs = _costs(scope, lengths)
