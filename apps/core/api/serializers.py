@@ -63,7 +63,11 @@ def wrong_json_type(field: serializers.Field, value: Any) -> str | None:
 
 
 class StrictTypesMixin:
-    """Refuses (400) request values whose JSON type differs from the schema's, field by field."""
+    """Refuses (400) request values whose JSON type differs from the schema's, field by field.
+
+    And text longer than the schema's `maxLength`, counted as sent: DRF trims surrounding
+    whitespace before it counts, so it took a name one space too long for its schema.
+    """
 
     def to_internal_value(self, data: Any) -> Any:
         if isinstance(data, Mapping):
@@ -71,7 +75,11 @@ class StrictTypesMixin:
             for name, field in self.fields.items():  # type: ignore[attr-defined]
                 if field.read_only or name not in data:
                     continue
-                message = wrong_json_type(field, data[name])
+                value = data[name]
+                message = wrong_json_type(field, value)
+                if not message and isinstance(field, serializers.CharField) and field.max_length is not None:
+                    if isinstance(value, str) and len(value) > field.max_length:
+                        message = f"Ensure this field has no more than {field.max_length} characters."
                 if message:
                     errors[name] = [message]
             if errors:

@@ -95,3 +95,19 @@ def test_related_ids_attach_reads_one_query_and_refuses_a_field_that_is_no_many_
     assert [product.__dict__["_related_ids"]["goals"] for product in page] == [[], [goal.pk], []]
     with pytest.raises(TypeError, match="domain is not a many-to-many field"):
         related_ids_attach(page, "domain")
+
+
+@pytest.mark.django_db
+def test_a_name_one_space_longer_than_its_schema_allows_is_refused(client):
+    """The schema's maxLength counts what is sent; DRF counted it after trimming the spaces."""
+    from apps.catalog.models import Domain
+
+    admin = factories.UserFactory(is_superuser=True, is_staff=True)
+    client.force_login(admin)
+    limit = Domain._meta.get_field("name").max_length
+    response = client.post(
+        "/api/v1/domains/", {"name": " " + "d" * limit, "slug": "spaced"}, content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert response.json()["name"] == [f"Ensure this field has no more than {limit} characters."]
+    assert not Domain.objects.filter(slug="spaced").exists()
