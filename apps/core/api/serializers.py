@@ -77,9 +77,9 @@ class StrictTypesMixin:
                     continue
                 value = data[name]
                 message = wrong_json_type(field, value)
-                if not message and isinstance(field, serializers.CharField) and field.max_length is not None:
-                    if isinstance(value, str) and len(value) > field.max_length:
-                        message = f"Ensure this field has no more than {field.max_length} characters."
+                limit = field.max_length if isinstance(field, serializers.CharField) else None
+                if not message and limit is not None and isinstance(value, str) and len(value) > limit:
+                    message = f"Ensure this field has no more than {limit} characters."
                 if message:
                     errors[name] = [message]
             if errors:
