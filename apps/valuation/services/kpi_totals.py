@@ -110,7 +110,7 @@ def kpi_totals_refresh(marks: Iterable[tuple[int | None, int | None, date | None
 
     `marks` are the rollup's (kpi, product, month) marks, already taken by the caller under the
     rollup's lock. Only outcome marks matter here (a KPI and a month): a KPI's terms (month None)
-    change what its outcomes are worth, not how many there are or their sum. Four statements
+    change what its outcomes are worth, not how many there are or their sum. Five statements
     whatever the number of KPIs.
     """
     if connection.vendor != "postgresql":
