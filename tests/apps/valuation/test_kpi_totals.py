@@ -38,12 +38,6 @@ AS_OF = [
 ]
 
 
-@pytest.fixture
-def postgres():
-    if connection.vendor != "postgresql":
-        pytest.skip("the running totals are PostgreSQL's (SQLite sums in Python)")
-
-
 def figures_both_ways(as_of: date, scope: gather.Scope | None = None) -> tuple[list, list]:
     """The per-product KPI figures of a pass from the raw rows and from the running totals."""
     default, by_domain = policies_by_domain()
