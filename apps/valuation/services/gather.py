@@ -610,18 +610,14 @@ def _kpi_figures_sql(scope: Scope, lengths: list[int], horizon: date, policies: 
             WHERE a.credited_from > %(longest_since)s
             GROUP BY a.id"""  # noqa: S608
     totals_sums = kpi_totals.kpi_window_sums_from_totals(as_of, lengths, horizon, kpis_in_range.format(kpi="t.kpi_id"))
-    count_before, sum_before = kpi_totals.totals_before_select("a.kpi_id", "a.credited_from")
+    start_row, count_before, sum_before = kpi_totals.late_totals_before("a.kpi_id", "a.credited_from")
     # A late attribution's own periods: every outcome before the date less those before its start.
     totals_late = f"""
             SELECT a.id, CASE WHEN a.credited_from < %(as_of)s THEN s.count_end - {count_before} ELSE 0 END AS count,
                 CASE WHEN a.credited_from < %(as_of)s THEN s.sum_end - {sum_before} END AS sum
             FROM a JOIN s ON s.kpi_id = a.kpi_id
             JOIN {kpi_totals.TOTALS} t ON t.kpi_id = a.kpi_id
-            LEFT JOIN LATERAL (  -- by the key, for the few late attributions (a hash join would read every row)
-                SELECT * FROM {kpi_totals.MONTHS} x
-                WHERE x.month = date_trunc('month', a.credited_from)::date AND x.kpi_id = a.kpi_id
-                LIMIT 1  -- one at most (the key); the limit keeps the planner from making it a join
-            ) x ON true
+            {start_row}
             WHERE a.credited_from > %(longest_since)s"""  # noqa: S608
     return _KpiFiguresQuery(
         raw=_kpi_figures_select(raw_sums, raw_late, in_range, window_sums, shortest_count, fresh),

@@ -181,58 +181,66 @@ def kpi_window_sums_from_totals(as_of: date, lengths: list[int], horizon: date, 
 
     Per KPI: `latest` (its latest period in `[horizon, as_of)`), `count_i` and `sum_i` over window
     `i` (parameters `since_{i}`, the windows' starts), and `count_end` and `sum_end`, every current
-    outcome before `as_of` (from which `totals_before_select` subtracts a late attribution's start).
+    outcome before `as_of` (from which `late_totals_before` subtracts a late attribution's start).
     Parameters `as_of`, `horizon` and `since_{i}`; the month and day-before parameters it needs
     are in `kpi_totals_params`.
     """
-    names = ["end", *map(str, range(len(lengths)))]
-    joins, columns = [], []
-    for name in names:
-        # One row per KPI: its totals before the boundary (`width_bucket` counts the month's periods before it).
-        month_row = (
-            "SELECT kpi_id, count_before + i AS count, sum_before + coalesce(running_sums[i], 0) AS sum,"  # noqa: S608
-            " coalesce(periods[i], latest_before) AS latest"
-            f" FROM (SELECT *, width_bucket(%(day_before_{name})s::date, periods) AS i FROM {MONTHS}"
-            f" WHERE month = %(month_{name})s) x"
+    joins, befores = [], {}
+    for name in ["end", *map(str, range(len(lengths)))]:
+        month = f"%(month_{name})s"
+        row = _month_row(month, f"%(day_before_{name})s::date")
+        joins.append(f"LEFT JOIN ({row}) b_{name} ON b_{name}.kpi_id = t.kpi_id")
+        befores[name] = _totals_before(f"b_{name}", month)
+    columns = []
+    for part in (0, 1):  # count, sum
+        label = ("count", "sum")[part]
+        columns.append(f"{befores['end'][part]} AS {label}_end")
+        columns.extend(
+            f"{befores['end'][part]} - {befores[str(index)][part]} AS {label}_{index}" for index in range(len(lengths))
         )
-        joins.append(f"LEFT JOIN ({month_row}) b_{name} ON b_{name}.kpi_id = t.kpi_id")
-    for part in ("count", "sum"):
-        columns.append(f"{_before('end', part)} AS {part}_end")
-        for index in range(len(lengths)):
-            columns.append(f"{_before('end', part)} - {_before(str(index), part)} AS {part}_{index}")
-    latest = "CASE WHEN b_end.kpi_id IS NOT NULL THEN b_end.latest WHEN t.last_month < %(month_end)s THEN t.latest END"
+    latest = befores["end"][2]
     return f"""
-        SELECT t.kpi_id, CASE WHEN ({latest}) >= %(horizon)s THEN ({latest}) END AS latest, {", ".join(columns)}
+        SELECT t.kpi_id, CASE WHEN {latest} >= %(horizon)s THEN {latest} END AS latest, {", ".join(columns)}
         FROM {TOTALS} t {" ".join(joins)}
         WHERE true {kpis_in_range}"""  # noqa: S608
 
 
-def _before(name: str, part: str) -> str:
-    """The KPI's count or sum of outcomes before boundary `name`: its month's row, or all of them, or none."""
-    whole = "t.count" if part == "count" else "t.total"
-    return (
-        f"(CASE WHEN b_{name}.kpi_id IS NOT NULL THEN b_{name}.{part}"
-        f" WHEN t.last_month < %(month_{name})s THEN {whole} ELSE 0 END)"
-    )
-
-
-def totals_before_select(kpi: str, since: str) -> tuple[str, str]:
-    """SQL for the count and the sum of KPI `kpi`'s current outcomes before the date `since` (columns).
-
-    Meant inside a query that joins `{TOTALS} t ON t.kpi_id = {kpi}` and
-    `{MONTHS} x ON x.kpi_id = {kpi} AND x.month = date_trunc('month', {since})`.
-    """
-    bucket = f"width_bucket(({since} - 1)::date, x.periods)"
+def late_totals_before(kpi: str, since: str) -> tuple[str, str, str]:
+    """For a query joining `{TOTALS} t ON t.kpi_id = {kpi}`: the join of the month row of date `since`
+    (aliased `x`), and the count and the sum of the KPI's current outcomes before `since`."""
     month = f"date_trunc('month', {since})::date"
-    count = (
-        f"(CASE WHEN x.kpi_id IS NOT NULL THEN x.count_before + {bucket}"
-        f" WHEN t.last_month < {month} THEN t.count ELSE 0 END)"
+    # By the key, for the few late attributions: LIMIT 1 (one row at most) keeps the planner from
+    # turning it into a hash join, which would read every row of the table.
+    row = _month_row(month, f"({since} - 1)::date", kpi=kpi)
+    count, total, _ = _totals_before("x", month)
+    return f"LEFT JOIN LATERAL ({row} LIMIT 1) x ON true", count, total
+
+
+def _month_row(month: str, day_before: str, kpi: str | None = None) -> str:
+    """The month rows of `month` (of KPI `kpi` only, if given), with `i`: how many of the month's
+    periods come before the boundary (on or before `day_before`, the day before it)."""
+    of_kpi = f" AND kpi_id = {kpi}" if kpi else ""
+    return f"SELECT *, width_bucket({day_before}, periods) AS i FROM {MONTHS} WHERE month = {month}{of_kpi}"  # noqa: S608
+
+
+def _totals_before(row: str, month: str) -> tuple[str, str, str]:
+    """The count, the sum and the latest period of a KPI's current outcomes before a boundary in `month`.
+
+    From the KPI's row of that month (`row`, from `_month_row`) when it has one; all of them
+    (`KpiTotal` `t`) when the month comes after its last; none when it comes before its first.
+    """
+
+    def pick(in_month: str, whole: str, none: str) -> str:
+        return (
+            f"(CASE WHEN {row}.kpi_id IS NOT NULL THEN {in_month}"
+            f" WHEN t.last_month < {month} THEN {whole} ELSE {none} END)"
+        )
+
+    return (
+        pick(f"{row}.count_before + {row}.i", "t.count", "0"),
+        pick(f"{row}.sum_before + coalesce({row}.running_sums[{row}.i], 0)", "t.total", "0"),
+        pick(f"coalesce({row}.periods[{row}.i], {row}.latest_before)", "t.latest", "NULL"),
     )
-    total = (
-        f"(CASE WHEN x.kpi_id IS NOT NULL THEN x.sum_before + coalesce(x.running_sums[{bucket}], 0)"
-        f" WHEN t.last_month < {month} THEN t.total ELSE 0 END)"
-    )
-    return count, total
 
 
 def kpi_totals_params(as_of: date, lengths: list[int]) -> dict[str, date]:
